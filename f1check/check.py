@@ -1,0 +1,433 @@
+"""Examples -> verdicts -> a Report: the core API, usable without pytest."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import backend, drivers, options, reference
+from .data import synthetic, validate
+from .errors import ConfigError, F1CheckFailure, PartitionError, SubjectError
+from .partitions import Partition
+from .reference import Attribution
+from .subjects import CallbackSubject, MetricSubject, resolve
+
+__all__ = ["Example", "Report", "Result", "assert_f1", "check"]
+
+# A per-batch-mean F1 computed by Keras in float32 with an epsilon differs from
+# sklearn's float64 by ~1e-7; 1e-5 recognises it without false matches.
+SAME_VALUE = 1e-5
+
+
+@dataclass
+class Example:
+    """One run of the subject over one partition, and its verdict."""
+
+    reported: float
+    replayed: float
+    f1_seen: float
+    f1_all: float
+    error: Attribution
+    partition: Partition
+    judged_error: float
+    passed: bool
+    mode: str = "evaluate"
+    judge: str = "seen"
+    epoch: int = 0
+    fed_batch_sizes: tuple[int, ...] = ()
+    diagnosis: tuple[str, ...] = ()
+    y_true: Any = field(default=None, repr=False)
+    scores: Any = field(default=None, repr=False)
+
+    @property
+    def n(self) -> int:
+        return self.partition.n
+
+    @property
+    def batch_sizes(self) -> list[int]:
+        return list(self.partition.batch_sizes)
+
+    @property
+    def dropped(self) -> int:
+        return self.partition.dropped
+
+    @property
+    def order_seed(self) -> int | None:
+        return self.partition.order_seed
+
+    @property
+    def blame(self) -> str:
+        """The error term that dominates what the judge bounds."""
+        return self.error.dominant(self.judge)
+
+    def badness(self) -> float:
+        """How wrong the example is, NaN counted as worst."""
+        return math.inf if math.isnan(self.judged_error) else abs(self.judged_error)
+
+    def to_json(self) -> dict:
+        from .reference import _json_float
+
+        return {
+            "reported": _json_float(self.reported),
+            "replayed": _json_float(self.replayed),
+            "f1_seen": _json_float(self.f1_seen),
+            "f1_all": _json_float(self.f1_all),
+            "n": self.n,
+            "batch_sizes": self.batch_sizes,
+            "dropped": self.dropped,
+            "order_seed": self.order_seed,
+            "error": self.error.to_json(),
+        }
+
+
+@dataclass
+class Result:
+    """All examples of one subject in one mode."""
+
+    target: str
+    mode: str
+    passed: bool
+    examples: int
+    tolerance: float
+    judge: str
+    worst: Example | None
+    counterexample: Example | None
+
+    @property
+    def max_abs_error(self) -> float:
+        return self.worst.badness() if self.worst is not None else 0.0
+
+    def to_json(self) -> dict:
+        from .reference import _json_float
+
+        return {
+            "target": self.target,
+            "mode": self.mode,
+            "passed": self.passed,
+            "examples": self.examples,
+            "tolerance": self.tolerance,
+            "max_abs_error": _json_float(self.max_abs_error),
+            "worst": self.worst.to_json() if self.worst else None,
+            "counterexample": self.counterexample.to_json() if self.counterexample else None,
+        }
+
+
+@dataclass
+class Report:
+    """What :func:`check` found: one :class:`Result` per mode."""
+
+    results: list[Result]
+    environment: backend.Environment
+    call_args: list[str] = field(default_factory=list)  # assert_f1 arguments that repeat the check
+    explicit_data: bool = False
+    explicit_partitions: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    def __str__(self) -> str:
+        from .report import render_report
+
+        return render_report(self)
+
+    def to_json(self) -> dict:
+        return {
+            "version": 1,
+            "environment": self.environment.to_json(),
+            "results": [r.to_json() for r in self.results],
+        }
+
+
+def check(
+    subject: Any,
+    *,
+    modes: Sequence[str] = ("evaluate",),
+    tolerance: float = options.DEFAULT_TOLERANCE,
+    judge: str = "seen",
+    task: str = "binary",
+    classes: int | None = None,
+    average: str | None = None,
+    threshold: float = options.DEFAULT_THRESHOLD,
+    zero_division: float | str = 0,
+    data: tuple[Any, Any] | None = None,
+    partitions: Iterable[Partition] | None = None,
+    examples: int = options.DEFAULT_EXAMPLES,
+    seed: int | None = None,
+    callback_key: str | None = None,
+    callback_metrics: Sequence[Any] = (),
+) -> Report:
+    """Check that ``subject`` logs the F1 sklearn gives, through real Keras loops.
+
+    Returns a :class:`Report`; raises an :class:`~f1check.F1CheckError` for
+    bad input (arguments, data, partitions, or a subject that raises, returns
+    NaN or never reports).
+    """
+    settings = _Settings(
+        modes=options.modes(modes),
+        tolerance=options.tolerance(tolerance),
+        judge=options.judge(judge),
+        semantics=options.semantics(
+            task_name=task,
+            class_count=classes,
+            average_name=average,
+            threshold_value=threshold,
+            zero_division_value=zero_division,
+        ),
+        examples=options.positive_int("examples", examples, "the examples= argument"),
+        seed=options.seed(seed),
+    )
+    for mode in settings.modes:
+        if mode not in IMPLEMENTED_MODES:
+            raise ConfigError(
+                f"mode {mode!r} is not implemented in this version of f1check; use modes=['evaluate']."
+            )
+    fixed = None
+    if data is not None:
+        if not isinstance(data, (tuple, list)) or len(data) != 2:
+            raise ConfigError("data must be a pair (y_true, scores) of arrays.")
+        y, s, columns = validate(data[0], data[1], settings.semantics)
+        fixed = (y, s)
+        settings.semantics = _with_classes(settings.semantics, columns)
+    explicit = _partitions(partitions, fixed)
+    target = resolve(subject, callback_key=callback_key, callback_metrics=callback_metrics)
+    backend.seed_everything(settings.seed)
+    environment = backend.environment(settings.seed)
+    results = [_run_mode(target, mode, settings, fixed, explicit) for mode in settings.modes]
+    return Report(
+        results=results,
+        environment=environment,
+        call_args=_call_args(target, settings),
+        explicit_data=fixed is not None,
+        explicit_partitions=explicit is not None,
+    )
+
+
+def assert_f1(subject: Any, **kwargs) -> Report:
+    """:func:`check`, raising :class:`F1CheckFailure` with the full diagnosis if it fails."""
+    __tracebackhide__ = True
+    report = check(subject, **kwargs)
+    if not report.passed:
+        from .report import failure_message
+
+        raise F1CheckFailure(failure_message(report), report=report)
+    return report
+
+
+IMPLEMENTED_MODES = ("evaluate",)
+
+
+@dataclass
+class _Settings:
+    modes: tuple[str, ...]
+    tolerance: float
+    judge: str
+    semantics: options.Semantics
+    examples: int
+    seed: int
+
+
+def _with_classes(semantics: options.Semantics, columns: int) -> options.Semantics:
+    from dataclasses import replace
+
+    return replace(semantics, classes=columns)
+
+
+def _partitions(partitions, fixed) -> list[Partition] | None:
+    if partitions is None:
+        return None
+    if isinstance(partitions, Partition):
+        partitions = [partitions]
+    out = list(partitions)
+    if not out:
+        raise PartitionError("partitions is empty: give at least one f1check.Partition, or None to draw them.")
+    for p in out:
+        if not isinstance(p, Partition):
+            raise PartitionError(
+                f"partitions must hold f1check.Partition values, got {type(p).__name__}: "
+                "write f1check.Partition(batch_sizes=[...])."
+            )
+        if fixed is not None:
+            p.check_fits(len(fixed[0]))
+    return out
+
+
+def _cases(settings: _Settings, fixed, explicit, rng):
+    """The (y, scores, partition) of every example: explicit where given, else drawn."""
+    if explicit is not None:
+        for partition in explicit:
+            yield (*(fixed or synthetic(partition.n, settings.semantics, rng)), partition)
+        return
+    for _ in range(settings.examples):
+        if fixed is not None:
+            y, s = fixed
+        else:
+            y, s = synthetic(int(rng.integers(1, 301)), settings.semantics, rng)
+        yield y, s, _random_partition(len(y), rng)
+
+
+def _random_partition(n: int, rng) -> Partition:
+    """An interim seeded draw: uneven cuts, or floor steps with a dropped remainder."""
+    import numpy as np
+
+    order_seed = int(rng.integers(2**31)) if rng.random() < 0.5 else None
+    if n > 1 and rng.random() < 0.3:
+        size = int(rng.integers(1, n + 1))
+        sizes, dropped = [size] * (n // size), n % size
+    else:
+        k = int(rng.integers(0, min(n - 1, 7) + 1))
+        cuts = sorted(rng.choice(np.arange(1, n), size=k, replace=False).tolist()) if k else []
+        bounds = [0, *cuts, n]
+        sizes, dropped = [b - a for a, b in zip(bounds[:-1], bounds[1:])], 0
+    if order_seed is None:
+        return Partition(sizes, dropped=dropped)
+    return Partition.shuffled(sizes, order_seed=order_seed, dropped=dropped)
+
+
+def _run_mode(target, mode: str, settings: _Settings, fixed, explicit) -> Result:
+    import numpy as np
+
+    rng = np.random.default_rng([settings.seed, options.MODES.index(mode)])
+    found = [
+        run_example(target, y, s, partition, settings.semantics, mode, settings.judge, settings.tolerance)
+        for y, s, partition in _cases(settings, fixed, explicit, rng)
+    ]
+    failures = [e for e in found if not e.passed]
+    worst = max(found, key=Example.badness) if found else None
+    smallest = min(failures, key=lambda e: (e.n, e.partition.steps, e.dropped), default=None)
+    return Result(
+        target=target.label,
+        mode=mode,
+        passed=not failures,
+        examples=len(found),
+        tolerance=settings.tolerance,
+        judge=settings.judge,
+        worst=worst,
+        counterexample=smallest,
+    )
+
+
+def run_example(target, y, scores, partition: Partition, semantics, mode: str, judge: str, tolerance: float) -> Example:
+    """Drive one partition through the real loop, replay it, and judge it against sklearn."""
+    partition.check_fits(len(y))
+    observation = drivers.evaluate(target, y, scores, partition, semantics)
+    if isinstance(target, CallbackSubject):
+        replayed = target.replay(observation.batches, observation.model, observation.inputs, y)
+    else:
+        replayed = target.replay(observation.batches)
+    if math.isnan(replayed):
+        raise SubjectError(
+            f"{target.label} returned NaN when fed {partition.short()} directly. "
+            f"{_describe_batches(observation.batches, semantics)} A 0/0 on a batch without positives is the usual "
+            "cause: guard divisions with keras.config.epsilon() (or return 0 there)."
+        )
+    f1_all = reference.f1(y, observation.end_scores, semantics)
+    if isinstance(target, CallbackSubject) and target.scores_itself:
+        f1_seen = f1_fed_end = f1_all
+    else:
+        import numpy as np
+
+        fed_y = np.concatenate([b[0] for b in observation.batches])
+        fed_scores = np.concatenate([b[1] for b in observation.batches])
+        f1_seen = reference.f1(fed_y, fed_scores, semantics)
+        index = observation.fed_indices
+        f1_fed_end = reference.f1(y[index], observation.end_scores[index], semantics)
+    reported = observation.reported
+    error = reference.attribute(reported, replayed, f1_seen, f1_fed_end, f1_all)
+    judged = reported - f1_seen
+    if judge == "total" and not abs(reported - f1_all) <= abs(judged):
+        judged = reported - f1_all
+    passed = not math.isnan(judged) and abs(judged) <= tolerance + 1e-12
+    example = Example(
+        reported=reported,
+        replayed=replayed,
+        f1_seen=f1_seen,
+        f1_all=f1_all,
+        error=error,
+        partition=partition,
+        judged_error=judged,
+        passed=passed,
+        mode=mode,
+        judge=judge,
+        fed_batch_sizes=tuple(observation.batch_sizes),
+        y_true=y,
+        scores=scores,
+    )
+    example.diagnosis = tuple(diagnose(example, observation, target, semantics, tolerance))
+    return example
+
+
+def diagnose(example: Example, observation, target, semantics, tolerance: float) -> list[str]:
+    """Plain-words reasons for an example's error, most specific first."""
+    notes = []
+    if tuple(example.partition.batch_sizes) != example.fed_batch_sizes:
+        notes.append(
+            f"the loop fed batches of {list(example.fed_batch_sizes)}, not the partition's "
+            f"{example.batch_sizes}."
+        )
+    if example.passed:
+        return notes
+    if math.isnan(example.reported):
+        notes.append("the Keras loop logged NaN although the subject, fed the same batches directly, did not.")
+        return notes
+    term = example.blame
+    if isinstance(target, MetricSubject) or (isinstance(target, CallbackSubject) and not target.scores_itself):
+        per_batch = reference.batch_mean_f1(observation.batches, semantics)
+        if len(observation.batches) > 1 and abs(example.reported - per_batch) <= SAME_VALUE:
+            notes.append(
+                f"the subject averages per-batch F1: the mean of sklearn's F1 over the "
+                f"{len(observation.batches)} fed batches is {per_batch:.6f}, which is what was logged. "
+                "F1 does not decompose over batches; accumulate counts in a stateful metric instead."
+            )
+    if term == "loop" and abs(example.error.loop) > tolerance:
+        notes.append(
+            "the Keras loop logged a different value from what the subject computes when fed the same "
+            f"batches directly ({example.reported:.6f} vs {example.replayed:.6f})."
+        )
+    elif term == "coverage" and abs(example.error.coverage) > tolerance:
+        notes.append(f"{example.dropped} samples were never fed (a dropped remainder); sklearn on all samples differs.")
+    elif term == "aggregation" and not notes:
+        if isinstance(target, CallbackSubject) and target.scores_itself:
+            notes.append("the callback's F1 differs from sklearn's on the data it was given.")
+        else:
+            notes.append("the subject itself computes a different F1 from sklearn's on the samples it was fed.")
+    return notes
+
+
+def _describe_batches(batches, semantics, limit: int = 4) -> str:
+    import numpy as np
+
+    parts = []
+    for k, (y, s) in enumerate(batches[:limit]):
+        positives = int(np.sum(reference.true_labels(y, semantics) > 0)) if semantics.task != "multiclass" else None
+        predicted = int(np.sum(reference.predicted_labels(s, semantics) > 0)) if semantics.task != "multiclass" else None
+        if positives is None:
+            parts.append(f"batch {k}: {len(y)} samples")
+        else:
+            parts.append(f"batch {k}: {len(y)} samples, {positives} positive, {predicted} predicted positive")
+    more = f" (and {len(batches) - limit} more)" if len(batches) > limit else ""
+    return "; ".join(parts) + more + "."
+
+
+def _call_args(target, settings: _Settings) -> list[str]:
+    """The arguments of an ``assert_f1`` call that repeats this check, or [] if the subject has no name."""
+    if ":" not in target.label or "<" in target.label:
+        return []
+    args = [repr(target.label), f"modes={list(settings.modes)!r}", f"seed={settings.seed}"]
+    if settings.tolerance != options.DEFAULT_TOLERANCE:
+        args.append(f"tolerance={settings.tolerance!r}")
+    if settings.judge != "seen":
+        args.append(f"judge={settings.judge!r}")
+    sem, default = settings.semantics, options.semantics(task_name=settings.semantics.task)
+    if sem.task != "binary":
+        args.append(f"task={sem.task!r}")
+    for name in ("average", "threshold", "zero_division"):
+        if getattr(sem, name) != getattr(default, name):
+            args.append(f"{name}={getattr(sem, name)!r}")
+    if isinstance(target, CallbackSubject):
+        args.append(f"callback_key={target.key!r}")
+        if target.metrics:
+            args.append(f"callback_metrics={[m.label for m in target.metrics]!r}")
+    return args

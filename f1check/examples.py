@@ -1,0 +1,143 @@
+"""Example subjects: the ways people compute F1 in Keras, right and wrong.
+
+These are the approaches of DESIGN.md §1, written for Keras 3 (``keras.ops``)
+the way model repositories write them.  ``python -m f1check demo`` and the
+tests check them; they are also a starting point for your own.
+
+Importing this module imports Keras.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+__all__ = [
+    "F1FromLogs",
+    "StreamingF1",
+    "TiesPositiveF1",
+    "actual_positives",
+    "keras_f1_score",
+    "naive_f1",
+    "predict_f1_callback",
+    "predicted_positives",
+    "true_positives",
+]
+
+
+# 1. The naive metric function: per-batch F1, which Keras then averages over batches.
+def naive_f1(y_true, y_pred):
+    """F1 of one batch on rounded predictions: wrong as an epoch metric by construction."""
+    y_pred = ops.round(ops.clip(y_pred, 0.0, 1.0))
+    tp = ops.sum(y_true * y_pred)
+    precision = tp / (ops.sum(y_pred) + keras.config.epsilon())
+    recall = tp / (ops.sum(y_true) + keras.config.epsilon())
+    return 2 * precision * recall / (precision + recall + keras.config.epsilon())
+
+
+# 2. A predict callback: predict the data at epoch end and call sklearn.
+class PredictF1(keras.callbacks.Callback):
+    """Writes sklearn's F1 of ``model.predict(x)`` to ``logs['val_f1']``: exact, at a full pass's cost."""
+
+    def __init__(self, x, y, key: str = "val_f1", limit: int | None = None):
+        super().__init__()
+        self.x, self.y, self.key, self.limit = x, y, key, limit
+
+    def on_epoch_end(self, epoch, logs=None):
+        from sklearn.metrics import f1_score
+
+        x, y = (self.x, self.y) if self.limit is None else (self.x[: self.limit], self.y[: self.limit])
+        scores = self.model.predict(x, verbose=0)
+        logs[self.key] = f1_score(np.ravel(y), np.ravel(np.round(scores)), zero_division=0)
+
+
+def predict_f1_callback(model, x, y):
+    """Factory f1check calls with the loop's model and data."""
+    return PredictF1(x, y)
+
+
+def predict_first_samples_callback(model, x, y):
+    """Wrong: scores only the first 8 samples (the 'quick check' that stayed in)."""
+    return PredictF1(x, y, limit=8)
+
+
+# 3. Count metrics + a callback that computes F1 from the epoch logs.
+def true_positives(y_true, y_pred):
+    return ops.sum(ops.round(ops.clip(y_true * y_pred, 0.0, 1.0)))
+
+
+def actual_positives(y_true, y_pred):
+    return ops.sum(ops.round(ops.clip(y_true, 0.0, 1.0)))
+
+
+def predicted_positives(y_true, y_pred):
+    return ops.sum(ops.round(ops.clip(y_pred, 0.0, 1.0)))
+
+
+COUNT_METRICS = (true_positives, actual_positives, predicted_positives)
+
+
+class F1FromLogs(keras.callbacks.Callback):
+    """``2·TP / (actual + predicted)`` from the epoch means of the count metrics.
+
+    Keras averages each count over the batches; the common factor cancels, so
+    this is exact when every sample is fed.
+    """
+
+    def __init__(self, key: str = "f1"):
+        super().__init__()
+        self.key = key
+
+    def on_epoch_end(self, epoch, logs=None):
+        tp = logs["true_positives"]
+        denominator = logs["actual_positives"] + logs["predicted_positives"]
+        logs[self.key] = 2 * tp / denominator if denominator > 0 else 0.0
+
+
+# 4. Stateful metrics.
+def keras_f1_score():
+    """Keras's own ``F1Score`` at the 0.5 threshold (strict ``>``)."""
+    return keras.metrics.F1Score(threshold=0.5, name="f1_score")
+
+
+class StreamingF1(keras.metrics.Metric):
+    """Accumulates TP, FP and FN over the epoch; F1 from the totals. Right."""
+
+    def __init__(self, threshold: float = 0.5, name: str = "streaming_f1", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.threshold = threshold
+        self.tp = self.add_variable(shape=(), initializer="zeros", name="tp")
+        self.fp = self.add_variable(shape=(), initializer="zeros", name="fp")
+        self.fn = self.add_variable(shape=(), initializer="zeros", name="fn")
+
+    def _positive(self, y_pred):
+        return ops.cast(y_pred > self.threshold, "float32")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = ops.cast(y_true, "float32")
+        predicted = self._positive(y_pred)
+        self.tp.assign_add(ops.sum(y_true * predicted))
+        self.fp.assign_add(ops.sum((1 - y_true) * predicted))
+        self.fn.assign_add(ops.sum(y_true * (1 - predicted)))
+
+    def result(self):
+        denominator = 2 * self.tp + self.fp + self.fn
+        return ops.where(denominator > 0, 2 * self.tp / ops.maximum(denominator, 1.0), 0.0)
+
+    def get_config(self):
+        return {**super().get_config(), "threshold": self.threshold}
+
+
+class TiesPositiveF1(StreamingF1):
+    """Wrong: counts a score of exactly the threshold as positive (``>=``)."""
+
+    def _positive(self, y_pred):
+        return ops.cast(y_pred >= self.threshold, "float32")
+
+
+class NeverResetF1(StreamingF1):
+    """Wrong: ``reset_state`` does nothing, so counts leak from one epoch (or run) into the next."""
+
+    def reset_state(self):
+        pass

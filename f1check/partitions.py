@@ -1,0 +1,170 @@
+"""How a loop feeds the data: an order, a sequence of batch sizes, a remainder.
+
+A :class:`Partition` of ``n`` samples feeds ``order[:fed]`` in batches of
+``batch_sizes`` and never feeds the last ``dropped`` samples of the order (the
+``fit_generator`` behaviour of ``steps_per_epoch = n // batch_size``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Integral
+
+from .errors import PartitionError
+
+__all__ = ["Partition"]
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+class Partition:
+    """An explicit partition: ``Partition(batch_sizes, order=None, dropped=0)``.
+
+    ``order`` is a permutation of ``range(n)`` with ``n = sum(batch_sizes) +
+    dropped`` (the identity if ``None``).  Partitions are immutable values.
+    """
+
+    __slots__ = ("batch_sizes", "order", "dropped", "order_seed")
+
+    def __init__(
+        self,
+        batch_sizes: Sequence[int],
+        order: Sequence[int] | None = None,
+        dropped: int = 0,
+        *,
+        order_seed: int | None = None,
+    ):
+        try:
+            sizes = tuple(batch_sizes)
+        except TypeError:
+            raise PartitionError(
+                f"batch_sizes={batch_sizes!r} is not a sequence: give the size of every batch, "
+                "e.g. Partition(batch_sizes=[100, 100, 50])."
+            ) from None
+        if not sizes:
+            raise PartitionError("batch_sizes is empty: a partition feeds at least one batch.")
+        bad = [s for s in sizes if not _whole(s) or s < 1]
+        if bad:
+            raise PartitionError(
+                f"batch_sizes={list(sizes)!r} has {bad[0]!r}: every batch size must be a whole number >= 1."
+            )
+        if not _whole(dropped) or dropped < 0:
+            raise PartitionError(f"dropped={dropped!r}: the number of samples never fed must be a whole number >= 0.")
+        sizes = tuple(int(s) for s in sizes)
+        n = sum(sizes) + int(dropped)
+        if order is not None:
+            order = tuple(int(i) if _whole(i) else i for i in order)
+            if len(order) != n or sorted(order) != list(range(n)):
+                raise PartitionError(
+                    f"order is not a permutation of range({n}) (n = sum(batch_sizes) + dropped = "
+                    f"{sum(sizes)} + {dropped}); give each sample index exactly once, or order=None."
+                )
+            if order == tuple(range(n)):
+                order = None
+        object.__setattr__(self, "batch_sizes", sizes)
+        object.__setattr__(self, "order", order)
+        object.__setattr__(self, "dropped", int(dropped))
+        object.__setattr__(self, "order_seed", order_seed)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Partition is immutable")
+
+    @classmethod
+    def floor_steps(cls, n: int, batch_size: int, order: Sequence[int] | None = None, **kw) -> Partition:
+        """``n // batch_size`` batches of ``batch_size``; the ``n % batch_size`` rest is dropped."""
+        if not _whole(n) or n < 1 or not _whole(batch_size) or batch_size < 1:
+            raise PartitionError(f"floor_steps needs n >= 1 and batch_size >= 1, got n={n!r}, batch_size={batch_size!r}.")
+        if batch_size > n:
+            raise PartitionError(
+                f"batch_size={batch_size} is larger than n={n}: steps_per_epoch = n // batch_size would be 0."
+            )
+        return cls([batch_size] * (n // batch_size), order=order, dropped=n % batch_size, **kw)
+
+    @classmethod
+    def shuffled(cls, batch_sizes: Sequence[int], order_seed: int, dropped: int = 0) -> Partition:
+        """A partition whose order is ``numpy.random.default_rng(order_seed).permutation(n)``."""
+        import numpy as np
+
+        n = sum(batch_sizes) + dropped
+        order = np.random.default_rng(order_seed).permutation(n).tolist()
+        return cls(batch_sizes, order=order, dropped=dropped, order_seed=order_seed)
+
+    @property
+    def n(self) -> int:
+        """The number of samples the partition covers, fed or not."""
+        return self.fed + self.dropped
+
+    @property
+    def fed(self) -> int:
+        return sum(self.batch_sizes)
+
+    @property
+    def steps(self) -> int:
+        return len(self.batch_sizes)
+
+    def check_fits(self, n_samples: int) -> None:
+        if self.n != n_samples:
+            raise PartitionError(
+                f"{self.short()} covers {self.n} samples (fed {self.fed} + dropped {self.dropped}) "
+                f"but the data has {n_samples}: batch sizes plus dropped must add up to the number of samples."
+            )
+
+    def indices(self):
+        """The sample order as an int64 array (fed first, dropped last)."""
+        import numpy as np
+
+        return np.arange(self.n) if self.order is None else np.asarray(self.order, dtype=np.int64)
+
+    def batches(self):
+        """The sample indices of every fed batch, in the order they are fed."""
+        import numpy as np
+
+        order = self.indices()
+        cuts = np.cumsum((0,) + self.batch_sizes)
+        return [order[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
+
+    def dropped_indices(self):
+        return self.indices()[self.fed :]
+
+    def short(self) -> str:
+        """A one-line description: ``100+100+50, 3 dropped, shuffled``."""
+        sizes = self.batch_sizes
+        if len(sizes) > 6 and len(set(sizes[:-1])) == 1:
+            text = f"{len(sizes) - 1}x{sizes[0]}+{sizes[-1]}" if sizes[-1] != sizes[0] else f"{len(sizes)}x{sizes[0]}"
+        elif len(sizes) > 8:
+            text = "+".join(map(str, sizes[:4])) + f"+...({len(sizes)} batches)"
+        else:
+            text = "+".join(map(str, sizes))
+        if self.dropped:
+            text += f", {self.dropped} dropped"
+        if self.order is not None:
+            text += ", shuffled"
+        return text
+
+    def literal(self, max_order: int = 64) -> str:
+        """Python a user can paste to rebuild this partition."""
+        parts = [f"batch_sizes={list(self.batch_sizes)!r}"]
+        if self.order is not None:
+            if len(self.order) <= max_order or self.order_seed is None:
+                parts.append(f"order={list(self.order)!r}")
+            else:
+                parts.append(f"order=numpy.random.default_rng({self.order_seed}).permutation({self.n})")
+        if self.dropped:
+            parts.append(f"dropped={self.dropped}")
+        return "f1check.Partition(" + ", ".join(parts) + ")"
+
+    def __repr__(self) -> str:
+        return self.literal(max_order=16)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Partition):
+            return NotImplemented
+        return (self.batch_sizes, self.order, self.dropped) == (other.batch_sizes, other.order, other.dropped)
+
+    def __hash__(self) -> int:
+        return hash((self.batch_sizes, self.order, self.dropped))
+
+    def to_json(self) -> dict:
+        return {"batch_sizes": list(self.batch_sizes), "dropped": self.dropped, "order_seed": self.order_seed}

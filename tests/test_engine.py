@@ -1,0 +1,172 @@
+"""The engine through the real Keras loop: the issue's snippet, subject kinds, verdicts."""
+
+import numpy as np
+import pytest
+
+import f1check
+from f1check import Partition
+from f1check.data import worked_example
+
+keras = pytest.importorskip("keras")
+examples = pytest.importorskip("f1check.examples")
+
+# DESIGN.md §1: batch F1 0.75, 2/11, 1.0; all 300: 2*61 / (2*61 + 10 + 19) = 122/151.
+MEAN_OF_BATCH_F1 = (0.75 + 2 / 11 + 1.0) / 3
+F1_ALL = 122 / 151
+THIRDS = Partition(batch_sizes=[100, 100, 100])
+
+
+@pytest.fixture(scope="module")
+def worked():
+    return worked_example()
+
+
+def test_the_naive_function_logs_the_mean_of_batch_f1(worked):
+    bad = f1check.check(examples.naive_f1, data=worked, partitions=[THIRDS], modes=["evaluate"])
+    result = bad.results[0]
+    assert result.passed is False
+    assert result.worst.reported == pytest.approx(MEAN_OF_BATCH_F1, abs=1e-5)
+    assert result.worst.f1_all == pytest.approx(F1_ALL, abs=1e-5)
+    assert result.worst.error.aggregation == pytest.approx(MEAN_OF_BATCH_F1 - F1_ALL, abs=1e-5)
+    assert result.worst.error.loop == pytest.approx(0.0, abs=1e-6)
+    assert result.worst.blame == "aggregation"
+    assert any("averages per-batch F1" in note for note in result.worst.diagnosis)
+    assert result.counterexample is result.worst
+
+
+def test_keras_f1score_passes_the_worked_example(worked):
+    good = f1check.check(lambda: keras.metrics.F1Score(threshold=0.5), data=worked, partitions=[THIRDS])
+    assert good.passed is True
+    assert good.results[0].worst.reported == pytest.approx(F1_ALL, abs=1e-5)
+    assert good.results[0].counterexample is None
+
+
+def test_the_recorder_sees_the_batches_the_loop_fed(worked):
+    y, s = worked
+    part = Partition.shuffled([7, 93, 150], order_seed=3, dropped=50)
+    result = f1check.check(examples.StreamingF1, data=worked, partitions=[part]).results[0]
+    example = result.worst
+    assert example.fed_batch_sizes == (7, 93, 150)
+    fed = part.indices()[: part.fed]
+    assert example.f1_seen == pytest.approx(f1check.reference.f1(y[fed], s[fed], f1check.options.Semantics()))
+    assert example.error.coverage == pytest.approx(example.f1_seen - example.f1_all)
+
+
+def test_assert_f1_raises_an_assertion_error_that_explains(worked):
+    with pytest.raises(f1check.F1CheckFailure) as info:
+        f1check.assert_f1("f1check.examples:naive_f1", data=worked, partitions=[THIRDS])
+    message = str(info.value)
+    assert isinstance(info.value, AssertionError)
+    for expected in (
+        "f1check.examples:naive_f1 [evaluate] FAILED",
+        "0.643939",
+        "0.807947",
+        "aggregation                  -0.164008",
+        "averages per-batch F1",
+        "f1check.Partition(batch_sizes=[100, 100, 100])",
+        "rerun: f1check.assert_f1('f1check.examples:naive_f1'",
+        "--f1check-seed=0",
+    ):
+        assert expected in message
+    assert info.value.report.passed is False
+
+
+def test_attribution_terms_add_up_to_the_total_error():
+    report = f1check.check(examples.naive_f1, examples=6, seed=5)
+    for example in [report.results[0].worst, report.results[0].counterexample]:
+        total = example.reported - example.f1_all
+        assert example.error.total == pytest.approx(total, abs=1e-12)
+
+
+class Loaded(examples.NeverResetF1):
+    """A metric instance that already holds counts and whose reset_state does nothing."""
+
+
+def _loaded_instance():
+    metric = Loaded()
+    metric.update_state(np.ones((50, 1), "float32"), np.zeros((50, 1), "float32"))
+    return metric
+
+
+SUBJECT_KINDS = [
+    ("metric function", examples.naive_f1, {}, False),
+    ("Metric subclass", examples.StreamingF1, {}, True),
+    ("Metric instance, cloned per example", _loaded_instance(), {}, True),
+    ("zero-argument factory", examples.keras_f1_score, {}, True),
+    ("module:attr string", "f1check.examples:StreamingF1", {}, True),
+    ("module:attr of a function", "f1check.examples:naive_f1", {}, False),
+    (
+        "callback class with companion metrics",
+        examples.F1FromLogs,
+        {"callback_key": "f1", "callback_metrics": list(examples.COUNT_METRICS)},
+        True,
+    ),
+    (
+        "callback zero-argument factory, metrics as strings",
+        lambda: examples.F1FromLogs(key="f1"),
+        {
+            "callback_key": "f1",
+            "callback_metrics": [
+                "f1check.examples:true_positives",
+                "f1check.examples:actual_positives",
+                "f1check.examples:predicted_positives",
+            ],
+        },
+        True,
+    ),
+    ("callback factory (model, x, y)", examples.predict_f1_callback, {"callback_key": "val_f1"}, True),
+    ("callback that scores too little", examples.predict_first_samples_callback, {"callback_key": "val_f1"}, False),
+    ("Metric that counts ties as positive", examples.TiesPositiveF1, {}, False),
+]
+
+
+@pytest.mark.parametrize("kind, subject, kwargs, right", SUBJECT_KINDS, ids=[k[0] for k in SUBJECT_KINDS])
+def test_every_subject_kind_is_driven_and_judged(kind, subject, kwargs, right):
+    # Data with ties at 0.5 and a partition with uneven batches: wrong subjects show.
+    y = np.asarray([1, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0], "float32")
+    s = np.asarray([0.9, 0.5, 0.5, 0.7, 0.2, 0.6, 0.1, 0.5, 0.8, 0.3, 0.0, 1.0, 0.4, 0.5, 0.2, 0.5, 0.9, 0.1, 0.7, 0.3], "float32")
+    part = Partition([3, 9, 1, 5, 2])
+    report = f1check.check(subject, data=(y, s), partitions=[part], **kwargs)
+    assert report.passed is right, str(report)
+    if isinstance(subject, str):
+        assert report.results[0].target == subject
+
+
+def test_judge_total_fails_a_dropped_remainder_and_blames_coverage():
+    y, s = worked_example()
+    part = Partition.floor_steps(300, 128)  # 2 batches of 128, 44 dropped: batch 3 is 30 TP of 30
+    kwargs = {"callback_key": "f1", "callback_metrics": list(examples.COUNT_METRICS), "data": (y, s), "partitions": [part]}
+    seen = f1check.check(examples.F1FromLogs, **kwargs)
+    total = f1check.check(examples.F1FromLogs, judge="total", **kwargs)
+    assert seen.passed and not total.passed
+    assert total.results[0].worst.blame == "coverage"
+    assert abs(total.results[0].worst.error.coverage) > 1e-3
+
+
+def test_multiclass_macro_through_the_loop_counts_absent_classes():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(0)
+    classes = rng.integers(0, 3, size=60)
+    y = np.eye(4, dtype="float32")[classes]  # class 3 never occurs
+    s = rng.dirichlet(np.ones(4), size=60).astype("float32")
+    report = f1check.check(
+        lambda: keras.metrics.F1Score(average="macro"),
+        task="multiclass",
+        data=(y, s),
+        partitions=[Partition([10, 20, 30])],
+    )
+    assert report.passed, str(report)
+    expected = f1_score(classes, s.argmax(1), labels=range(4), average="macro", zero_division=0)
+    assert report.results[0].worst.f1_seen == pytest.approx(expected)
+
+
+def test_same_seed_same_results():
+    a = f1check.check(examples.naive_f1, examples=4, seed=11)
+    b = f1check.check(examples.naive_f1, examples=4, seed=11)
+    assert a.to_json()["results"] == b.to_json()["results"]
+
+
+def test_fuzzed_data_catches_the_naive_function_and_passes_a_streaming_metric():
+    assert not f1check.check(examples.naive_f1, examples=5).passed
+    assert f1check.check(examples.StreamingF1, examples=5).passed
