@@ -32,7 +32,13 @@ _EXPORTS = {
 __all__ = sorted([*_EXPORTS, "__version__"])
 
 
+# Submodules reachable as attributes (``f1check.strategies``), imported on first use.
+_SUBMODULES = {"data", "examples", "options", "reference", "report", "strategies"}
+
+
 def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'f1check' has no attribute {name!r}")
@@ -42,7 +48,7 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return __all__
+    return sorted([*__all__, *_SUBMODULES])
 
 
 if TYPE_CHECKING:

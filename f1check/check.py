@@ -254,49 +254,22 @@ def _partitions(partitions, fixed) -> list[Partition] | None:
     return out
 
 
-def _cases(settings: _Settings, fixed, explicit, rng):
-    """The (y, scores, partition) of every example: explicit where given, else drawn."""
-    if explicit is not None:
-        for partition in explicit:
-            yield (*(fixed or synthetic(partition.n, settings.semantics, rng)), partition)
-        return
-    for _ in range(settings.examples):
-        if fixed is not None:
-            y, s = fixed
-        else:
-            y, s = synthetic(int(rng.integers(1, 301)), settings.semantics, rng)
-        yield y, s, _random_partition(len(y), rng)
-
-
-def _random_partition(n: int, rng) -> Partition:
-    """An interim seeded draw: uneven cuts, or floor steps with a dropped remainder."""
-    import numpy as np
-
-    order_seed = int(rng.integers(2**31)) if rng.random() < 0.5 else None
-    if n > 1 and rng.random() < 0.3:
-        size = int(rng.integers(1, n + 1))
-        sizes, dropped = [size] * (n // size), n % size
-    else:
-        k = int(rng.integers(0, min(n - 1, 7) + 1))
-        cuts = sorted(rng.choice(np.arange(1, n), size=k, replace=False).tolist()) if k else []
-        bounds = [0, *cuts, n]
-        sizes, dropped = [b - a for a, b in zip(bounds[:-1], bounds[1:])], 0
-    if order_seed is None:
-        return Partition(sizes, dropped=dropped)
-    return Partition.shuffled(sizes, order_seed=order_seed, dropped=dropped)
-
-
 def _run_mode(target, mode: str, settings: _Settings, fixed, explicit) -> Result:
-    import numpy as np
+    if fixed is not None and explicit is not None:
+        return _run_explicit(target, mode, settings, fixed, explicit)
+    from .search import Search
 
-    rng = np.random.default_rng([settings.seed, options.MODES.index(mode)])
+    return Search(target, mode, settings, fixed, explicit, run_example).run()
+
+
+def _run_explicit(target, mode: str, settings: _Settings, fixed, explicit) -> Result:
+    """Given data and partitions: every example through the real loop, nothing drawn."""
+    y, s = fixed
     found = [
         run_example(target, y, s, partition, settings.semantics, mode, settings.judge, settings.tolerance)
-        for y, s, partition in _cases(settings, fixed, explicit, rng)
+        for partition in explicit
     ]
     failures = [e for e in found if not e.passed]
-    worst = max(found, key=Example.badness) if found else None
-    smallest = min(failures, key=lambda e: (e.n, e.partition.steps, e.dropped), default=None)
     return Result(
         target=target.label,
         mode=mode,
@@ -304,8 +277,8 @@ def _run_mode(target, mode: str, settings: _Settings, fixed, explicit) -> Result
         examples=len(found),
         tolerance=settings.tolerance,
         judge=settings.judge,
-        worst=worst,
-        counterexample=smallest,
+        worst=max(found, key=Example.badness),
+        counterexample=min(failures, key=lambda e: (e.n, e.partition.steps, e.dropped), default=None),
     )
 
 
@@ -320,7 +293,7 @@ def run_example(target, y, scores, partition: Partition, semantics, mode: str, j
     if math.isnan(replayed):
         raise SubjectError(
             f"{target.label} returned NaN when fed {partition.short()} directly. "
-            f"{_describe_batches(observation.batches, semantics)} A 0/0 on a batch without positives is the usual "
+            f"{describe_batches(observation.batches, semantics)} A 0/0 on a batch without positives is the usual "
             "cause: guard divisions with keras.config.epsilon() (or return 0 there)."
         )
     f1_all = reference.f1(y, observation.end_scores, semantics)
@@ -396,7 +369,7 @@ def diagnose(example: Example, observation, target, semantics, tolerance: float)
     return notes
 
 
-def _describe_batches(batches, semantics, limit: int = 4) -> str:
+def describe_batches(batches, semantics, limit: int = 4) -> str:
     import numpy as np
 
     parts = []

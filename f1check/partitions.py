@@ -26,7 +26,7 @@ class Partition:
     dropped`` (the identity if ``None``).  Partitions are immutable values.
     """
 
-    __slots__ = ("batch_sizes", "order", "dropped", "order_seed")
+    __slots__ = ("batch_sizes", "_order", "dropped", "order_seed")
 
     def __init__(
         self,
@@ -63,8 +63,14 @@ class Partition:
                 )
             if order == tuple(range(n)):
                 order = None
+        if order is not None:
+            order_seed = None if order_seed is None else int(order_seed)
+        elif order_seed is not None and n > 1:
+            order_seed = int(order_seed)  # the order is numpy.random.default_rng(order_seed).permutation(n)
+        else:
+            order_seed = None
         object.__setattr__(self, "batch_sizes", sizes)
-        object.__setattr__(self, "order", order)
+        object.__setattr__(self, "_order", order)
         object.__setattr__(self, "dropped", int(dropped))
         object.__setattr__(self, "order_seed", order_seed)
 
@@ -84,12 +90,25 @@ class Partition:
 
     @classmethod
     def shuffled(cls, batch_sizes: Sequence[int], order_seed: int, dropped: int = 0) -> Partition:
-        """A partition whose order is ``numpy.random.default_rng(order_seed).permutation(n)``."""
-        import numpy as np
+        """A partition whose order is ``numpy.random.default_rng(order_seed).permutation(n)``.
 
-        n = sum(batch_sizes) + dropped
-        order = np.random.default_rng(order_seed).permutation(n).tolist()
-        return cls(batch_sizes, order=order, dropped=dropped, order_seed=order_seed)
+        The permutation is made when it is needed, so fuzzing large datasets
+        does not pay for orders it never looks at.
+        """
+        return cls(batch_sizes, dropped=dropped, order_seed=order_seed)
+
+    @property
+    def shuffled_order(self) -> bool:
+        return self._order is not None or self.order_seed is not None
+
+    @property
+    def order(self) -> tuple[int, ...] | None:
+        """The permutation of ``range(n)`` the partition feeds, or None for the identity."""
+        if self._order is not None:
+            return self._order
+        if self.order_seed is None:
+            return None
+        return tuple(self.indices().tolist())
 
     @property
     def n(self) -> int:
@@ -115,7 +134,11 @@ class Partition:
         """The sample order as an int64 array (fed first, dropped last)."""
         import numpy as np
 
-        return np.arange(self.n) if self.order is None else np.asarray(self.order, dtype=np.int64)
+        if self._order is not None:
+            return np.asarray(self._order, dtype=np.int64)
+        if self.order_seed is not None:
+            return np.random.default_rng(self.order_seed).permutation(self.n)
+        return np.arange(self.n)
 
     def batches(self):
         """The sample indices of every fed batch, in the order they are fed."""
@@ -139,18 +162,18 @@ class Partition:
             text = "+".join(map(str, sizes))
         if self.dropped:
             text += f", {self.dropped} dropped"
-        if self.order is not None:
+        if self.shuffled_order:
             text += ", shuffled"
         return text
 
     def literal(self, max_order: int = 64) -> str:
         """Python a user can paste to rebuild this partition."""
         parts = [f"batch_sizes={list(self.batch_sizes)!r}"]
-        if self.order is not None:
-            if len(self.order) <= max_order or self.order_seed is None:
+        if self.shuffled_order:
+            if self.order_seed is None or self.n <= max_order:
                 parts.append(f"order={list(self.order)!r}")
             else:
-                parts.append(f"order=numpy.random.default_rng({self.order_seed}).permutation({self.n})")
+                parts.append(f"order=numpy.random.default_rng({self.order_seed}).permutation({self.n}).tolist()")
         if self.dropped:
             parts.append(f"dropped={self.dropped}")
         return "f1check.Partition(" + ", ".join(parts) + ")"
@@ -161,10 +184,14 @@ class Partition:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Partition):
             return NotImplemented
-        return (self.batch_sizes, self.order, self.dropped) == (other.batch_sizes, other.order, other.dropped)
+        if (self.batch_sizes, self.dropped) != (other.batch_sizes, other.dropped):
+            return False
+        if self._order is None and other._order is None:
+            return self.order_seed == other.order_seed
+        return self.order == other.order
 
-    def __hash__(self) -> int:
-        return hash((self.batch_sizes, self.order, self.dropped))
+    def __hash__(self) -> int:  # the order is left out so seeded and spelled-out orders hash alike
+        return hash((self.batch_sizes, self.dropped))
 
     def to_json(self) -> dict:
         return {"batch_sizes": list(self.batch_sizes), "dropped": self.dropped, "order_seed": self.order_seed}

@@ -126,3 +126,89 @@ def attribute(reported: float, replayed: float, f1_seen: float, f1_fed_end: floa
 
 def _json_float(value: float):
     return None if value is None or math.isnan(value) or math.isinf(value) else round(float(value), 10)
+
+
+def zero_division_value(zero_division) -> float:
+    """sklearn's value for a 0/0: ``"warn"`` counts as 0."""
+    return 0.0 if zero_division == "warn" else float(zero_division)
+
+
+def f1_from_counts(tp, fp, fn, semantics: Semantics) -> float:
+    """sklearn's F1 from per-label counts (K,), averaged as sklearn averages.
+
+    ``F1 = 2·tp / (2·tp + fp + fn)`` per label, ``zero_division`` where the
+    denominator is 0; ``micro`` sums the counts first; ``macro`` and
+    ``weighted`` average the labels, skipping NaN and falling back to the plain
+    mean when every weight is 0 (sklearn's ``_nanaverage``).
+    """
+    import numpy as np
+
+    tp, fp, fn = (np.asarray(a, dtype=np.float64) for a in (tp, fp, fn))
+    if semantics.average == "micro":
+        tp, fp, fn = tp.sum(keepdims=True), fp.sum(keepdims=True), fn.sum(keepdims=True)
+    denominator = 2 * tp + fp + fn
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scores = np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), zero_division_value(semantics.zero_division))
+    keep = ~np.isnan(scores)
+    if not keep.any():
+        return math.nan
+    if semantics.average == "weighted":
+        weights = (tp + fn)[keep]
+        if weights.sum() > 0:
+            return float(np.average(scores[keep], weights=weights))
+    return float(scores[keep].mean())
+
+
+class Confusion:
+    """Per-sample confusion indicators, so F1 of any subset is a sum and a division.
+
+    Columns are sklearn's labels: the positive class for ``average='binary'``,
+    classes 0 and 1 for other binary averages, every class otherwise.  This is
+    the fast path's reference; tests pin it to :func:`f1` on fuzzed data.
+    """
+
+    def __init__(self, y, scores, semantics: Semantics):
+        import numpy as np
+
+        self.semantics = semantics
+        truth = true_labels(y, semantics)
+        predicted = predicted_labels(scores, semantics)
+        if semantics.task == "binary":
+            truth, predicted = truth[:, None], predicted[:, None]
+            if semantics.average != "binary":
+                truth = np.concatenate([1 - truth, truth], axis=1)
+                predicted = np.concatenate([1 - predicted, predicted], axis=1)
+        elif semantics.task == "multiclass":
+            eye = np.eye(y.shape[1], dtype=np.int64)
+            truth, predicted = eye[truth], eye[predicted]
+        # One (N, 3K) array: [tp | fp | fn], summed in one pass.
+        self.table = np.concatenate(
+            [truth * predicted, (1 - truth) * predicted, truth * (1 - predicted)], axis=1
+        ).astype(np.int64)
+        self.labels = truth.shape[1]
+        self.total = self.table.sum(axis=0)
+        k = self.labels
+        self.f1_all = f1_from_counts(self.total[:k], self.total[k : 2 * k], self.total[2 * k :], semantics)
+
+    def counts(self, index=None):
+        """(tp, fp, fn) per label over the samples ``index`` (all if None)."""
+        total = self.total if index is None else self.table[index].sum(axis=0)
+        k = self.labels
+        return total[:k], total[k : 2 * k], total[2 * k :]
+
+    def f1(self, index=None) -> float:
+        """F1 of the samples ``index`` (all if None)."""
+        if index is None:
+            return self.f1_all
+        return f1_from_counts(*self.counts(index), self.semantics)
+
+    def f1_fed(self, order, fed: int) -> float:
+        """F1 of the first ``fed`` samples of ``order``: all counts minus the dropped ones' (few)."""
+        if fed == len(order):
+            return self.f1_all
+        if fed >= len(order) - fed:
+            total = self.total - self.table[order[fed:]].sum(axis=0)
+        else:
+            total = self.table[order[:fed]].sum(axis=0)
+        k = self.labels
+        return f1_from_counts(total[:k], total[k : 2 * k], total[2 * k :], self.semantics)

@@ -80,7 +80,9 @@ def failure_message(report, rerun: str | None = None) -> str:
         if worst is not None and worst is not ce:
             columns.append(("worst", worst))
         out += example_table(columns)
-        why = list(dict.fromkeys(ce.diagnosis + (worst.diagnosis if worst is not None else ())))
+        why = list(ce.diagnosis)
+        if worst is not None and worst is not ce:
+            why += [f"worst: {note}" for note in worst.diagnosis if note not in why]
         if why:
             out.append("  why: " + why[0])
             out += ["       " + w for w in why[1:]]

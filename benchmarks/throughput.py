@@ -1,0 +1,135 @@
+"""Throughput of a fuzzed evaluate-mode check, against the plain way and the numpy floor.
+
+One run prints a table at N = 1k, 10k, 100k for a stateful metric (StreamingF1):
+
+- plain: the obvious way to test many partitions, one ``model.evaluate`` per
+  partition over a model compiled once (a ``PyDataset`` feeding the partition);
+- f1check search: the hypothesis search on the replay path, reference included;
+- f1check check: the whole ``f1check.check`` call, confirmation runs through
+  the real loop included;
+- numpy floor: confusion counts and F1 per partition, nothing else.
+
+Usage: python benchmarks/throughput.py [--examples 1000] [--plain 20] [--sizes 1000 10000 100000]
+Timings are for reading side by side within one run; nothing asserts on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def draw_partitions(n: int, count: int, seed: int):
+    """``count`` partitions of ``n`` drawn by the search's own strategy, deterministically."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as hseed
+
+    from f1check import strategies
+    from f1check.search import MAX_BATCHES
+
+    drawn = []
+
+    @hseed(seed)
+    @settings(max_examples=count, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(strategies.partitions(n, max_batches=MAX_BATCHES))
+    def collect(partition):
+        drawn.append(partition)
+
+    collect()
+    return drawn[:count]
+
+
+def plain_way(y, s, partitions) -> float:
+    """Examples per second: one model.evaluate per partition, model compiled once."""
+    import keras
+    import numpy as np
+
+    from f1check.drivers import _parts, fixed_score_model
+    from f1check.examples import StreamingF1
+
+    FedBatches = _parts()[3]
+    model, _ = fixed_score_model(s, capacity=len(y))
+    model.compile(loss="binary_crossentropy", metrics=[StreamingF1()])
+    inputs = np.arange(len(y), dtype=np.int32)[:, None]
+    model.evaluate(FedBatches(inputs, y, partitions[0]), steps=partitions[0].steps, verbose=0)  # trace once
+    started = time.perf_counter()
+    for p in partitions:
+        model.evaluate(FedBatches(inputs, y, p), steps=p.steps, verbose=0)
+    del keras
+    return len(partitions) / (time.perf_counter() - started)
+
+
+def numpy_floor(y, s, partitions) -> float:
+    from f1check.options import Semantics
+    from f1check.reference import Confusion
+
+    confusion = Confusion(y, s, Semantics())
+    started = time.perf_counter()
+    for p in partitions:
+        confusion.f1_fed(p.indices(), p.fed)
+    return len(partitions) / (time.perf_counter() - started)
+
+
+def f1check_rates(y, s, examples: int, seed: int):
+    """(search examples/s, whole check examples/s, examples, replay traces)."""
+    from f1check import check, options
+    from f1check.check import _Settings, run_example
+    from f1check.examples import StreamingF1
+    from f1check.search import Search
+    from f1check.subjects import resolve
+
+    settings = _Settings(
+        modes=("evaluate",), tolerance=1e-3, judge="seen", semantics=options.Semantics(classes=1),
+        examples=examples, seed=seed,
+    )
+    target = resolve(StreamingF1)
+    started = time.perf_counter()  # the replay's build and trace count
+    search = Search(target, "evaluate", settings, (y, s), None, run_example)
+    assert search.search() is None
+    search_rate = search.evaluated / (time.perf_counter() - started)
+    started = time.perf_counter()
+    report = check(StreamingF1, data=(y, s), examples=examples, seed=seed)
+    check_rate = report.results[0].examples / (time.perf_counter() - started)
+    assert report.passed, str(report)
+    return search_rate, check_rate, report.results[0].examples, search.replay.traces
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=1000, help="f1check examples per size. Default: %(default)r")
+    parser.add_argument("--plain", type=int, default=20, help="model.evaluate runs per size. Default: %(default)r")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    import keras
+    import numpy as np
+
+    from f1check.data import synthetic
+    from f1check.options import Semantics
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"keras {keras.__version__} ({keras.backend.backend()})")
+    header = ("N", "plain ex/s", "f1check search ex/s", "f1check check ex/s", "numpy floor ex/s", "search/plain", "check/plain", "traces")
+    rows = []
+    for n in args.sizes:
+        rng = np.random.default_rng([args.seed, n])
+        y, s = synthetic(n, Semantics(), rng, positive_rate=0.3)
+        partitions = draw_partitions(n, max(args.plain, 200), args.seed)
+        plain = plain_way(y, s, partitions[: args.plain])
+        floor = numpy_floor(y, s, partitions)
+        search, whole, examples, traces = f1check_rates(y, s, args.examples, args.seed)
+        rows.append((f"{n:,}", f"{plain:.1f}", f"{search:.0f}", f"{whole:.0f}", f"{floor:.0f}",
+                     f"{search / plain:.0f}x", f"{whole / plain:.0f}x", str(traces)))
+        print(f"  N={n:,}: {examples} examples", flush=True)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, tuple("-" * w for w in widths), *rows]:
+        print("| " + " | ".join(c.rjust(w) for c, w in zip(r, widths)) + " |")
+
+
+if __name__ == "__main__":
+    main()
