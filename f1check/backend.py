@@ -18,7 +18,18 @@ def keras():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras as keras_module
 
+    if keras_module.backend.backend() == "tensorflow":
+        import logging
+
+        logging.getLogger("tensorflow").addFilter(_RetracingNoise())
     return keras_module
+
+
+class _RetracingNoise:
+    """Drops TensorFlow's retracing warning: f1check builds models per example on purpose."""
+
+    def filter(self, record) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
 
 
 def seed_everything(seed: int) -> None:
@@ -82,3 +93,51 @@ def device_name() -> str:
     except Exception:  # a broken accelerator stack means we run on the CPU
         return "CPU"
     return "CPU"
+
+
+def gpu_available() -> bool:
+    """Whether the Keras backend can see a GPU (imports the backend)."""
+    return device_name() == "GPU"
+
+
+def select_device(requested: str) -> str:
+    """Apply ``--f1check-device``: ``"CPU"`` or ``"GPU"``; a GPU asked for and missing is an error.
+
+    ``cpu`` hides the accelerators from the backend, so it must run before
+    the backend first touches a device.
+    """
+    from .errors import ConfigError
+
+    if requested == "cpu":
+        _hide_accelerators()
+        return "CPU"
+    found = device_name()
+    if requested == "gpu" and found != "GPU":
+        raise ConfigError(
+            f"--f1check-device gpu, but the {keras().backend.backend()} backend sees no GPU: run on a machine "
+            "with one (and a GPU build of the backend), or use --f1check-device auto or cpu."
+        )
+    return found
+
+
+def _hide_accelerators() -> None:
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+    backend = keras().backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        try:
+            tf.config.set_visible_devices([], "GPU")
+        except RuntimeError:  # already initialised: placement then follows CUDA_VISIBLE_DEVICES/defaults
+            pass
+
+
+def to_numpy(value):
+    """A tensor or Keras variable as a numpy array (``Variable.numpy()`` avoids a numpy 2 warning)."""
+    import numpy as np
+
+    k = keras()
+    if isinstance(value, k.Variable):
+        return np.asarray(value.numpy())
+    return np.asarray(k.ops.convert_to_numpy(value))

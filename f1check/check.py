@@ -94,6 +94,7 @@ class Result:
     judge: str
     worst: Example | None
     counterexample: Example | None
+    runs: list[Example] = field(default_factory=list, repr=False)  # every example run through the real loop
 
     @property
     def max_abs_error(self) -> float:
@@ -279,6 +280,7 @@ def _run_explicit(target, mode: str, settings: _Settings, fixed, explicit) -> Re
         judge=settings.judge,
         worst=max(found, key=Example.badness),
         counterexample=min(failures, key=lambda e: (e.n, e.partition.steps, e.dropped), default=None),
+        runs=found,
     )
 
 

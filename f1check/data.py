@@ -129,3 +129,24 @@ def synthetic(
     if semantics.task == "multiclass":
         s = s / np.maximum(s.sum(axis=1, keepdims=True), 1e-12)
     return y.astype(np.float32), np.clip(s, 0.0, 1.0).astype(np.float32)
+
+
+def learnable(n: int, features: int, semantics: Semantics, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)``: Gaussian features and labels from a noisy linear rule a small model can learn.
+
+    Binary and multilabel labels are Bernoulli draws of ``sigmoid(x @ w)``
+    per column; multiclass labels are the argmax of ``x @ W`` plus Gumbel
+    noise, one-hot.
+    """
+    import numpy as np
+
+    x = rng.normal(size=(n, features)).astype(np.float32)
+    columns = 1 if semantics.task == "binary" else (semantics.classes or 3)
+    weights = rng.normal(size=(features, columns)) * 1.5
+    logits = x @ weights
+    if semantics.task == "multiclass":
+        noisy = logits + rng.gumbel(size=logits.shape)
+        y = np.eye(columns, dtype=np.float32)[np.argmax(noisy, axis=1)]
+    else:
+        y = (rng.random(logits.shape) < 1 / (1 + np.exp(-(logits - 0.5)))).astype(np.float32)
+    return x, y

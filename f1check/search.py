@@ -29,7 +29,7 @@ MIN_SHRINK_SEARCH = 200  # calls the shrinking run may take to find the failure 
 MAX_BATCHES = 64  # the search's partitions feed at most this many batches
 SAMPLE = 4  # examples of the regular sample confirmed through the loop
 LOOP_SHRINK_EXAMPLES = 20  # budget of the loop search that shrinks a loop-only failure
-LOOP_SHRINK_CALLS = 40  # shrinking steps through the real loop (each builds and runs a model)
+LOOP_SHRINK_CALLS = 100  # shrinking steps through the real loop (each builds and runs a model)
 REPLAY_SHRINK_CALLS = 2000  # shrinking steps on the replay path
 DEFAULT_CLASSES = 3  # columns of fuzzed multiclass/multilabel data when classes is not given
 
@@ -312,6 +312,7 @@ class Search:
             judge=self.settings.judge,
             worst=worst,
             counterexample=counterexample,
+            runs=confirmed,
         )
 
     def _shrink_in_loop(self):

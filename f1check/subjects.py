@@ -106,7 +106,7 @@ def to_float(value: Any, label: str, where: str) -> float:
     import numpy as np
 
     try:
-        array = np.asarray(backend.keras().ops.convert_to_numpy(value), dtype=np.float64)
+        array = np.asarray(backend.to_numpy(value), dtype=np.float64)
     except Exception as exc:
         raise SubjectError(f"{label}: {where} returned {value!r}, which is not a number ({exc}).") from None
     if array.size != 1:
@@ -126,6 +126,7 @@ class MetricSubject:
     kind: str  # "function" or "metric"
     make: Callable[[], Any]
     key: str
+    harnesses: dict = field(default_factory=dict, repr=False, compare=False)  # drivers' compiled models
 
     def fresh(self) -> Any:
         """A new object for ``compile(metrics=[...])``: the function, or a new Metric."""
@@ -155,6 +156,7 @@ class CallbackSubject:
     key: str
     metrics: tuple[MetricSubject, ...] = field(default_factory=tuple)
     kind: str = "callback"
+    harnesses: dict = field(default_factory=dict, repr=False, compare=False)  # drivers' compiled models
 
     @property
     def scores_itself(self) -> bool:

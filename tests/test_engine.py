@@ -72,7 +72,9 @@ def test_assert_f1_raises_an_assertion_error_that_explains(worked):
 
 
 def test_attribution_terms_add_up_to_the_total_error():
-    report = f1check.check(examples.naive_f1, examples=64, seed=5)
+    y, s = worked_example()
+    partitions = [THIRDS, Partition.shuffled([60, 40, 150], order_seed=1, dropped=50), Partition.floor_steps(300, 70)]
+    report = f1check.check(examples.naive_f1, data=(y, s), partitions=partitions)
     result = report.results[0]
     assert result.counterexample is not None
     for example in [result.worst, result.counterexample]:

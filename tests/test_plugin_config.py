@@ -1,0 +1,144 @@
+"""The plugin's options and configuration: help, precedence, and every bad value refused up front."""
+
+import pytest
+from _pytest.config import ExitCode
+
+from f1check import config as f1config
+from f1check.plugin import DEVICE, EXAMPLES, JUDGE, OPTION, REPORT, SEED, TOLERANCE
+
+pytest_plugins = ["pytester"]
+
+# In-process pytester runs roll sys.modules back afterwards; numpy cannot be imported twice in a
+# process, so the frameworks a run may load are imported here first.
+pytest.importorskip("keras")
+
+
+def test_help_lists_the_options_in_their_group(pytester):
+    result = pytester.runpytest("--help")
+    result.stdout.fnmatch_lines(
+        [
+            "*f1check: is the F1 your Keras loop logs true?*",
+            f"*{OPTION} *Check the targets in*",
+            f"*{EXAMPLES}=N*Default: 50*",
+            f"*{SEED}=S*",
+            f"*{TOLERANCE}=T*",
+            "*Largest |reported - sklearn| that passes. Default: 0.001*",
+            f"*{JUDGE}*",
+            f"*{DEVICE}*",
+            f"*{REPORT}=PATH*",
+        ]
+    )
+
+
+def write_config(pytester, body: str):
+    pytester.makepyprojecttoml("[tool.f1check]\n" + body)
+
+
+BAD_CONFIG = [
+    ("negative tolerance", 'tolerance = -0.5\ntargets = []', [], "Invalid tolerance -0.5 (from [[]tool.f1check[]] in *pyproject.toml): *cannot be negative*"),
+    ("unknown mode", 'modes = ["evaluate", "fitt"]\ntargets = []', [], "Invalid mode 'fitt' *valid values are 'evaluate', 'fit', 'fit-dropped'. Did you mean 'fit'?"),
+    ("unknown average", 'average = "macr"\ntargets = []', [], "Invalid average 'macr'*Did you mean 'macro'?"),
+    ("unknown task", 'task = "multilable"\ntargets = []', [], "Invalid task 'multilable'*Did you mean 'multilabel'?"),
+    ("unknown judge", 'judge = "totl"\ntargets = []', [], "Invalid judge 'totl'*Did you mean 'total'?"),
+    ("unknown device", 'device = "gpus"\ntargets = []', [], "Invalid device 'gpus'*Did you mean 'gpu'?"),
+    ("targets not a list", 'targets = "pkg.metrics:f1"', [], "Invalid targets 'pkg.metrics:f1' *targets is a list*"),
+    ("unknown key in a target", 'targets = [{ metric = "a:b", treshold = 0.3 }]', [], "unknown key 'treshold' in targets[[]0[]]*Did you mean 'threshold'?"),
+    ("unknown top-level key", 'tolerence = 0.01\ntargets = []', [], "unknown key 'tolerence' in [[]tool.f1check[]]*Did you mean 'tolerance'?"),
+    ("callback without key", 'targets = [{ callback = "a:b" }]', [], "*a callback target needs key = *"),
+    ("target not module:attr", 'targets = ["pkg.metrics.f1"]', [], "*'pkg.metrics.f1' is not a 'module:attr' string*"),
+    ("per-target override", 'targets = [{ metric = "a:b", judge = "al" }]', [], "Invalid judge 'al' (from targets[[]0[]]*"),
+    ("negative tolerance on the command line", "targets = []", [f"{TOLERANCE}=-1"], "Invalid tolerance -1.0 (from --f1check-tolerance)*"),
+]
+
+
+@pytest.mark.parametrize("what, body, args, message", BAD_CONFIG, ids=[c[0] for c in BAD_CONFIG])
+def test_bad_configuration_is_a_usage_error_before_any_test_runs(pytester, what, body, args, message):
+    write_config(pytester, body)
+    pytester.makepyfile("def test_never_runs(): raise AssertionError('ran')")
+    result = pytester.runpytest(OPTION, *args)
+    assert result.ret == ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*f1check: {message}"])
+    result.stdout.no_fnmatch_line("*test_never_runs*")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([f"{JUDGE}=totl"], "*argument --f1check-judge: --f1check-judge: invalid choice 'totl'*Did you mean 'total'?*"),
+        ([f"{EXAMPLES}=many"], "*argument --f1check-examples: --f1check-examples: 'many' is not a whole number*"),
+        ([f"{DEVICE}=tpu"], "*invalid choice 'tpu': valid values are 'auto', 'cpu', 'gpu'*"),
+    ],
+)
+def test_bad_command_line_values_name_the_flag(pytester, args, message):
+    result = pytester.runpytest(OPTION, *args)
+    assert result.ret == ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+def test_ini_options_serve_projects_without_pyproject(pytester):
+    pytester.makeini("[pytest]\nf1check_tolerance = lots\n")
+    result = pytester.runpytest(OPTION)
+    assert result.ret == ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*Invalid tolerance 'lots' (from the ini option f1check_tolerance)*"])
+
+
+def test_gpu_without_a_gpu_is_a_usage_error(pytester):
+    pytest.importorskip("keras")
+    from f1check.backend import gpu_available
+
+    if gpu_available():
+        pytest.skip("this machine has a GPU")
+    result = pytester.runpytest(OPTION, f"{DEVICE}=gpu")
+    assert result.ret == ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--f1check-device gpu, but the * backend sees no GPU*"])
+
+
+def test_unknown_marker_argument_is_refused(pytester):
+    write_config(pytester, "targets = []")
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.f1check(tolerence=0.1)
+        def test_marked():
+            pass
+        """
+    )
+    result = pytester.runpytest(OPTION)
+    assert result.ret == ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown argument tolerence*Did you mean 'tolerance'?*"])
+
+
+def test_precedence_command_line_then_pyproject_then_ini_then_default():
+    resolved = f1config.resolve(
+        {"examples": 3}, {"examples": 7, "tolerance": 0.01}, {"tolerance": 0.5, "judge": "total"}, None
+    )
+    assert resolved.settings["examples"] == 3 and resolved.sources["examples"] == "--f1check-examples"
+    assert resolved.settings["tolerance"] == 0.01 and resolved.sources["tolerance"] == "[tool.f1check]"
+    assert resolved.settings["judge"] == "total" and resolved.sources["judge"] == "the ini option f1check_judge"
+    assert resolved.seed == 0 and resolved.sources["seed"] == "the default"
+
+
+def test_target_tables_override_the_top_level_and_both_forms_parse(tmp_path):
+    inline = (
+        "[tool.f1check]\ntolerance = 0.01\ntargets = [\n"
+        '  "pkg.m:f1",\n'
+        '  { metric = "pkg.m:Macro", task = "multiclass", classes = 3, tolerance = 0.1 },\n'
+        '  { callback = "pkg.c:Cb", key = "f1", metrics = ["pkg.m:tp"] },\n]\n'
+    )
+    tables = (
+        "[tool.f1check]\ntolerance = 0.01\n"
+        '[[tool.f1check.targets]]\nmetric = "pkg.m:f1"\n'
+        '[[tool.f1check.targets]]\nmetric = "pkg.m:Macro"\ntask = "multiclass"\nclasses = 3\ntolerance = 0.1\n'
+        '[[tool.f1check.targets]]\ncallback = "pkg.c:Cb"\nkey = "f1"\nmetrics = ["pkg.m:tp"]\n'
+    )
+    parsed = []
+    for text in (inline, tables):
+        (tmp_path / "pyproject.toml").write_text(text)
+        table, path = f1config.load_pyproject(tmp_path)
+        parsed.append(f1config.resolve({}, table, {}, path).targets)
+    assert parsed[0] == parsed[1]
+    first, macro, callback = parsed[0]
+    assert first.settings["tolerance"] == 0.01 and first.settings["task"] == "binary"
+    assert macro.settings["tolerance"] == 0.1 and macro.settings["average"] == "macro" and macro.settings["classes"] == 3
+    assert callback.callback and callback.key == "f1" and callback.metrics == ("pkg.m:tp",)

@@ -1,0 +1,209 @@
+"""``pytest --f1check`` end to end, the way users run it (subprocesses: TensorFlow state stays out)."""
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+pytest.importorskip("keras")
+
+MODEL_REPO = Path(__file__).parent.parent / "fixtures" / "model_repo"
+RIGHT = [
+    "repo_metrics.metrics:StreamingF1",
+    "repo_metrics.metrics:keras_f1",
+    "repo_metrics.metrics:StreamingMacroF1",
+    "repo_metrics.callbacks:F1FromLogs",
+    "repo_metrics.callbacks:predict_f1",
+]
+WRONG = [
+    "repo_metrics.metrics:f1",
+    "repo_metrics.metrics:TiesF1",
+    "repo_metrics.metrics:batch_macro_f1",
+    "repo_metrics.callbacks:predict_f1_first_batch",
+]
+
+
+@pytest.fixture
+def model_repo(pytester):
+    shutil.copytree(MODEL_REPO, pytester.path, dirs_exist_ok=True)
+    return pytester
+
+
+def test_without_the_flag_only_the_repos_tests_run_and_marked_ones_skip(model_repo):
+    result = model_repo.runpytest_subprocess("-rs", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, skipped=3)
+    result.stdout.fnmatch_lines(["*SKIPPED*f1check check: run pytest with --f1check to run it*"])
+    result.stdout.no_fnmatch_line("*f1check summary*")
+
+
+def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo):
+    result = model_repo.runpytest_subprocess(
+        "--f1check", "--f1check-report=out/report.json", "--junitxml=junit.xml", "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(passed=len(RIGHT) + 4, failed=len(WRONG))  # + the repo's own 4 tests
+    result.stdout.fnmatch_lines(["f1check 0.1.0: keras *, backend tensorflow, device CPU, --f1check-seed=0"])
+    for target in RIGHT:
+        result.stdout.fnmatch_lines([f"{target} *evaluate *PASS *20 *"])
+    for target in WRONG:
+        result.stdout.fnmatch_lines([f"FAILED f1check::{target}[[]evaluate[]]*"])
+        result.stdout.fnmatch_lines([f"{target} *evaluate *FAIL * aggregation *"])
+    result.stdout.fnmatch_lines(
+        [
+            "*f1check summary*",
+            "f1check 0.1.0: keras *--f1check-seed=0",
+            "target * mode * verdict * examples * max |error| * dominant * worst partition",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*repo_metrics.metrics:f1 [[]evaluate[]] FAILED*",
+            "*why: the subject averages per-batch F1*",
+            "*partition = f1check.Partition(batch_sizes=*",
+            "*rerun: pytest --f1check --f1check-seed=0 'f1check::repo_metrics.metrics:f1[[]evaluate[]]'",
+        ]
+    )
+    report = json.loads((model_repo.path / "out" / "report.json").read_text())
+    assert report["version"] == 1
+    assert set(report["environment"]) == {"f1check", "keras", "backend", "device", "seed"}
+    assert report["environment"]["seed"] == 0 and report["environment"]["device"] == "CPU"
+    by_target = {r["target"]: r for r in report["results"]}
+    assert list(by_target) == RIGHT[:4] + [RIGHT[4]] + WRONG[:3] + [WRONG[3]] or set(by_target) == set(RIGHT + WRONG)
+    for target in RIGHT:
+        assert by_target[target]["passed"] is True and by_target[target]["counterexample"] is None
+    for target in WRONG:
+        r = by_target[target]
+        assert r["passed"] is False and r["mode"] == "evaluate" and r["tolerance"] == 0.001
+        assert set(r["worst"]) >= {"reported", "replayed", "f1_seen", "f1_all", "n", "batch_sizes", "dropped", "error"}
+        assert set(r["worst"]["error"]) == {"loop", "aggregation", "coverage", "drift"}
+        assert r["counterexample"]["n"] >= 1 and r["max_abs_error"] > 0.001
+    properties = {
+        (case.get("name"), prop.get("name")): prop.get("value")
+        for case in ET.parse(model_repo.path / "junit.xml").iter("testcase")
+        for prop in case.iter("property")
+    }
+    assert properties[("repo_metrics.metrics:TiesF1[evaluate]", "f1check_passed")] == "False"
+    assert properties[("repo_metrics.metrics:TiesF1[evaluate]", "f1check_dominant_error")] == "aggregation"
+    assert properties[("repo_metrics.metrics:StreamingF1[evaluate]", "f1check_examples")] == "20"
+
+
+def test_the_rerun_command_runs_just_that_item(model_repo):
+    result = model_repo.runpytest_subprocess(
+        "--f1check", "--f1check-seed=0", "f1check::repo_metrics.metrics:TiesF1[evaluate]", "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*scores = [[]0.5[]]*"])
+
+
+SMALL_PROJECT = """
+[tool.f1check]
+examples = 40
+targets = [
+  "f1check.examples:StreamingF1",
+  "f1check.examples:naive_f1",
+  "f1check.examples:TiesPositiveF1",
+  { metric = "f1check.examples:keras_f1_score", tolerance = 0.01 },
+]
+"""
+
+
+def run_small(pytester, *args):
+    pytester.makepyprojecttoml(SMALL_PROJECT)
+    result = pytester.runpytest_subprocess("--f1check", "-p", "no:cacheprovider", *args)
+    result.assert_outcomes(passed=2, failed=2)
+    return result
+
+
+def test_same_seed_gives_a_byte_identical_report(pytester):
+    run_small(pytester, "--f1check-seed=7", "--f1check-report=a.json")
+    run_small(pytester, "--f1check-seed=7", "--f1check-report=b.json")
+    assert (pytester.path / "a.json").read_bytes() == (pytester.path / "b.json").read_bytes()
+    assert json.loads((pytester.path / "a.json").read_text())["environment"]["seed"] == 7
+
+
+def test_xdist_gives_the_same_verdicts_and_one_summary(pytester):
+    pytest.importorskip("xdist")
+    serial = run_small(pytester, "-n", "0", "--f1check-report=serial.json")
+    parallel = run_small(pytester, "-n", "2", "--f1check-report=parallel.json")
+    serial_json = json.loads((pytester.path / "serial.json").read_text())
+    parallel_json = json.loads((pytester.path / "parallel.json").read_text())
+    assert serial_json["results"] == parallel_json["results"]
+    assert parallel.stdout.str().count("f1check summary") == 1
+    assert serial.stdout.str().count("f1check summary") == 1
+
+
+def test_a_bad_target_fails_as_its_own_item_and_the_run_goes_on(pytester):
+    pytester.makepyfile(local_subjects="NOT_A_METRIC = 'f1'\n")
+    pytester.makepyprojecttoml(
+        """
+[tool.f1check]
+examples = 8
+targets = ["no_such_module:f1", "local_subjects:NOT_A_METRIC", "f1check.examples:StreamingF1"]
+"""
+    )
+    result = pytester.runpytest_subprocess("--f1check", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(["*target 'no_such_module:f1' does not import: ModuleNotFoundError*"])
+    result.stdout.fnmatch_lines(["*local_subjects:NOT_A_METRIC (str) is neither a metric nor a callback*"])
+    result.stdout.fnmatch_lines(["no_such_module:f1 *evaluate *ERROR*"])
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_plain_pytest_imports_no_framework(pytester):
+    pytester.makeconftest(
+        """
+import sys
+
+def pytest_sessionfinish(session):
+    heavy = [m for m in ("tensorflow", "keras", "jax", "torch") if m in sys.modules]
+    open("imported.txt", "w").write(" ".join(heavy))
+"""
+    )
+    pytester.makepyprojecttoml('[tool.f1check]\ntargets = ["f1check.examples:naive_f1"]\n')
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_plain():
+            pass
+
+        @pytest.mark.f1check
+        def test_marked(f1check):
+            raise AssertionError("must not run without --f1check")
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, skipped=1)
+    assert (pytester.path / "imported.txt").read_text() == ""
+
+
+def test_fixtures_work_inside_given_tests(pytester):
+    pytester.makepyprojecttoml("[tool.f1check]\ntargets = []\n")
+    pytester.makepyfile(
+        """
+        import pytest
+        from hypothesis import given, settings, strategies as st
+
+        import f1check as api
+
+        @pytest.mark.f1check(tolerance=0.01)
+        @settings(max_examples=4, deadline=None)
+        @given(st.integers(2, 6))
+        def test_streaming_on_explicit_partitions(f1check, f1check_data, k):
+            y, scores = f1check_data(60, positive_rate=0.3)
+            report = f1check.check("f1check.examples:StreamingF1", data=(y, scores),
+                                   partitions=[api.Partition.floor_steps(60, k)])
+            assert report.passed
+            assert report.results[0].tolerance == 0.01
+
+        @pytest.mark.f1check
+        def test_the_model_fixture(f1check_model, f1check_data):
+            x, y = f1check_data.learnable(256, features=3)
+            model = f1check_model(features=3)
+            assert model.fit(x, y, epochs=1, verbose=0).history["loss"]
+        """
+    )
+    result = pytester.runpytest_subprocess("--f1check", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
