@@ -35,7 +35,9 @@ class Example:
     passed: bool
     mode: str = "evaluate"
     judge: str = "seen"
-    epoch: int = 0
+    epoch: int = 0  # the worst epoch (0-based); fit modes judge every epoch
+    epochs: int = 1
+    feed: str = "pydataset"  # how the data reached the loop (f1check.feeds)
     fed_batch_sizes: tuple[int, ...] = ()
     diagnosis: tuple[str, ...] = ()
     y_true: Any = field(default=None, repr=False)
@@ -78,6 +80,8 @@ class Example:
             "batch_sizes": self.batch_sizes,
             "dropped": self.dropped,
             "order_seed": self.order_seed,
+            "epoch": self.epoch + 1,
+            "feed": self.feed,
             "error": self.error.to_json(),
         }
 
@@ -159,13 +163,18 @@ def check(
     seed: int | None = None,
     callback_key: str | None = None,
     callback_metrics: Sequence[Any] = (),
+    feeds: Sequence[str] | None = None,
 ) -> Report:
     """Check that ``subject`` logs the F1 sklearn gives, through real Keras loops.
 
     Returns a :class:`Report`; raises an :class:`~f1check.F1CheckError` for
     bad input (arguments, data, partitions, or a subject that raises, returns
-    NaN or never reports).
+    NaN or never reports).  ``feeds`` picks how data reaches the loop (see
+    :mod:`f1check.feeds`); by default the search draws every feed the mode
+    can use, and explicit partitions go through a ``PyDataset``.
     """
+    from . import feeds as feed_kinds
+
     settings = _Settings(
         modes=options.modes(modes),
         tolerance=options.tolerance(tolerance),
@@ -179,12 +188,8 @@ def check(
         ),
         examples=options.positive_int("examples", examples, "the examples= argument"),
         seed=options.seed(seed),
+        feeds=feed_kinds.validate(feeds),
     )
-    for mode in settings.modes:
-        if mode not in IMPLEMENTED_MODES:
-            raise ConfigError(
-                f"mode {mode!r} is not implemented in this version of f1check; use modes=['evaluate']."
-            )
     fixed = None
     if data is not None:
         if not isinstance(data, (tuple, list)) or len(data) != 2:
@@ -217,9 +222,6 @@ def assert_f1(subject: Any, **kwargs) -> Report:
     return report
 
 
-IMPLEMENTED_MODES = ("evaluate",)
-
-
 @dataclass
 class _Settings:
     modes: tuple[str, ...]
@@ -228,6 +230,7 @@ class _Settings:
     semantics: options.Semantics
     examples: int
     seed: int
+    feeds: tuple[str, ...] | None = None
 
 
 def _with_classes(semantics: options.Semantics, columns: int) -> options.Semantics:
@@ -264,12 +267,22 @@ def _run_mode(target, mode: str, settings: _Settings, fixed, explicit) -> Result
 
 
 def _run_explicit(target, mode: str, settings: _Settings, fixed, explicit) -> Result:
-    """Given data and partitions: every example through the real loop, nothing drawn."""
+    """Given data and partitions: every example (each feed that fits) through the real loop, nothing drawn."""
+    from . import feeds
+
     y, s = fixed
+    kinds = settings.feeds or ("pydataset",)
     found = [
-        run_example(target, y, s, partition, settings.semantics, mode, settings.judge, settings.tolerance)
+        run_example(target, y, s, partition, settings.semantics, mode, settings.judge, settings.tolerance, kind)
         for partition in explicit
+        for kind in kinds
+        if feeds.fits(kind, partition) and kind in feeds.feeds_for(mode, backend.keras().backend.backend())
     ]
+    if not found:
+        raise ConfigError(
+            f"none of feeds={list(kinds)} can feed these partitions in mode {mode!r}: uniform feeds (numpy, "
+            "tf.data) need equal batches and a smaller last one; generator-no-steps is evaluate-only."
+        )
     failures = [e for e in found if not e.passed]
     return Result(
         target=target.label,
@@ -284,59 +297,87 @@ def _run_explicit(target, mode: str, settings: _Settings, fixed, explicit) -> Re
     )
 
 
-def run_example(target, y, scores, partition: Partition, semantics, mode: str, judge: str, tolerance: float) -> Example:
-    """Drive one partition through the real loop, replay it, and judge it against sklearn."""
-    partition.check_fits(len(y))
-    observation = drivers.evaluate(target, y, scores, partition, semantics)
-    if isinstance(target, CallbackSubject):
-        replayed = target.replay(observation.batches, observation.model, observation.inputs, y)
-    else:
-        replayed = target.replay(observation.batches)
-    if math.isnan(replayed):
-        raise SubjectError(
-            f"{target.label} returned NaN when fed {partition.short()} directly. "
-            f"{describe_batches(observation.batches, semantics)} A 0/0 on a batch without positives is the usual "
-            "cause: guard divisions with keras.config.epsilon() (or return 0 there)."
-        )
-    f1_all = reference.f1(y, observation.end_scores, semantics)
-    if isinstance(target, CallbackSubject) and target.scores_itself:
-        f1_seen = f1_fed_end = f1_all
-    else:
-        import numpy as np
+def run_example(target, y, scores, partition: Partition, semantics, mode: str, judge: str, tolerance: float,
+                feed: str = "pydataset") -> Example:
+    """Drive one partition through the real loop, replay it, and judge every epoch against sklearn.
 
-        fed_y = np.concatenate([b[0] for b in observation.batches])
-        fed_scores = np.concatenate([b[1] for b in observation.batches])
-        f1_seen = reference.f1(fed_y, fed_scores, semantics)
-        index = observation.fed_indices
-        f1_fed_end = reference.f1(y[index], observation.end_scores[index], semantics)
-    reported = observation.reported
-    error = reference.attribute(reported, replayed, f1_seen, f1_fed_end, f1_all)
-    judged = reported - f1_seen
-    if judge == "total" and not abs(reported - f1_all) <= abs(judged):
-        judged = reported - f1_all
-    passed = not math.isnan(judged) and abs(judged) <= tolerance + 1e-12
+    The example is its worst epoch (the first, in evaluate mode); it passes
+    only if every epoch does.
+    """
+    partition.check_fits(len(y))
+    observation = drivers.observe(target, y, scores, partition, semantics, mode, feed)
+    epochs = observation.epochs
+    batches = [e.batches for e in epochs]
+    if isinstance(target, CallbackSubject):
+        weights = [e.weights for e in epochs]
+        replayed = target.replay_epochs(batches, observation.model, observation.inputs, y, weights)
+    else:
+        replayed = target.replay_epochs(batches)
+    for e, value in enumerate(replayed):
+        if math.isnan(value):
+            raise SubjectError(
+                f"{target.label} returned NaN when fed {partition.short()} directly. "
+                f"{describe_batches(epochs[e].batches, semantics)} A 0/0 on a batch without positives is the usual "
+                "cause: guard divisions with keras.config.epsilon() (or return 0 there)."
+            )
+    judged_epochs = [
+        _judge_epoch(target, y, epoch, value, semantics, judge, tolerance) for epoch, value in zip(epochs, replayed)
+    ]
+    worst = max(range(len(epochs)), key=lambda e: _badness(judged_epochs[e][4]))
+    f1_seen, f1_all, f1_fed_end, error, judged = judged_epochs[worst]
+    epoch = epochs[worst]
     example = Example(
-        reported=reported,
-        replayed=replayed,
+        reported=epoch.reported,
+        replayed=replayed[worst],
         f1_seen=f1_seen,
         f1_all=f1_all,
         error=error,
         partition=partition,
         judged_error=judged,
-        passed=passed,
+        passed=all(not math.isnan(j[4]) and abs(j[4]) <= tolerance + 1e-12 for j in judged_epochs),
         mode=mode,
         judge=judge,
-        fed_batch_sizes=tuple(observation.batch_sizes),
+        epoch=worst,
+        epochs=len(epochs),
+        feed=feed,
+        fed_batch_sizes=tuple(epoch.batch_sizes),
         y_true=y,
         scores=scores,
     )
-    example.diagnosis = tuple(diagnose(example, observation, target, semantics, tolerance))
+    example.diagnosis = tuple(diagnose(example, observation, target, semantics, tolerance, judged_epochs))
     return example
 
 
-def diagnose(example: Example, observation, target, semantics, tolerance: float) -> list[str]:
+def _badness(judged: float) -> float:
+    return math.inf if math.isnan(judged) else abs(judged)
+
+
+def _judge_epoch(target, y, epoch, replayed: float, semantics, judge: str, tolerance: float):
+    """``(f1_seen, f1_all, f1_fed_end, attribution, judged error)`` of one epoch."""
+    import numpy as np
+
+    f1_all = reference.f1(y, epoch.end_scores, semantics)
+    if isinstance(target, CallbackSubject) and target.scores_itself:
+        f1_seen = f1_fed_end = f1_all
+    else:
+        fed_y = np.concatenate([b[0] for b in epoch.batches])
+        fed_scores = np.concatenate([b[1] for b in epoch.batches])
+        f1_seen = reference.f1(fed_y, fed_scores, semantics)
+        index = epoch.fed_indices
+        f1_fed_end = reference.f1(y[index], epoch.end_scores[index], semantics)
+    error = reference.attribute(epoch.reported, replayed, f1_seen, f1_fed_end, f1_all)
+    judged = epoch.reported - f1_seen
+    if judge == "total" and not abs(epoch.reported - f1_all) <= abs(judged):
+        judged = epoch.reported - f1_all
+    return f1_seen, f1_all, f1_fed_end, error, judged
+
+
+def diagnose(example: Example, observation, target, semantics, tolerance: float, judged_epochs=()) -> list[str]:
     """Plain-words reasons for an example's error, most specific first."""
+    from . import feeds
+
     notes = []
+    epoch = observation.epochs[example.epoch]
     if tuple(example.partition.batch_sizes) != example.fed_batch_sizes:
         notes.append(
             f"the loop fed batches of {list(example.fed_batch_sizes)}, not the partition's "
@@ -344,30 +385,57 @@ def diagnose(example: Example, observation, target, semantics, tolerance: float)
         )
     if example.passed:
         return notes
+    where = f" in epoch {example.epoch + 1} of {example.epochs}" if example.epochs > 1 else ""
     if math.isnan(example.reported):
-        notes.append("the Keras loop logged NaN although the subject, fed the same batches directly, did not.")
+        notes.append(f"the Keras loop logged NaN{where} although the subject, fed the same batches directly, did not.")
         return notes
     term = example.blame
-    if isinstance(target, MetricSubject) or (isinstance(target, CallbackSubject) and not target.scores_itself):
-        per_batch = reference.batch_mean_f1(observation.batches, semantics)
-        if len(observation.batches) > 1 and abs(example.reported - per_batch) <= SAME_VALUE:
+    steps = len(epoch.batches)
+    if abs(example.error.loop) > tolerance:
+        phantom = example.replayed * steps / (steps + 1)
+        if steps and abs(example.reported - phantom) <= SAME_VALUE:
             notes.append(
-                f"the subject averages per-batch F1: the mean of sklearn's F1 over the "
-                f"{len(observation.batches)} fed batches is {per_batch:.6f}, which is what was logged. "
-                "F1 does not decompose over batches; accumulate counts in a stateful metric instead."
+                f"loop error: the Keras loop averaged over {steps + 1} steps but fed {steps}{where}, a phantom step. "
+                f"Fed {feeds.describe(example.feed)}, Keras (TensorFlow backend) counts one step more than it "
+                "runs for every mean-reduced metric; pass steps= (steps_per_epoch= in fit), or use a stateful "
+                "metric, which is not affected."
             )
-    if term == "loop" and abs(example.error.loop) > tolerance:
+        else:
+            notes.append(
+                f"loop error: the Keras loop logged a different value{where} from what the subject computes when fed the same "
+                f"batches directly ({example.reported:.6f} vs {example.replayed:.6f}), fed {feeds.describe(example.feed)}."
+            )
+    if isinstance(target, MetricSubject) or (isinstance(target, CallbackSubject) and not target.scores_itself):
+        per_batch = reference.batch_mean_f1(epoch.batches, semantics)
+        if steps > 1 and abs(example.replayed - per_batch) <= SAME_VALUE and term == "aggregation":
+            notes.append(
+                f"the subject averages per-batch F1: the mean of sklearn's F1 over the {steps} fed batches{where} is "
+                f"{per_batch:.6f}, which is what was logged. F1 does not decompose over batches; accumulate counts in "
+                "a stateful metric instead."
+            )
+    if isinstance(target, MetricSubject) and example.epoch > 0 and term == "aggregation":
+        fresh = target.replay(epoch.batches)
+        if abs(fresh - example.f1_seen) <= tolerance:
+            notes.append(
+                f"the metric does not reset between epochs: epoch {example.epoch + 1} replayed on a fresh instance "
+                f"gives {fresh:.6f}, as sklearn does, but after reset_state() following epoch {example.epoch} it "
+                "gives what was logged. reset_state must zero every accumulator."
+            )
+    if term == "coverage" and abs(example.error.coverage) > tolerance:
         notes.append(
-            "the Keras loop logged a different value from what the subject computes when fed the same "
-            f"batches directly ({example.reported:.6f} vs {example.replayed:.6f})."
+            f"{example.dropped} samples were never fed (a dropped remainder); sklearn on all samples differs by "
+            f"{example.error.coverage:+.6f}. The subject is right about what it saw."
         )
-    elif term == "coverage" and abs(example.error.coverage) > tolerance:
-        notes.append(f"{example.dropped} samples were never fed (a dropped remainder); sklearn on all samples differs.")
+    elif term == "drift" and abs(example.error.drift) > tolerance:
+        notes.append(
+            f"the weights moved during the epoch: the logged F1 is of training-time predictions, sklearn on the "
+            f"end-of-epoch model's predictions of the same samples differs by {-example.error.drift:+.6f}."
+        )
     elif term == "aggregation" and not notes:
         if isinstance(target, CallbackSubject) and target.scores_itself:
-            notes.append("the callback's F1 differs from sklearn's on the data it was given.")
+            notes.append(f"the callback's F1{where} differs from sklearn's on the data it was given.")
         else:
-            notes.append("the subject itself computes a different F1 from sklearn's on the samples it was fed.")
+            notes.append(f"the subject itself computes a different F1{where} from sklearn's on the samples it was fed.")
     return notes
 
 

@@ -21,10 +21,10 @@ DEVICES = ("auto", "cpu", "gpu")
 # Keys of [tool.f1check] (and, prefixed with f1check_, of the ini file).
 TOP_KEYS = (
     "targets", "tolerance", "judge", "modes", "examples", "seed", "device", "report",
-    "task", "classes", "average", "threshold", "zero_division",
+    "task", "classes", "average", "threshold", "zero_division", "feeds",
 )
 # Keys a target table may set; per-target keys override the top-level ones.
-OVERRIDES = ("tolerance", "judge", "modes", "task", "classes", "average", "threshold", "zero_division", "examples")
+OVERRIDES = ("tolerance", "judge", "modes", "task", "classes", "average", "threshold", "zero_division", "examples", "feeds")
 TARGET_KEYS = ("metric", "callback", "key", "metrics", *OVERRIDES)
 
 
@@ -134,7 +134,10 @@ def _settings(raw: dict, src, base: dict | None = None) -> dict:
         pick("zero_division", 0),
         src,
     )
+    from . import feeds
+
     return {
+        "feeds": feeds.validate(pick("feeds"), src("feeds")),
         "tolerance": options.tolerance(pick("tolerance", options.DEFAULT_TOLERANCE), src("tolerance")),
         "judge": options.judge(pick("judge", "seen"), src("judge")),
         "modes": options.modes(pick("modes", ["evaluate"]), src("modes")),

@@ -1,9 +1,17 @@
-"""Drivers: a real Keras loop over one partition, with the recorder compiled in.
+"""Drivers: real Keras loops over one partition, with the recorder compiled in.
 
 The model's input is the *sample index*: a tap layer records which samples
 each step fed, and the recorder metric, compiled beside the subject, records
 the very ``(y_true, y_pred)`` the subject saw.  Together they give the
 reference what the loop fed, without assuming how Keras batches.
+
+- ``evaluate``: a model that outputs the given scores, through
+  ``model.evaluate`` (a callback gets one epoch of ``fit`` instead, so that
+  ``on_epoch_end`` runs);
+- ``fit`` and ``fit-dropped``: a logistic-regression layer trained with SGD
+  for ``FIT_EPOCHS`` epochs over features whose starting predictions are the
+  given scores (the kernel starts as the identity on ``logit(scores)``), so
+  predictions move while the epoch runs; every epoch is observed.
 """
 
 from __future__ import annotations
@@ -13,30 +21,41 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from . import backend
+from . import backend, feeds
 from .errors import F1CheckError, SubjectError
 from .options import Semantics
 from .partitions import Partition
-from .subjects import CallbackSubject, MetricSubject, to_float
+from .subjects import MetricSubject, to_float
 
 RECORDER_NAME = "f1check_recorder"
+FIT_EPOCHS = 2  # at least two: a metric that does not reset between epochs shows in the second
+FIT_LEARNING_RATE = 0.5  # large enough that predictions move within an epoch (the drift term)
 
 
 @dataclass
-class Observation:
-    """What one run of a loop showed: the logged value and what was fed."""
+class Epoch:
+    """What one epoch of a loop showed: the logged value and what was fed."""
 
     reported: float
     batches: list  # [(y_true, y_pred), ...] per fed batch, as the subject saw them
     fed_indices: Any  # sample indices in the order they were fed
     end_scores: Any  # the model's predictions for every sample when the subject reported
     logs: dict
-    model: Any = field(repr=False, default=None)
-    inputs: Any = field(repr=False, default=None)  # what the model takes for every sample
+    weights: Any = field(repr=False, default=None)  # the trained model's weights then (fit)
 
     @property
     def batch_sizes(self) -> list[int]:
         return [len(y) for y, _ in self.batches]
+
+
+@dataclass
+class Observation:
+    """Every epoch of one run, and the model and inputs a callback replay needs."""
+
+    epochs: list[Epoch]
+    feed: str
+    model: Any = field(repr=False, default=None)
+    inputs: Any = field(repr=False, default=None)  # what the model takes for every sample
 
 
 @lru_cache(maxsize=None)
@@ -111,23 +130,18 @@ def _parts():
                 )
             return backend.to_numpy(self.seen)[:count]
 
-    class ScoreTable(keras.layers.Layer):
-        """Outputs the given scores of the indexed samples: a fixed-prediction model."""
+    class Table(keras.layers.Layer):
+        """Looks up the rows of a fixed (non-trainable) table by sample index."""
 
-        def __init__(self, scores, **kwargs):
+        def __init__(self, rows: int, columns: int, **kwargs):
             super().__init__(**kwargs)
-            self.scores = scores
+            self.rows, self.columns = rows, columns
 
         def build(self, input_shape):
-            self.table = self.add_weight(
-                shape=self.scores.shape,
-                initializer=keras.initializers.Constant(self.scores),
-                trainable=False,
-                name="table",
-            )
+            self.table = self.add_weight(shape=(self.rows, self.columns), initializer="zeros", trainable=False, name="table")
 
         def compute_output_shape(self, input_shape):
-            return (input_shape[0], self.scores.shape[1])
+            return (input_shape[0], self.columns)
 
         def call(self, index):
             return ops.take(self.table, ops.reshape(ops.cast(index, "int32"), (-1,)), axis=0)
@@ -206,10 +220,10 @@ def _parts():
     class Observer(keras.callbacks.Callback):
         """Placed first: snapshots what each epoch fed before other callbacks run, then stops the tap."""
 
-        def __init__(self, tap, recorder):
+        def __init__(self, tap, recorder, inputs, trainable: bool):
             super().__init__()
-            self.tap, self.recorder = tap, recorder
-            self.epochs: list[tuple] = []  # (fed indices, recorded batches) per epoch
+            self.tap, self.recorder, self.inputs, self.trainable = tap, recorder, inputs, trainable
+            self.epochs: list[tuple] = []  # (fed indices, recorded batches, end scores, weights) per epoch
 
         def on_epoch_begin(self, epoch, logs=None):
             self.tap.reset()
@@ -220,123 +234,184 @@ def _parts():
 
         def on_epoch_end(self, epoch, logs=None):
             self.tap.switch(False)
-            self.epochs.append((self.tap.recorded(), self.recorder.recorded()))
+            end = weights = None
+            if self.trainable:
+                end = backend.to_numpy(self.model.predict_on_batch(self.inputs))
+                weights = self.model.get_weights()
+            self.epochs.append((self.tap.recorded(), self.recorder.recorded(), end, weights))
 
-    return SampleTap, ScoreTable, Recorder, FedBatches, LogCapture, Observer
+    return SampleTap, Table, Recorder, FedBatches, LogCapture, Observer
 
 
 def loss_for(semantics: Semantics) -> str:
     return "categorical_crossentropy" if semantics.task == "multiclass" else "binary_crossentropy"
 
 
+def starting_features(scores, semantics: Semantics):
+    """Features whose identity-initialised logistic layer predicts ``scores`` exactly at the start."""
+    import numpy as np
+
+    clipped = np.clip(scores.astype(np.float64), 1e-6, 1 - 1e-6)
+    if semantics.task == "multiclass":
+        return np.log(clipped).astype(np.float32)  # softmax(log s) = s / sum(s)
+    return np.log(clipped / (1 - clipped)).astype(np.float32)  # sigmoid(logit s) = s
+
+
+def index_model(rows: int, columns: int, trainable: bool, task: str):
+    """``(model, tap, table)``: sample index -> tap -> table row [-> identity-initialised Dense]."""
+    keras = backend.keras()
+    SampleTap, Table, *_ = _parts()
+    index = keras.Input(shape=(1,), dtype="int32", name="sample_index")
+    tap = SampleTap(rows, name="f1check_sample_tap")
+    table = Table(rows, columns, name="f1check_table")
+    output = table(tap(index))
+    if trainable:
+        output = keras.layers.Dense(
+            columns,
+            activation="softmax" if task == "multiclass" else "sigmoid",
+            kernel_initializer=keras.initializers.Identity(),
+            bias_initializer="zeros",
+            name="f1check_logistic",
+        )(output)
+    name = "f1check_trained" if trainable else "f1check_fixed_scores"
+    return keras.Model(index, output, name=name), tap, table.table
+
+
 def fixed_score_model(scores, capacity: int):
     """A model whose output for sample ``i`` is ``scores[i]``; returns (model, tap)."""
-    keras = backend.keras()
-    SampleTap, ScoreTable, *_ = _parts()
-    index = keras.Input(shape=(1,), dtype="int32", name="sample_index")
-    tap = SampleTap(capacity, name="f1check_sample_tap")
-    model = keras.Model(index, ScoreTable(scores, name="f1check_scores")(tap(index)), name="f1check_fixed_scores")
+    model, tap, table = index_model(max(capacity, len(scores)), scores.shape[1], False, "binary")
+    table.assign(scores)
     return model, tap
 
 
-class EvaluateHarness:
-    """The evaluate driver for one subject: a fixed-prediction model, compiled with the subject.
+class Harness:
+    """One subject's driver in one mode: a compiled model, kept between examples where it can be.
 
     Building and compiling a model costs a trace (~0.4 s); running the
     compiled loop again costs ~0.1 s.  So the harness keeps its model between
     examples when the subject's metrics reset cleanly (Keras resets them at
-    the start of every ``evaluate``/``fit``, which is then as good as a fresh
-    instance), and rebuilds it for every example otherwise.  It grows when an
-    example has more samples or steps than it holds.
+    the start of every ``evaluate`` and every epoch, which is then as good as
+    a fresh instance), and rebuilds it for every example otherwise.  Trained
+    weights and the optimiser are put back to their start before each
+    example.  The model grows when an example has more samples or steps than
+    it holds.
     """
 
-    def __init__(self, subject, semantics: Semantics, columns: int, reuse: bool):
-        self.subject, self.semantics, self.columns, self.reuse = subject, semantics, columns, reuse
-        self.model = self.tap = self.recorder = self.table = None
+    def __init__(self, subject, semantics: Semantics, columns: int, mode: str, reuse: bool):
+        self.subject, self.semantics, self.columns, self.mode, self.reuse = subject, semantics, columns, mode, reuse
+        self.trainable = mode != "evaluate"
+        self.model = self.tap = self.recorder = self.table = self.start = None
         self.rows = self.steps = 0
 
     def _build(self, rows: int, steps: int) -> None:
-        import numpy as np
-
+        keras = backend.keras()
         Recorder = _parts()[2]
-        self.model, self.tap = fixed_score_model(np.zeros((rows, self.columns), np.float32), rows)
-        self.table = self.model.get_layer("f1check_scores").table
+        self.model, self.tap, self.table = index_model(rows, self.columns, self.trainable, self.semantics.task)
         self.recorder = Recorder(rows, steps, self.columns)
-        subject, loss = self.subject, loss_for(self.semantics)
-        if isinstance(subject, MetricSubject):
-            self.model.compile(loss=loss, metrics=[subject.fresh(), self.recorder])
-        else:
-            self.model.compile(loss=loss, optimizer="sgd", metrics=[m.fresh() for m in subject.metrics] + [self.recorder])
+        subject = self.subject
+        metrics = [subject.fresh()] if isinstance(subject, MetricSubject) else [m.fresh() for m in subject.metrics]
+        optimizer = keras.optimizers.SGD(learning_rate=FIT_LEARNING_RATE if self.trainable else 0.0)
+        self.model.compile(loss=loss_for(self.semantics), optimizer=optimizer, metrics=metrics + [self.recorder])
+        self.start = self.model.get_weights()
         self.rows, self.steps = rows, steps
 
-    def run(self, y, scores, partition: Partition) -> Observation:
-        """The real ``model.evaluate`` (one epoch of ``fit`` for a callback) over ``scores``."""
+    def run(self, y, scores, partition: Partition, feed: str = "pydataset") -> Observation:
         import numpy as np
 
-        _, _, _, FedBatches, LogCapture, Observer = _parts()
+        FedBatches = _parts()[3]
         n = len(y)
         if not self.reuse or self.model is None or n > self.rows or partition.steps > self.steps:
             grow = 2 if self.reuse and self.model is not None else 1
             self._build(max(n, self.rows * grow if self.reuse else 0), max(partition.steps, self.steps * grow))
-        padded = np.zeros((self.rows, self.columns), np.float32)
-        padded[:n] = scores
-        self.table.assign(padded)
+        table = np.zeros((self.rows, self.columns), np.float32)
+        table[:n] = starting_features(scores, self.semantics) if self.trainable else scores
+        self.model.set_weights(self.start)  # also puts the table's rows back, before the new ones
+        self.table.assign(table)
+        self.model.optimizer.iterations.assign(0)
         self.tap.reset()
         self.tap.switch(True)
-        model, subject, tap, recorder = self.model, self.subject, self.tap, self.recorder
         inputs = np.arange(n, dtype=np.int32)[:, None]
-        data = FedBatches(inputs, y, partition)
+        args, kwargs = feeds.feed(feed, inputs, y, partition, training=self._fits(), dataset_class=FedBatches)
+        subject = self.subject
         try:
-            if isinstance(subject, MetricSubject):
-                logs = model.evaluate(data, steps=partition.steps, return_dict=True, verbose=0)
-                reported = _logged(logs, subject.key, subject.label, "model.evaluate")
-                fed, batches = tap.recorded(), recorder.recorded()
-            else:
-                callback = subject.fresh(model, inputs, y)
-                observer, capture = Observer(tap, recorder), LogCapture()
-                with warnings.catch_warnings():
-                    # The fixed-prediction model has nothing to train, on purpose.
-                    warnings.filterwarnings("ignore", message="The model does not have any trainable weights")
-                    model.fit(data, steps_per_epoch=partition.steps, epochs=1, shuffle=False, verbose=0,
-                              callbacks=[observer, callback, capture])
-                logs = capture.epochs[-1]
-                reported = subject.read(logs, "in model.fit")
-                fed, batches = observer.epochs[-1]
+            with warnings.catch_warnings():
+                # feeds without steps run out of data on purpose: that is where the phantom step is
+                warnings.filterwarnings("ignore", message="Your input ran out of data")
+                epochs = self._loop(args, kwargs, inputs, y, scores)
         except F1CheckError:
             raise
         except Exception as exc:
-            where = "model.evaluate" if isinstance(subject, MetricSubject) else "model.fit"
+            where = "model.fit" if self._fits() else "model.evaluate"
             raise SubjectError(
-                f"{subject.label}: raised {type(exc).__name__}: {_first_lines(exc)}\n(inside {where}, with the "
-                "subject compiled in; fix the subject so that it runs in a compiled Keras loop)"
+                f"{subject.label}: raised {type(exc).__name__}: {_first_lines(exc)}\n(inside {where}, fed "
+                f"{feeds.describe(feed)}, with the subject compiled in; fix the subject so that it runs in a "
+                "compiled Keras loop)"
             ) from None
-        if len(fed) != sum(len(b[0]) for b in batches):
-            raise F1CheckError(f"internal: the model saw {len(fed)} samples but the metrics {sum(len(b[0]) for b in batches)}.")
-        return Observation(reported=reported, batches=batches, fed_indices=fed, end_scores=scores, logs=logs,
-                           model=model, inputs=inputs)
+        for epoch in epochs:
+            if len(epoch.fed_indices) != sum(len(b[0]) for b in epoch.batches):
+                raise F1CheckError(
+                    f"internal: the model saw {len(epoch.fed_indices)} samples but the metrics "
+                    f"{sum(len(b[0]) for b in epoch.batches)}."
+                )
+        return Observation(epochs=epochs, feed=feed, model=self.model, inputs=inputs)
+
+    def _loop(self, args, kwargs, inputs, y, scores) -> list[Epoch]:
+        if self._fits():
+            return self._fit(args, kwargs, inputs, y, scores)
+        logs = self.model.evaluate(*args, return_dict=True, verbose=0, **kwargs)
+        return [Epoch(_logged(logs, self.subject), self.recorder.recorded(), self.tap.recorded(), scores, logs)]
+
+    def _fits(self) -> bool:
+        """Callbacks need ``fit`` for ``on_epoch_end`` to run, even over fixed predictions."""
+        return self.trainable or not isinstance(self.subject, MetricSubject)
+
+    def _fit(self, args, kwargs, inputs, y, scores) -> list[Epoch]:
+        _, LogCapture, Observer = _parts()[3:]
+        subject = self.subject
+        observer, capture = Observer(self.tap, self.recorder, inputs, self.trainable), LogCapture()
+        callbacks = [observer]
+        if not isinstance(subject, MetricSubject):
+            callbacks.append(subject.fresh(self.model, inputs, y))
+        callbacks.append(capture)
+        with warnings.catch_warnings():
+            # The fixed-prediction model has nothing to train, on purpose.
+            warnings.filterwarnings("ignore", message="The model does not have any trainable weights")
+            self.model.fit(*args, epochs=FIT_EPOCHS if self.trainable else 1, shuffle=False, verbose=0,
+                           callbacks=callbacks, **kwargs)
+        epochs = []
+        for logs, (fed, batches, end, weights) in zip(capture.epochs, observer.epochs):
+            reported = _logged(logs, subject) if isinstance(subject, MetricSubject) else subject.read(logs, "in model.fit")
+            epochs.append(Epoch(reported, batches, fed, scores if end is None else end, logs, weights))
+        return epochs
 
 
-def harness(subject, semantics: Semantics, columns: int) -> EvaluateHarness:
-    """The subject's evaluate harness for data of ``columns`` columns, made on first use."""
+def harness(subject, semantics: Semantics, columns: int, mode: str) -> Harness:
+    """The subject's harness for ``mode`` and data of ``columns`` columns, made on first use."""
     from .replay import resets_cleanly
 
-    key = ("evaluate", columns)
+    key = (mode, columns)
     if key not in subject.harnesses:
         metrics = [subject] if isinstance(subject, MetricSubject) else list(subject.metrics)
         reuse = all(resets_cleanly(m, columns, semantics.task) for m in metrics)
-        subject.harnesses[key] = EvaluateHarness(subject, semantics, columns, reuse)
+        subject.harnesses[key] = Harness(subject, semantics, columns, mode, reuse)
     return subject.harnesses[key]
 
 
-def evaluate(subject, y, scores, partition: Partition, semantics: Semantics) -> Observation:
-    """The real ``model.evaluate`` (one epoch of ``fit`` for a callback) over fixed predictions."""
-    return harness(subject, semantics, y.shape[1]).run(y, scores, partition)
+def observe(subject, y, scores, partition: Partition, semantics: Semantics, mode: str = "evaluate",
+            feed: str = "pydataset") -> Observation:
+    """Run ``subject`` through the real loop of ``mode`` over ``partition``, fed as ``feed``."""
+    return harness(subject, semantics, y.shape[1], mode).run(y, scores, partition, feed)
 
 
-def _logged(logs: dict, key: str, label: str, where: str) -> float:
-    if key not in logs:
-        raise F1CheckError(f"internal: {where} logged {sorted(logs)} but not {key!r}, the key of {label}.")
-    return to_float(logs[key], label, f"the value {where} logged")
+def evaluate(subject, y, scores, partition: Partition, semantics: Semantics) -> Epoch:
+    """The evaluate driver's one epoch (``model.evaluate``, or one epoch of ``fit`` for a callback)."""
+    return observe(subject, y, scores, partition, semantics).epochs[0]
+
+
+def _logged(logs: dict, subject) -> float:
+    if subject.key not in logs:
+        raise F1CheckError(f"internal: the loop logged {sorted(logs)} but not {subject.key!r}, the key of {subject.label}.")
+    return to_float(logs[subject.key], subject.label, "the value the loop logged")
 
 
 def _first_lines(exc: Exception, limit: int = 6) -> str:

@@ -116,6 +116,7 @@ def pytest_addoption(parser):
         ("average", "string", "binary, micro, macro or weighted"),
         ("threshold", "string", "score threshold"),
         ("zero_division", "string", "0, 1, warn or nan"),
+        ("feeds", "args", "how data reaches the loop: pydataset generator generator-no-steps numpy tf.data tf.data-unknown"),
     ):
         parser.addini(f"f1check_{key}", f"f1check: {text} (used when pyproject.toml has no [tool.f1check])", type=kind)
 
@@ -315,6 +316,7 @@ class F1CheckItem(pytest.Item):
                 seed=item_seed(state.run.seed, self.name),
                 callback_key=self.spec.key,
                 callback_metrics=self.spec.metrics,
+                feeds=s["feeds"],
             )
         except F1CheckError as exc:
             self._record({"target": self.spec.subject, "mode": self.mode, "passed": False, "error": str(exc)})

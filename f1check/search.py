@@ -29,8 +29,9 @@ MIN_SHRINK_SEARCH = 200  # calls the shrinking run may take to find the failure 
 MAX_BATCHES = 64  # the search's partitions feed at most this many batches
 SAMPLE = 4  # examples of the regular sample confirmed through the loop
 LOOP_SHRINK_EXAMPLES = 20  # budget of the loop search that shrinks a loop-only failure
-LOOP_SHRINK_CALLS = 100  # shrinking steps through the real loop (each builds and runs a model)
+LOOP_SHRINK_CALLS = 30  # shrinking steps through the real loop (each builds and runs a model)
 REPLAY_SHRINK_CALLS = 2000  # shrinking steps on the replay path
+SMALL_FIRST = 64  # through the loop, a third of the budget goes to data of at most this many samples first
 DEFAULT_CLASSES = 3  # columns of fuzzed multiclass/multilabel data when classes is not given
 
 
@@ -41,6 +42,7 @@ class Judged:
     y: Any
     scores: Any
     partition: Partition
+    feed: str
     replayed: float
     f1_seen: float
     f1_all: float
@@ -55,8 +57,8 @@ def _same_cases(a, b) -> bool:
     """Whether two drawn chunks are the same examples (hypothesis replaying an input)."""
     if len(a) != len(b):
         return False
-    for ((y1, s1), p1), ((y2, s2), p2) in zip(a, b):
-        if p1 != p2 or not (np.array_equal(y1, y2) and np.array_equal(s1, s2)):
+    for ((y1, s1), p1, k1), ((y2, s2), p2, k2) in zip(a, b):
+        if p1 != p2 or k1 != k2 or not (np.array_equal(y1, y2) and np.array_equal(s1, s2)):
             return False
     return True
 
@@ -69,15 +71,22 @@ class _Falsified(Exception):
         self.found = found
 
 
-def case_strategy(settings, fixed, explicit):
-    """Hypothesis strategy of ``((y, scores), partition)`` for one example."""
+def case_strategy(settings, fixed, explicit, mode: str = "evaluate", max_size: int | None = None):
+    """Hypothesis strategy of ``((y, scores), partition, feed)`` for one example.
+
+    The feed (how data reaches the loop) is drawn first, and the partition to
+    suit it: feeds that cut equal batches get uniform partitions;
+    ``fit-dropped`` gets the floor-steps form, the remainder never fed.
+    """
     from hypothesis import strategies as st
 
-    from . import strategies
+    from . import backend, feeds, strategies
 
     sem = settings.semantics
+    kinds = settings.feeds or feeds.feeds_for(mode, backend.keras().backend.backend())
+    drop = True if mode == "fit-dropped" else None
 
-    def data(min_size=1, max_size=strategies.LARGEST):
+    def data(min_size=1, max_size=max_size or strategies.LARGEST):
         return strategies.data_for(
             sem.task,
             classes=sem.classes or DEFAULT_CLASSES,
@@ -86,14 +95,24 @@ def case_strategy(settings, fixed, explicit):
             max_size=max_size,
         )
 
-    def fuzzed_partitions(n):
-        return strategies.partitions(n, max_batches=MAX_BATCHES)
+    def partitions(n, kind):
+        if kind in feeds.UNIFORM:
+            return strategies.uniform_partitions(n, drop=bool(drop), max_batches=MAX_BATCHES)
+        return strategies.partitions(n, max_batches=MAX_BATCHES, drop=drop)
+
+    def with_partition(d, kind):
+        return partitions(len(d[0]), kind).map(lambda p: (d, p, kind))
 
     if fixed is not None:
-        return fuzzed_partitions(len(fixed[0])).map(lambda p: (fixed, p))
+        return st.sampled_from(kinds).flatmap(lambda kind: with_partition(fixed, kind))
     if explicit is not None:
-        return st.sampled_from(explicit).flatmap(lambda p: data(p.n, p.n).map(lambda d: (d, p)))
-    return data().flatmap(lambda d: fuzzed_partitions(len(d[0])).map(lambda p: (d, p)))
+
+        def fitting(p):
+            usable = [k for k in kinds if feeds.fits(k, p)] or ["pydataset"]
+            return st.sampled_from(usable).flatmap(lambda kind: data(p.n, p.n).map(lambda d: (d, p, kind)))
+
+        return st.sampled_from(explicit).flatmap(fitting)
+    return data().flatmap(lambda d: st.sampled_from(kinds).flatmap(lambda kind: with_partition(d, kind)))
 
 
 class Search:
@@ -108,7 +127,7 @@ class Search:
         self.run_example = run_example  # check.run_example: one example through the real loop
         self.replay = None
         self.slow = False
-        if not force_loop and isinstance(target, MetricSubject):
+        if not force_loop and mode == "evaluate" and isinstance(target, MetricSubject):
             self.replay = CompiledReplay.build(target, self._sample(), settings.semantics.task)
             self.slow = self.replay is None
         self.evaluated = 0
@@ -144,18 +163,18 @@ class Search:
         settings = self.settings
         if self.loop_only:
             return [
-                self.run_example(self.target, y, s, p, settings.semantics, self.mode, settings.judge, settings.tolerance)
-                for (y, s), p in cases
+                self.run_example(self.target, y, s, p, settings.semantics, self.mode, settings.judge, settings.tolerance, kind)
+                for (y, s), p, kind in cases
             ]
         orders, chunk = [], []
-        for (y, s), p in cases:
+        for (y, s), p, _ in cases:
             order = p.indices()
             orders.append(order)
             index = order[: p.fed] if p.shuffled_order or p.dropped else slice(0, p.fed)
             chunk.append((y[index], s[index], p.batch_sizes))
         values = slow_replay(self.target, chunk) if self.slow else self.replay(chunk)
         judged = []
-        for ((y, s), p), order, replayed in zip(cases, orders, values):
+        for ((y, s), p, kind), order, replayed in zip(cases, orders, values):
             if math.isnan(replayed):
                 from .check import describe_batches
 
@@ -171,7 +190,7 @@ class Search:
             if settings.judge == "total" and not abs(replayed - f1_all) <= abs(error):
                 error = replayed - f1_all
             passed = not math.isnan(error) and abs(error) <= settings.tolerance + 1e-12
-            judged.append(Judged(y, s, p, float(replayed), f1_seen, f1_all, error, passed))
+            judged.append(Judged(y, s, p, kind, float(replayed), f1_seen, f1_all, error, passed))
         return judged
 
     # -- the hypothesis search -----------------------------------------------
@@ -206,7 +225,13 @@ class Search:
         """
         budget = self.settings.examples
         if self.replay is None:
-            return self._run(chunk=1, calls=budget, shrink=True, explore=True)
+            if self.fixed is None and self.explicit is None and budget >= 3:
+                # Through the loop every shrinking step costs a model run, so look at small data first:
+                # a failure found there is small already.
+                found = self._run(chunk=1, calls=budget // 3, shrink=True, explore=True, max_size=SMALL_FIRST)
+                if found is not None:
+                    return found
+            return self._run(chunk=1, calls=budget - self.evaluated, shrink=True, explore=True)
         # Enough calls that hypothesis's first, simplest draws are a small part of the budget.
         chunk = max(1, min(CHUNK, budget // 8))
         found = self._run(chunk, math.ceil(budget / chunk), shrink=False, explore=True)
@@ -215,7 +240,7 @@ class Search:
         shrunk = self._run(chunk=1, calls=max(budget, MIN_SHRINK_SEARCH), shrink=True, explore=False)
         return shrunk if shrunk is not None else found
 
-    def _run(self, chunk: int, calls: int, shrink: bool, explore: bool):
+    def _run(self, chunk: int, calls: int, shrink: bool, explore: bool, max_size: int | None = None):
         """One hypothesis run of ``calls`` calls of ``chunk`` examples; the failing example or None.
 
         ``explore`` runs judge at most the budget (the last call is cut short)
@@ -229,7 +254,7 @@ class Search:
 
         budget = self.settings.examples
         stride = max(1, budget // SAMPLE)
-        case = case_strategy(self.settings, self.fixed, self.explicit)
+        case = case_strategy(self.settings, self.fixed, self.explicit, self.mode, max_size)
         cases = st.lists(case, min_size=chunk, max_size=chunk) if chunk > 1 else case.map(lambda c: [c])
         shrink_budget = LOOP_SHRINK_CALLS if self.loop_only else REPLAY_SHRINK_CALLS
         state = {"after_failure": 0, "smallest": None}
@@ -285,7 +310,9 @@ class Search:
         if not isinstance(found, Judged):
             return found
         s = self.settings
-        return self.run_example(self.target, found.y, found.scores, found.partition, s.semantics, self.mode, s.judge, s.tolerance)
+        return self.run_example(
+            self.target, found.y, found.scores, found.partition, s.semantics, self.mode, s.judge, s.tolerance, found.feed
+        )
 
     def run(self):
         from .check import Result

@@ -20,7 +20,14 @@ from hypothesis import strategies as st
 from .errors import ConfigError
 from .partitions import Partition
 
-__all__ = ["InvalidStrategyArgument", "binary_data", "multiclass_data", "multilabel_data", "partitions"]
+__all__ = [
+    "InvalidStrategyArgument",
+    "binary_data",
+    "multiclass_data",
+    "multilabel_data",
+    "partitions",
+    "uniform_partitions",
+]
 
 SMALL = 24  # datasets up to this size are drawn element by element (and shrink that way)
 LARGEST = 20_000
@@ -119,6 +126,29 @@ def partitions(
     if not forms:
         raise InvalidStrategyArgument(f"no partition of n={n} satisfies these bounds.")
     return st.one_of(forms)
+
+
+def uniform_partitions(n: int, *, drop: bool = False, max_batches: int | None = None, shuffle: bool = True):
+    """Equal batches of a drawn size and what is left: as ``numpy`` arrays and ``tf.data`` cut them.
+
+    With ``drop`` the rest is never fed (``drop_remainder=True``); without,
+    it is the smaller last batch.  Shrinks to one batch of all ``n``.
+    """
+    n = _whole("n", n, 1)
+    if max_batches is not None:
+        max_batches = _whole("max_batches", max_batches, 1)
+    smallest = max(1, math.ceil(n / (max_batches + (1 if drop else 0)))) if max_batches else 1
+    if drop and max_batches:
+        smallest = n // (max_batches + 1) + 1
+    orders = st.integers(0, 2**32 - 1).map(_order_seed) if shuffle and n > 1 else st.none()
+    sizes = st.integers(0, n - smallest).map(lambda below: n - below)
+    return st.builds(_uniform, st.just(n), sizes, st.just(bool(drop)), orders)
+
+
+def _uniform(n: int, batch_size: int, drop: bool, order_seed) -> Partition:
+    rest = n % batch_size
+    sizes = [batch_size] * (n // batch_size) + ([rest] if rest and not drop else [])
+    return Partition(sizes, dropped=rest if drop else 0, order_seed=order_seed)
 
 
 def _order_seed(value: int) -> int | None:

@@ -141,10 +141,19 @@ class MetricSubject:
 
     def replay(self, batches: Sequence[tuple]) -> float:
         """Feed ``[(y_true, y_pred), ...]`` to a fresh metric directly; its ``result()``."""
+        return self.replay_epochs([batches])[0]
+
+    def replay_epochs(self, epochs: Sequence[Sequence[tuple]]) -> list[float]:
+        """Each epoch's batches to one fresh metric, ``reset_state()`` before each as Keras does."""
         metric = self.fresh_metric()
-        for k, (y_true, y_pred) in enumerate(batches):
-            _user_call(self.label, f"update_state on batch {k} of {len(batches)}", metric.update_state, y_true, y_pred)
-        return to_float(_user_call(self.label, "result()", metric.result), self.label, "result()")
+        results = []
+        for e, batches in enumerate(epochs):
+            _user_call(self.label, "reset_state()", metric.reset_state)
+            for k, (y_true, y_pred) in enumerate(batches):
+                where = f"update_state on batch {k} of {len(batches)}" + (f" of epoch {e + 1}" if len(epochs) > 1 else "")
+                _user_call(self.label, where, metric.update_state, y_true, y_pred)
+            results.append(to_float(_user_call(self.label, "result()", metric.result), self.label, "result()"))
+        return results
 
 
 @dataclass
@@ -174,13 +183,32 @@ class CallbackSubject:
 
     def replay(self, batches: Sequence[tuple], model, x, y) -> float:
         """The companions replayed directly, then a fresh callback's ``on_epoch_end`` on their logs."""
-        logs = {m.key: m.replay(batches) for m in self.metrics}
+        return self.replay_epochs([batches], model, x, y)[0]
+
+    def replay_epochs(self, epochs: Sequence[Sequence[tuple]], model, x, y, weights=None) -> list[float]:
+        """Companions replayed epoch by epoch, and one fresh callback's epoch hooks on their logs.
+
+        ``weights`` (per epoch) puts the model back where it stood at each
+        epoch's end, for callbacks that predict.
+        """
+        replayed = {m.key: m.replay_epochs(epochs) for m in self.metrics}
         callback = self.fresh(model, x, y)
         callback.set_model(model)
-        _user_call(self.label, "on_train_begin", callback.on_train_begin, {})
-        _user_call(self.label, "on_epoch_begin", callback.on_epoch_begin, 0, {})
-        _user_call(self.label, "on_epoch_end", callback.on_epoch_end, 0, logs)
-        return self.read(logs, "when replayed outside the loop")
+        final = model.get_weights() if weights else None
+        results = []
+        try:
+            _user_call(self.label, "on_train_begin", callback.on_train_begin, {})
+            for e in range(len(epochs)):
+                if weights and weights[e] is not None:
+                    model.set_weights(weights[e])
+                logs = {key: values[e] for key, values in replayed.items()}
+                _user_call(self.label, "on_epoch_begin", callback.on_epoch_begin, e, {})
+                _user_call(self.label, "on_epoch_end", callback.on_epoch_end, e, logs)
+                results.append(self.read(logs, "when replayed outside the loop"))
+        finally:
+            if final is not None:
+                model.set_weights(final)
+        return results
 
     def read(self, logs: dict, when: str) -> float:
         if self.key not in logs:

@@ -11,19 +11,23 @@ pytest_plugins = ["pytester"]
 pytest.importorskip("keras")
 
 MODEL_REPO = Path(__file__).parent.parent / "fixtures" / "model_repo"
-RIGHT = [
-    "repo_metrics.metrics:StreamingF1",
-    "repo_metrics.metrics:keras_f1",
-    "repo_metrics.metrics:StreamingMacroF1",
-    "repo_metrics.callbacks:F1FromLogs",
-    "repo_metrics.callbacks:predict_f1",
+ALL = ("evaluate", "fit", "fit-dropped")
+RIGHT = [  # (target, modes) the example repo lists and that must pass
+    ("repo_metrics.metrics:StreamingF1", ALL),
+    ("repo_metrics.metrics:keras_f1", ALL),
+    ("repo_metrics.metrics:StreamingMacroF1", ("evaluate",)),
+    ("repo_metrics.callbacks:F1FromLogs", ALL),
+    ("repo_metrics.callbacks:predict_f1", ("evaluate",)),
 ]
-WRONG = [
-    "repo_metrics.metrics:f1",
-    "repo_metrics.metrics:TiesF1",
-    "repo_metrics.metrics:batch_macro_f1",
-    "repo_metrics.callbacks:predict_f1_first_batch",
+WRONG = [  # ... and that must fail, each blamed on the subject's own aggregation
+    ("repo_metrics.metrics:f1", ALL),
+    ("repo_metrics.metrics:CumulativeF1", ("fit", "fit-dropped")),
+    ("repo_metrics.metrics:TiesF1", ("evaluate",)),
+    ("repo_metrics.metrics:batch_macro_f1", ("evaluate",)),
+    ("repo_metrics.callbacks:predict_f1_first_batch", ALL),
 ]
+RIGHT_ITEMS = [(t, m) for t, modes in RIGHT for m in modes]
+WRONG_ITEMS = [(t, m) for t, modes in WRONG for m in modes]
 
 
 @pytest.fixture
@@ -40,16 +44,17 @@ def test_without_the_flag_only_the_repos_tests_run_and_marked_ones_skip(model_re
 
 
 def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo):
-    result = model_repo.runpytest_subprocess(
-        "--f1check", "--f1check-report=out/report.json", "--junitxml=junit.xml", "-p", "no:cacheprovider"
+    result = model_repo.runpytest_subprocess(  # fewer examples than the repo's 20, to keep the suite short
+        "--f1check", "--f1check-examples=10", "--f1check-report=out/report.json", "--junitxml=junit.xml",
+        "-p", "no:cacheprovider",
     )
-    result.assert_outcomes(passed=len(RIGHT) + 4, failed=len(WRONG))  # + the repo's own 4 tests
+    result.assert_outcomes(passed=len(RIGHT_ITEMS) + 4, failed=len(WRONG_ITEMS))  # + the repo's own 4 tests
     result.stdout.fnmatch_lines(["f1check 0.1.0: keras *, backend tensorflow, device CPU, --f1check-seed=0"])
-    for target in RIGHT:
-        result.stdout.fnmatch_lines([f"{target} *evaluate *PASS *20 *"])
-    for target in WRONG:
-        result.stdout.fnmatch_lines([f"FAILED f1check::{target}[[]evaluate[]]*"])
-        result.stdout.fnmatch_lines([f"{target} *evaluate *FAIL * aggregation *"])
+    for target, mode in RIGHT_ITEMS:
+        result.stdout.fnmatch_lines([f"{target} *{mode} *PASS *10 *"])
+    for target, mode in WRONG_ITEMS:
+        result.stdout.fnmatch_lines([f"FAILED f1check::{target}[[]{mode}[]]*"])
+        result.stdout.fnmatch_lines([f"{target} *{mode} *FAIL * aggregation *"])
     result.stdout.fnmatch_lines(
         [
             "*f1check summary*",
@@ -62,20 +67,21 @@ def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo):
             "*repo_metrics.metrics:f1 [[]evaluate[]] FAILED*",
             "*why: the subject averages per-batch F1*",
             "*partition = f1check.Partition(batch_sizes=*",
-            "*rerun: pytest --f1check --f1check-seed=0 'f1check::repo_metrics.metrics:f1[[]evaluate[]]'",
+            "*rerun: pytest --f1check --f1check-seed=0 --f1check-examples=10 'f1check::repo_metrics.metrics:f1[[]evaluate[]]'",
         ]
     )
+    result.stdout.fnmatch_lines(["*repo_metrics.metrics:CumulativeF1 [[]fit[]] FAILED*", "*does not reset between epochs*"])
     report = json.loads((model_repo.path / "out" / "report.json").read_text())
     assert report["version"] == 1
     assert set(report["environment"]) == {"f1check", "keras", "backend", "device", "seed"}
     assert report["environment"]["seed"] == 0 and report["environment"]["device"] == "CPU"
-    by_target = {r["target"]: r for r in report["results"]}
-    assert list(by_target) == RIGHT[:4] + [RIGHT[4]] + WRONG[:3] + [WRONG[3]] or set(by_target) == set(RIGHT + WRONG)
-    for target in RIGHT:
-        assert by_target[target]["passed"] is True and by_target[target]["counterexample"] is None
-    for target in WRONG:
-        r = by_target[target]
-        assert r["passed"] is False and r["mode"] == "evaluate" and r["tolerance"] == 0.001
+    results = {(r["target"], r["mode"]): r for r in report["results"]}
+    assert [(r["target"], r["mode"]) for r in report["results"]] == RIGHT_ITEMS + WRONG_ITEMS  # config order
+    for item in RIGHT_ITEMS:
+        assert results[item]["passed"] is True and results[item]["counterexample"] is None
+    for item in WRONG_ITEMS:
+        r = results[item]
+        assert r["passed"] is False and r["tolerance"] == 0.001
         assert set(r["worst"]) >= {"reported", "replayed", "f1_seen", "f1_all", "n", "batch_sizes", "dropped", "error"}
         assert set(r["worst"]["error"]) == {"loop", "aggregation", "coverage", "drift"}
         assert r["counterexample"]["n"] >= 1 and r["max_abs_error"] > 0.001
@@ -86,7 +92,7 @@ def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo):
     }
     assert properties[("repo_metrics.metrics:TiesF1[evaluate]", "f1check_passed")] == "False"
     assert properties[("repo_metrics.metrics:TiesF1[evaluate]", "f1check_dominant_error")] == "aggregation"
-    assert properties[("repo_metrics.metrics:StreamingF1[evaluate]", "f1check_examples")] == "20"
+    assert properties[("repo_metrics.metrics:StreamingF1[fit]", "f1check_examples")] == "10"
 
 
 def test_the_rerun_command_runs_just_that_item(model_repo):
@@ -99,7 +105,7 @@ def test_the_rerun_command_runs_just_that_item(model_repo):
 
 SMALL_PROJECT = """
 [tool.f1check]
-examples = 40
+examples = 24
 targets = [
   "f1check.examples:StreamingF1",
   "f1check.examples:naive_f1",
