@@ -20,6 +20,7 @@ _EXPORTS = {
     "Report": "check",
     "Result": "check",
     "Partition": "partitions",
+    "prepare_replicas": "backend",
     "ConfigError": "errors",
     "DataError": "errors",
     "F1CheckError": "errors",
@@ -52,6 +53,7 @@ def __dir__():
 
 
 if TYPE_CHECKING:
+    from .backend import prepare_replicas
     from .check import Example, Report, Result, assert_f1, check
     from .errors import (
         ConfigError,

@@ -67,8 +67,8 @@ def environment(seed: int) -> Environment:
     k = keras()
     return Environment(
         f1check=__version__,
-        keras=k.__version__,
-        backend=k.backend.backend(),
+        keras=keras_version(),
+        backend="tensorflow" if legacy() else k.backend.backend(),
         device=device_name(),
         seed=int(seed),
     )
@@ -139,5 +139,123 @@ def to_numpy(value):
 
     k = keras()
     if isinstance(value, k.Variable):
-        return np.asarray(value.numpy())
+        # the variable's backend tensor: np.array(Variable) warns under numpy 2 on JAX
+        return np.asarray(k.ops.convert_to_numpy(value.value))
     return np.asarray(k.ops.convert_to_numpy(value))
+
+
+def weights(model) -> list:
+    """``model.get_weights()``, without the numpy 2 copy warning it raises on JAX."""
+    return [to_numpy(v) for v in model.weights]
+
+
+# -- legacy Keras 2 (tf-keras) ----------------------------------------------------------------------------------
+
+
+LEGACY_ENV = "TF_USE_LEGACY_KERAS"
+
+
+def legacy() -> bool:
+    """Whether f1check drives tf-keras (Keras 2): ``TF_USE_LEGACY_KERAS`` is 1/true and tf_keras imports.
+
+    That is when ``tf.keras`` (``tensorflow.keras``) is tf-keras, so a model
+    repository written against it builds its metrics and callbacks from
+    tf-keras classes, and f1check must run them in tf-keras loops.
+    """
+    if os.environ.get(LEGACY_ENV, "").strip().lower() not in ("1", "true"):
+        return False
+    return _tf_keras_installed()
+
+
+@lru_cache(maxsize=None)
+def _tf_keras_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("tf_keras") is not None
+
+
+@lru_cache(maxsize=None)
+def legacy_keras():
+    """The tf-keras module (what ``tf.keras`` is under ``TF_USE_LEGACY_KERAS=1``), imported once."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tf_keras
+
+    return tf_keras
+
+
+def framework():
+    """The Keras whose classes subjects use and whose loops the drivers run: tf-keras when :func:`legacy`."""
+    return legacy_keras() if legacy() else keras()
+
+
+def values(variables) -> list:
+    """Variables as numpy arrays: tf-keras's (``tf.Variable``) by ``.numpy()`` (``np.array`` of one warns under numpy 2)."""
+    if legacy():
+        import numpy as np
+
+        return [np.asarray(v.numpy()) for v in variables]
+    return [to_numpy(v) for v in variables]
+
+
+def keras_version() -> str:
+    """The version the report header names: ``tf-keras 2.x`` when :func:`legacy`, else Keras's own."""
+    if legacy():
+        return f"tf-keras {legacy_keras().__version__}"
+    return keras().__version__
+
+
+def prepare_replicas(replicas: int) -> bool:
+    """Split the CPU into ``replicas`` logical devices, if TensorFlow has not started yet.
+
+    Returns whether TensorFlow now has that many devices to mirror over (GPUs
+    count first).  Must run before anything touches a TensorFlow device: the
+    plugin calls it at session start when a target asks for replicas.
+    """
+    import tensorflow as tf
+
+    if len(tf.config.list_physical_devices("GPU")) >= replicas:
+        return True
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    current = tf.config.get_logical_device_configuration(cpu) or []
+    if len(current) >= replicas:
+        return True
+    try:
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
+    except RuntimeError:  # already initialised with fewer devices
+        return False
+    return True
+
+
+@lru_cache(maxsize=None)
+def replica_strategy(replicas: int):
+    """A ``tf.distribute.MirroredStrategy`` over ``replicas`` GPUs, or logical CPUs when there are too few GPUs."""
+    from .errors import ConfigError
+
+    name = keras().backend.backend()
+    if name != "tensorflow":
+        raise ConfigError(
+            f"replicas={replicas} needs the TensorFlow backend (tf.distribute.MirroredStrategy), but Keras runs on "
+            f"{name}: set KERAS_BACKEND=tensorflow, or replicas=1."
+        )
+    import tensorflow as tf
+
+    prepare_replicas(replicas)
+    gpus = tf.config.list_logical_devices("GPU")
+    devices = gpus if len(gpus) >= replicas else tf.config.list_logical_devices("CPU")
+    if len(devices) < replicas:
+        raise ConfigError(
+            f"replicas={replicas}, but TensorFlow had already started with {len(devices)} CPU device(s) and "
+            f"{len(gpus)} GPU(s), and a started TensorFlow cannot be split into more: ask for replicas before anything "
+            f"runs on TensorFlow (pytest --f1check does; in Python call f1check.prepare_replicas({replicas}) "
+            "first), or use replicas=1."
+        )
+    return tf.distribute.MirroredStrategy([d.name for d in devices[:replicas]])
+
+
+def replica_scope(replicas: int):
+    """``strategy.scope()`` for ``replicas > 1``; a do-nothing context otherwise."""
+    import contextlib
+
+    if replicas <= 1:
+        return contextlib.nullcontext()
+    return replica_strategy(replicas).scope()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import backend, drivers, options, reference
-from .data import synthetic, validate
+from .data import validate
 from .errors import ConfigError, F1CheckFailure, PartitionError, SubjectError
 from .partitions import Partition
 from .reference import Attribution
@@ -38,6 +38,7 @@ class Example:
     epoch: int = 0  # the worst epoch (0-based); fit modes judge every epoch
     epochs: int = 1
     feed: str = "pydataset"  # how the data reached the loop (f1check.feeds)
+    replicas: int = 1  # replicas of the data-parallel loop (tf.distribute.MirroredStrategy when > 1)
     fed_batch_sizes: tuple[int, ...] = ()
     diagnosis: tuple[str, ...] = ()
     y_true: Any = field(default=None, repr=False)
@@ -82,6 +83,7 @@ class Example:
             "order_seed": self.order_seed,
             "epoch": self.epoch + 1,
             "feed": self.feed,
+            **({"replicas": self.replicas} if self.replicas > 1 else {}),
             "error": self.error.to_json(),
         }
 
@@ -164,6 +166,7 @@ def check(
     callback_key: str | None = None,
     callback_metrics: Sequence[Any] = (),
     feeds: Sequence[str] | None = None,
+    replicas: int = 1,
 ) -> Report:
     """Check that ``subject`` logs the F1 sklearn gives, through real Keras loops.
 
@@ -171,7 +174,10 @@ def check(
     bad input (arguments, data, partitions, or a subject that raises, returns
     NaN or never reports).  ``feeds`` picks how data reaches the loop (see
     :mod:`f1check.feeds`); by default the search draws every feed the mode
-    can use, and explicit partitions go through a ``PyDataset``.
+    can use, and explicit partitions go through a ``PyDataset``.  ``replicas``
+    > 1 runs the loops under a ``tf.distribute.MirroredStrategy`` over that
+    many devices (GPUs, or logical CPUs), TensorFlow backend only; every batch
+    size must then be a multiple of ``replicas``.
     """
     from . import feeds as feed_kinds
 
@@ -189,6 +195,7 @@ def check(
         examples=options.positive_int("examples", examples, "the examples= argument"),
         seed=options.seed(seed),
         feeds=feed_kinds.validate(feeds),
+        replicas=options.positive_int("replicas", replicas, "the replicas= argument"),
     )
     fixed = None
     if data is not None:
@@ -198,7 +205,12 @@ def check(
         fixed = (y, s)
         settings.semantics = _with_classes(settings.semantics, columns)
     explicit = _partitions(partitions, fixed)
+    if explicit is not None and settings.replicas > 1:
+        for p in explicit:
+            drivers.check_replicable(p, settings.replicas)
     target = resolve(subject, callback_key=callback_key, callback_metrics=callback_metrics)
+    if settings.replicas > 1:
+        backend.replica_strategy(settings.replicas)  # before anything starts TensorFlow's devices
     backend.seed_everything(settings.seed)
     environment = backend.environment(settings.seed)
     results = [_run_mode(target, mode, settings, fixed, explicit) for mode in settings.modes]
@@ -231,6 +243,7 @@ class _Settings:
     examples: int
     seed: int
     feeds: tuple[str, ...] | None = None
+    replicas: int = 1
 
 
 def _with_classes(semantics: options.Semantics, columns: int) -> options.Semantics:
@@ -261,9 +274,11 @@ def _partitions(partitions, fixed) -> list[Partition] | None:
 def _run_mode(target, mode: str, settings: _Settings, fixed, explicit) -> Result:
     if fixed is not None and explicit is not None:
         return _run_explicit(target, mode, settings, fixed, explicit)
+    from functools import partial
+
     from .search import Search
 
-    return Search(target, mode, settings, fixed, explicit, run_example).run()
+    return Search(target, mode, settings, fixed, explicit, partial(run_example, replicas=settings.replicas)).run()
 
 
 def _run_explicit(target, mode: str, settings: _Settings, fixed, explicit) -> Result:
@@ -273,7 +288,8 @@ def _run_explicit(target, mode: str, settings: _Settings, fixed, explicit) -> Re
     y, s = fixed
     kinds = settings.feeds or ("pydataset",)
     found = [
-        run_example(target, y, s, partition, settings.semantics, mode, settings.judge, settings.tolerance, kind)
+        run_example(target, y, s, partition, settings.semantics, mode, settings.judge, settings.tolerance, kind,
+                    replicas=settings.replicas)
         for partition in explicit
         for kind in kinds
         if feeds.fits(kind, partition) and kind in feeds.feeds_for(mode, backend.keras().backend.backend())
@@ -298,14 +314,14 @@ def _run_explicit(target, mode: str, settings: _Settings, fixed, explicit) -> Re
 
 
 def run_example(target, y, scores, partition: Partition, semantics, mode: str, judge: str, tolerance: float,
-                feed: str = "pydataset") -> Example:
+                feed: str = "pydataset", replicas: int = 1) -> Example:
     """Drive one partition through the real loop, replay it, and judge every epoch against sklearn.
 
     The example is its worst epoch (the first, in evaluate mode); it passes
     only if every epoch does.
     """
     partition.check_fits(len(y))
-    observation = drivers.observe(target, y, scores, partition, semantics, mode, feed)
+    observation = drivers.observe(target, y, scores, partition, semantics, mode, feed, replicas)
     epochs = observation.epochs
     batches = [e.batches for e in epochs]
     if isinstance(target, CallbackSubject):
@@ -318,7 +334,7 @@ def run_example(target, y, scores, partition: Partition, semantics, mode: str, j
             raise SubjectError(
                 f"{target.label} returned NaN when fed {partition.short()} directly. "
                 f"{describe_batches(epochs[e].batches, semantics)} A 0/0 on a batch without positives is the usual "
-                "cause: guard divisions with keras.config.epsilon() (or return 0 there)."
+                "cause: guard divisions with keras.config.epsilon() (K.epsilon() in tf.keras), or return 0 there."
             )
     judged_epochs = [
         _judge_epoch(target, y, epoch, value, semantics, judge, tolerance) for epoch, value in zip(epochs, replayed)
@@ -340,6 +356,7 @@ def run_example(target, y, scores, partition: Partition, semantics, mode: str, j
         epoch=worst,
         epochs=len(epochs),
         feed=feed,
+        replicas=replicas,
         fed_batch_sizes=tuple(epoch.batch_sizes),
         y_true=y,
         scores=scores,
@@ -399,6 +416,20 @@ def diagnose(example: Example, observation, target, semantics, tolerance: float,
                 f"Fed {feeds.describe(example.feed)}, Keras (TensorFlow backend) counts one step more than it "
                 "runs for every mean-reduced metric; pass steps= (steps_per_epoch= in fit), or use a stateful "
                 "metric, which is not affected."
+            )
+        elif example.replicas > 1:
+            r = example.replicas
+            shards = [(y[k * len(y) // r:(k + 1) * len(y) // r], s[k * len(s) // r:(k + 1) * len(s) // r])
+                      for y, s in epoch.batches for k in range(r)]
+            per_shard = reference.batch_mean_f1(shards, semantics)
+            how = (f"the mean of sklearn's F1 over each replica's share of every batch ({len(shards)} shares) is "
+                   f"{per_shard:.6f}, which is what was logged" if abs(example.reported - per_shard) <= SAME_VALUE
+                   else "each replica updates its own copy of the metric on its share of every batch, and the "
+                   "copies are merged across replicas")
+            notes.append(
+                f"loop error: under {r} replicas the Keras loop logged {example.reported:.6f}{where}, but the subject "
+                f"fed the same whole batches directly gives {example.replayed:.6f}: {how}. A stateful metric whose "
+                "variables are sums of counts survives the merge across replicas; a per-batch value does not."
             )
         else:
             notes.append(
@@ -463,6 +494,8 @@ def _call_args(target, settings: _Settings) -> list[str]:
         args.append(f"tolerance={settings.tolerance!r}")
     if settings.judge != "seen":
         args.append(f"judge={settings.judge!r}")
+    if settings.replicas > 1:
+        args.append(f"replicas={settings.replicas}")
     sem, default = settings.semantics, options.semantics(task_name=settings.semantics.task)
     if sem.task != "binary":
         args.append(f"task={sem.task!r}")

@@ -21,10 +21,13 @@ DEVICES = ("auto", "cpu", "gpu")
 # Keys of [tool.f1check] (and, prefixed with f1check_, of the ini file).
 TOP_KEYS = (
     "targets", "tolerance", "judge", "modes", "examples", "seed", "device", "report",
-    "task", "classes", "average", "threshold", "zero_division", "feeds",
+    "task", "classes", "average", "threshold", "zero_division", "feeds", "replicas",
 )
 # Keys a target table may set; per-target keys override the top-level ones.
-OVERRIDES = ("tolerance", "judge", "modes", "task", "classes", "average", "threshold", "zero_division", "examples", "feeds")
+OVERRIDES = (
+    "tolerance", "judge", "modes", "task", "classes", "average", "threshold", "zero_division", "examples", "feeds",
+    "replicas",
+)
 TARGET_KEYS = ("metric", "callback", "key", "metrics", *OVERRIDES)
 
 
@@ -138,6 +141,7 @@ def _settings(raw: dict, src, base: dict | None = None) -> dict:
 
     return {
         "feeds": feeds.validate(pick("feeds"), src("feeds")),
+        "replicas": options.positive_int("replicas", pick("replicas", 1), src("replicas")),
         "tolerance": options.tolerance(pick("tolerance", options.DEFAULT_TOLERANCE), src("tolerance")),
         "judge": options.judge(pick("judge", "seen"), src("judge")),
         "modes": options.modes(pick("modes", ["evaluate"]), src("modes")),

@@ -12,6 +12,11 @@ reference what the loop fed, without assuming how Keras batches.
   for ``FIT_EPOCHS`` epochs over features whose starting predictions are the
   given scores (the kernel starts as the identity on ``logit(scores)``), so
   predictions move while the epoch runs; every epoch is observed.
+
+With ``replicas > 1`` (TensorFlow only) the model is built and compiled under
+a ``tf.distribute.MirroredStrategy``: each replica runs its share of every
+batch, and the tap and recorder gather what every replica saw (in replica
+order) so that what was fed is still recorded exactly.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 from . import backend, feeds
-from .errors import F1CheckError, SubjectError
+from .errors import ConfigError, F1CheckError, SubjectError
 from .options import Semantics
 from .partitions import Partition
 from .subjects import MetricSubject, to_float
@@ -64,14 +69,34 @@ def _parts():
     keras = backend.keras()
     ops = keras.ops
 
-    def append(buffer, count, values):
-        """Write ``values`` into ``buffer`` from row ``count`` on.
+    def gathered(values):
+        """``values`` from every replica, in replica order, inside a replicated step; else as they are.
 
-        A scatter, not ``slice_update``: on TensorFlow the latter is an XLA op
-        compiled anew for every batch size (~50 ms a step in these loops).
+        Every replica then writes the same rows, and the recorder's variables
+        keep the first replica's write (``only_first_replica``).
         """
-        rows = count.value + ops.arange(ops.shape(values)[0], dtype="int32")
-        buffer.assign(ops.scatter_update(buffer.value, ops.expand_dims(rows, 1), ops.cast(values, buffer.dtype)))
+        if keras.backend.backend() != "tensorflow":
+            return values
+        import tensorflow as tf
+
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            return values
+        return context.all_gather(values, axis=0)
+
+    def append(buffer, count, values, keep):
+        """Write ``values`` into ``buffer`` from row ``count`` on, where ``keep`` (a scalar bool) holds.
+
+        Branch-free (a ``where``, not a ``cond`` with side effects) so that it
+        traces on every backend, JAX included; rows past the end are clamped
+        and the write then discarded.  A scatter, not ``slice_update``: on
+        TensorFlow the latter is an XLA op compiled anew for every batch size
+        (~50 ms a step in these loops).
+        """
+        last = buffer.shape[0] - 1
+        rows = ops.minimum(count.value + ops.arange(ops.shape(values)[0], dtype="int32"), last)
+        written = ops.scatter_update(buffer.value, ops.expand_dims(rows, 1), ops.cast(values, buffer.dtype))
+        buffer.assign(ops.where(keep, written, buffer.value))
 
     class SampleTap(keras.layers.Layer):
         """Passes sample indices through and records the ones the loop's steps feed.
@@ -81,13 +106,16 @@ def _parts():
         the buffer is counted, not written, and reported.
         """
 
-        def __init__(self, capacity: int, **kwargs):
+        def __init__(self, capacity: int, replicas: int = 1, **kwargs):
             super().__init__(**kwargs)
-            self.capacity = capacity
+            self.capacity, self.replicas = capacity, replicas
 
         def build(self, input_shape):
+            aggregation = "only_first_replica" if self.replicas > 1 else "none"
+
             def weight(name, shape=(), initializer="zeros"):
-                return self.add_weight(shape=shape, initializer=initializer, dtype="int32", trainable=False, name=name)
+                return self.add_weight(shape=shape, initializer=initializer, dtype="int32", trainable=False, name=name,
+                                       aggregation=aggregation)
 
             self.seen = weight("seen", (self.capacity,))
             self.count = weight("count")
@@ -97,22 +125,12 @@ def _parts():
             return input_shape
 
         def call(self, index):
-            flat = ops.reshape(ops.cast(index, "int32"), (-1,))
+            flat = gathered(ops.reshape(ops.cast(index, "int32"), (-1,)))
             size = ops.shape(flat)[0]
-
-            def write():
-                append(self.seen, self.count, flat)
-                self.count.assign(self.count.value + size)
-                return 0
-
-            def overflow():
-                self.count.assign(self.count.value + size)
-                return 0
-
-            def record():
-                return ops.cond(self.count.value + size <= self.capacity, write, overflow)
-
-            ops.cond(self.recording.value > 0, record, lambda: 0)
+            recording = self.recording.value > 0
+            # an overflowing step is counted, not written (recorded() reports it)
+            append(self.seen, self.count, flat, ops.logical_and(recording, self.count.value + size <= self.capacity))
+            self.count.assign(self.count.value + ops.where(recording, size, 0))
             return index
 
         def switch(self, on: bool):
@@ -149,28 +167,32 @@ def _parts():
     class Recorder(keras.metrics.Metric):
         """Records the (y_true, y_pred) of every batch the loop feeds the metrics."""
 
-        def __init__(self, capacity: int, max_steps: int, columns: int):
+        def __init__(self, capacity: int, max_steps: int, columns: int, replicas: int = 1):
             super().__init__(name=RECORDER_NAME)
             self.capacity = capacity
-            self.y_true = self.add_variable(shape=(capacity, columns), initializer="zeros", name="y_true")
-            self.y_pred = self.add_variable(shape=(capacity, columns), initializer="zeros", name="y_pred")
-            self.sizes = self.add_variable(shape=(max_steps,), initializer="zeros", dtype="int32", name="sizes")
-            self.count = self.add_variable(shape=(), initializer="zeros", dtype="int32", name="count")
-            self.steps = self.add_variable(shape=(), initializer="zeros", dtype="int32", name="steps")
+            aggregation = "only_first_replica" if replicas > 1 else "sum"
+
+            def variable(name, shape, dtype=None):
+                return self.add_variable(shape=shape, initializer="zeros", dtype=dtype, name=name,
+                                         aggregation=aggregation)
+
+            self.y_true = variable("y_true", (capacity, columns))
+            self.y_pred = variable("y_pred", (capacity, columns))
+            self.sizes = variable("sizes", (max_steps,), "int32")
+            self.count = variable("count", (), "int32")
+            self.steps = variable("steps", (), "int32")
 
         def update_state(self, y_true, y_pred, sample_weight=None):
+            y_true, y_pred = gathered(y_true), gathered(y_pred)
             size = ops.shape(y_pred)[0]
-
-            def write():
-                append(self.y_true, self.count, y_true)
-                append(self.y_pred, self.count, y_pred)
-                append(self.sizes, self.steps, ops.reshape(size, (1,)))
-                return 0
-
             fits = ops.logical_and(self.count.value + size <= self.capacity, self.steps.value < self.sizes.shape[0])
-            ops.cond(fits, write, lambda: 0)  # an overflow is counted below and reported by recorded()
+            append(self.y_true, self.count, y_true, fits)  # an overflow is counted below and reported by recorded()
+            append(self.y_pred, self.count, y_pred, fits)
+            append(self.sizes, self.steps, ops.reshape(size, (1,)), fits)
             self.count.assign(self.count.value + size)
-            self.steps.assign(self.steps.value + 1)
+            # ``size // size``, not ``1``: a data dependency, so that when a step fails to get data (the
+            # end of a dataset without steps) TensorFlow cannot run this increment ahead of the failure
+            self.steps.assign(self.steps.value + size // ops.maximum(size, 1))
 
         def result(self):
             return ops.cast(self.count, "float32")
@@ -192,7 +214,19 @@ def _parts():
             cuts = np.cumsum(np.concatenate([[0], sizes]))
             return [(y_true[a:b], y_pred[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
 
-    class FedBatches(keras.utils.PyDataset):
+    FedBatches, LogCapture, Observer = loop_parts(keras, keras.utils.PyDataset, backend.to_numpy, backend.weights)
+    return SampleTap, Table, Recorder, FedBatches, LogCapture, Observer
+
+
+def loop_parts(keras, dataset_base, to_numpy, weights_of):
+    """The loop-side classes both Keras generations share: ``(FedBatches, LogCapture, Observer)``.
+
+    ``keras`` is Keras 3 or tf-keras, ``dataset_base`` its ``PyDataset`` or
+    ``Sequence``; ``to_numpy`` and ``weights_of`` read tensors and a model's
+    weights there.
+    """
+
+    class FedBatches(dataset_base):
         """Exactly the partition's batches, in the partition's order."""
 
         def __init__(self, inputs, labels, partition: Partition):
@@ -213,16 +247,21 @@ def _parts():
         def __init__(self):
             super().__init__()
             self.epochs: list[dict] = []
+            self.test: dict | None = None  # the last evaluation's logs (tf-keras's evaluate_generator returns none)
 
         def on_epoch_end(self, epoch, logs=None):
             self.epochs.append(dict(logs or {}))
 
+        def on_test_end(self, logs=None):
+            self.test = dict(logs or {})
+
     class Observer(keras.callbacks.Callback):
         """Placed first: snapshots what each epoch fed before other callbacks run, then stops the tap."""
 
-        def __init__(self, tap, recorder, inputs, trainable: bool):
+        def __init__(self, tap, recorder, inputs, trainable: bool, replicas: int = 1):
             super().__init__()
             self.tap, self.recorder, self.inputs, self.trainable = tap, recorder, inputs, trainable
+            self.replicas = replicas
             self.epochs: list[tuple] = []  # (fed indices, recorded batches, end scores, weights) per epoch
 
         def on_epoch_begin(self, epoch, logs=None):
@@ -235,12 +274,57 @@ def _parts():
         def on_epoch_end(self, epoch, logs=None):
             self.tap.switch(False)
             end = weights = None
+            if self.trainable and self.replicas > 1:
+                # predict_on_batch under a MirroredStrategy returns every row once per replica (Keras 3.15)
+                end = to_numpy(self.model.predict(self.inputs, batch_size=len(self.inputs), verbose=0))
+            elif self.trainable:
+                end = to_numpy(self.model.predict_on_batch(self.inputs))
             if self.trainable:
-                end = backend.to_numpy(self.model.predict_on_batch(self.inputs))
-                weights = self.model.get_weights()
+                weights = weights_of(self.model)
             self.epochs.append((self.tap.recorded(), self.recorder.recorded(), end, weights))
 
-    return SampleTap, Table, Recorder, FedBatches, LogCapture, Observer
+    return FedBatches, LogCapture, Observer
+
+
+def logistic_head(keras, tap, table, columns: int, trainable: bool, task: str):
+    """``(model, tap, table variable)``: sample index -> tap -> table row [-> identity-initialised Dense]."""
+    index = keras.Input(shape=(1,), dtype="int32", name="sample_index")
+    output = table(tap(index))
+    if trainable:
+        output = keras.layers.Dense(
+            columns,
+            activation="softmax" if task == "multiclass" else "sigmoid",
+            kernel_initializer=keras.initializers.Identity(),
+            bias_initializer="zeros",
+            name="f1check_logistic",
+        )(output)
+    name = "f1check_trained" if trainable else "f1check_fixed_scores"
+    return keras.Model(index, output, name=name), tap, table.table
+
+
+def start_example(harness, scores):
+    """Put a harness's model back to its start with ``scores`` (or their features) in its table; the inputs."""
+    import numpy as np
+
+    n = len(scores)
+    table = np.zeros((harness.rows, harness.columns), np.float32)
+    table[:n] = starting_features(scores, harness.semantics) if harness.trainable else scores
+    harness.model.set_weights(harness.start)  # also puts the table's rows back, before the new ones
+    harness.table.assign(table)
+    harness.model.optimizer.iterations.assign(0)
+    harness.tap.reset()
+    harness.tap.switch(True)
+    return np.arange(n, dtype=np.int32)[:, None]
+
+
+def check_fed(epochs) -> None:
+    """The tap (what the model saw) and the recorder (what the metrics saw) must agree."""
+    for epoch in epochs:
+        if len(epoch.fed_indices) != sum(len(b[0]) for b in epoch.batches):
+            raise F1CheckError(
+                f"internal: the model saw {len(epoch.fed_indices)} samples but the metrics "
+                f"{sum(len(b[0]) for b in epoch.batches)}."
+            )
 
 
 def loss_for(semantics: Semantics) -> str:
@@ -257,24 +341,11 @@ def starting_features(scores, semantics: Semantics):
     return np.log(clipped / (1 - clipped)).astype(np.float32)  # sigmoid(logit s) = s
 
 
-def index_model(rows: int, columns: int, trainable: bool, task: str):
+def index_model(rows: int, columns: int, trainable: bool, task: str, replicas: int = 1):
     """``(model, tap, table)``: sample index -> tap -> table row [-> identity-initialised Dense]."""
-    keras = backend.keras()
     SampleTap, Table, *_ = _parts()
-    index = keras.Input(shape=(1,), dtype="int32", name="sample_index")
-    tap = SampleTap(rows, name="f1check_sample_tap")
-    table = Table(rows, columns, name="f1check_table")
-    output = table(tap(index))
-    if trainable:
-        output = keras.layers.Dense(
-            columns,
-            activation="softmax" if task == "multiclass" else "sigmoid",
-            kernel_initializer=keras.initializers.Identity(),
-            bias_initializer="zeros",
-            name="f1check_logistic",
-        )(output)
-    name = "f1check_trained" if trainable else "f1check_fixed_scores"
-    return keras.Model(index, output, name=name), tap, table.table
+    tap = SampleTap(rows, replicas, name="f1check_sample_tap")
+    return logistic_head(backend.keras(), tap, Table(rows, columns, name="f1check_table"), columns, trainable, task)
 
 
 def fixed_score_model(scores, capacity: int):
@@ -297,8 +368,9 @@ class Harness:
     it holds.
     """
 
-    def __init__(self, subject, semantics: Semantics, columns: int, mode: str, reuse: bool):
+    def __init__(self, subject, semantics: Semantics, columns: int, mode: str, reuse: bool, replicas: int = 1):
         self.subject, self.semantics, self.columns, self.mode, self.reuse = subject, semantics, columns, mode, reuse
+        self.replicas = replicas
         self.trainable = mode != "evaluate"
         self.model = self.tap = self.recorder = self.table = self.start = None
         self.rows = self.steps = 0
@@ -306,31 +378,25 @@ class Harness:
     def _build(self, rows: int, steps: int) -> None:
         keras = backend.keras()
         Recorder = _parts()[2]
-        self.model, self.tap, self.table = index_model(rows, self.columns, self.trainable, self.semantics.task)
-        self.recorder = Recorder(rows, steps, self.columns)
-        subject = self.subject
-        metrics = [subject.fresh()] if isinstance(subject, MetricSubject) else [m.fresh() for m in subject.metrics]
-        optimizer = keras.optimizers.SGD(learning_rate=FIT_LEARNING_RATE if self.trainable else 0.0)
-        self.model.compile(loss=loss_for(self.semantics), optimizer=optimizer, metrics=metrics + [self.recorder])
-        self.start = self.model.get_weights()
+        with backend.replica_scope(self.replicas):
+            self.model, self.tap, self.table = index_model(rows, self.columns, self.trainable, self.semantics.task,
+                                                           self.replicas)
+            self.recorder = Recorder(rows, steps, self.columns, self.replicas)
+            subject = self.subject
+            metrics = [subject.fresh()] if isinstance(subject, MetricSubject) else [m.fresh() for m in subject.metrics]
+            optimizer = keras.optimizers.SGD(learning_rate=FIT_LEARNING_RATE if self.trainable else 0.0)
+            self.model.compile(loss=loss_for(self.semantics), optimizer=optimizer, metrics=metrics + [self.recorder])
+        self.start = backend.weights(self.model)
         self.rows, self.steps = rows, steps
 
     def run(self, y, scores, partition: Partition, feed: str = "pydataset") -> Observation:
-        import numpy as np
 
         FedBatches = _parts()[3]
         n = len(y)
         if not self.reuse or self.model is None or n > self.rows or partition.steps > self.steps:
             grow = 2 if self.reuse and self.model is not None else 1
             self._build(max(n, self.rows * grow if self.reuse else 0), max(partition.steps, self.steps * grow))
-        table = np.zeros((self.rows, self.columns), np.float32)
-        table[:n] = starting_features(scores, self.semantics) if self.trainable else scores
-        self.model.set_weights(self.start)  # also puts the table's rows back, before the new ones
-        self.table.assign(table)
-        self.model.optimizer.iterations.assign(0)
-        self.tap.reset()
-        self.tap.switch(True)
-        inputs = np.arange(n, dtype=np.int32)[:, None]
+        inputs = start_example(self, scores)
         args, kwargs = feeds.feed(feed, inputs, y, partition, training=self._fits(), dataset_class=FedBatches)
         subject = self.subject
         try:
@@ -347,12 +413,7 @@ class Harness:
                 f"{feeds.describe(feed)}, with the subject compiled in; fix the subject so that it runs in a "
                 "compiled Keras loop)"
             ) from None
-        for epoch in epochs:
-            if len(epoch.fed_indices) != sum(len(b[0]) for b in epoch.batches):
-                raise F1CheckError(
-                    f"internal: the model saw {len(epoch.fed_indices)} samples but the metrics "
-                    f"{sum(len(b[0]) for b in epoch.batches)}."
-                )
+        check_fed(epochs)
         return Observation(epochs=epochs, feed=feed, model=self.model, inputs=inputs)
 
     def _loop(self, args, kwargs, inputs, y, scores) -> list[Epoch]:
@@ -368,7 +429,7 @@ class Harness:
     def _fit(self, args, kwargs, inputs, y, scores) -> list[Epoch]:
         _, LogCapture, Observer = _parts()[3:]
         subject = self.subject
-        observer, capture = Observer(self.tap, self.recorder, inputs, self.trainable), LogCapture()
+        observer, capture = Observer(self.tap, self.recorder, inputs, self.trainable, self.replicas), LogCapture()
         callbacks = [observer]
         if not isinstance(subject, MetricSubject):
             callbacks.append(subject.fresh(self.model, inputs, y))
@@ -385,22 +446,39 @@ class Harness:
         return epochs
 
 
-def harness(subject, semantics: Semantics, columns: int, mode: str) -> Harness:
-    """The subject's harness for ``mode`` and data of ``columns`` columns, made on first use."""
+def harness(subject, semantics: Semantics, columns: int, mode: str, replicas: int = 1) -> Harness:
+    """The subject's harness for ``mode``, data of ``columns`` columns and ``replicas``, made on first use."""
     from .replay import resets_cleanly
 
-    key = (mode, columns)
+    key = (mode, columns, replicas)
     if key not in subject.harnesses:
         metrics = [subject] if isinstance(subject, MetricSubject) else list(subject.metrics)
         reuse = all(resets_cleanly(m, columns, semantics.task) for m in metrics)
-        subject.harnesses[key] = Harness(subject, semantics, columns, mode, reuse)
+        subject.harnesses[key] = Harness(subject, semantics, columns, mode, reuse, replicas)
     return subject.harnesses[key]
 
 
 def observe(subject, y, scores, partition: Partition, semantics: Semantics, mode: str = "evaluate",
-            feed: str = "pydataset") -> Observation:
+            feed: str = "pydataset", replicas: int = 1) -> Observation:
     """Run ``subject`` through the real loop of ``mode`` over ``partition``, fed as ``feed``."""
-    return harness(subject, semantics, y.shape[1], mode).run(y, scores, partition, feed)
+    if backend.legacy():  # tf-keras (TF_USE_LEGACY_KERAS=1): the same loops, built from tf.keras
+        from . import legacy
+
+        return legacy.observe(subject, y, scores, partition, semantics, mode, feed, replicas)
+    if replicas > 1:
+        check_replicable(partition, replicas)
+    return harness(subject, semantics, y.shape[1], mode, replicas).run(y, scores, partition, feed)
+
+
+def check_replicable(partition: Partition, replicas: int) -> None:
+    """Under replicas, every batch must split evenly: Keras 3 raises inside ``evaluate``/``fit`` otherwise."""
+    uneven = [s for s in partition.batch_sizes if s % replicas]
+    if uneven:
+        raise ConfigError(
+            f"{partition.short()} has batches of {sorted(set(uneven))[:5]}, which do not split evenly over "
+            f"replicas={replicas}: Keras 3 under tf.distribute.MirroredStrategy fails on such a batch (an AddN of "
+            f"unequal per-replica shapes). Use batch sizes that are multiples of {replicas}, or replicas=1."
+        )
 
 
 def evaluate(subject, y, scores, partition: Partition, semantics: Semantics) -> Epoch:

@@ -13,6 +13,7 @@ from . import options
 # Keyword arguments of @pytest.mark.f1check(...) and of Checker.check overrides.
 MARKER_KEYS = (
     "tolerance", "judge", "modes", "examples", "task", "classes", "average", "threshold", "zero_division", "seed", "feeds",
+    "replicas",
 )
 
 

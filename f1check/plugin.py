@@ -27,6 +27,7 @@ TOLERANCE = "--f1check-tolerance"
 JUDGE = "--f1check-judge"
 DEVICE = "--f1check-device"
 REPORT = "--f1check-report"
+REPLICAS = "--f1check-replicas"
 NODE_PREFIX = "f1check::"
 SKIP_REASON = "f1check check: run pytest with --f1check to run it"
 
@@ -102,6 +103,9 @@ def pytest_addoption(parser):
     group.addoption(DEVICE, type=_converter(DEVICE, _choice(f1config.DEVICES)), default=None,
                     help="Run models on 'cpu', 'gpu' (an error without one) or 'auto'. Default: 'auto'")
     group.addoption(REPORT, default=None, metavar="PATH", help="Write the results as JSON to PATH. Default: none")
+    group.addoption(REPLICAS, type=_converter(REPLICAS, _whole), default=None, metavar="R",
+                    help="Run the loops data-parallel over R replicas (tf.distribute.MirroredStrategy; "
+                         "TensorFlow only). Default: 1")
     for key, kind, text in (
         ("targets", "linelist", "'module:attr' targets, one per line (tables need [tool.f1check])"),
         ("modes", "args", "modes: evaluate fit fit-dropped"),
@@ -117,6 +121,7 @@ def pytest_addoption(parser):
         ("threshold", "string", "score threshold"),
         ("zero_division", "string", "0, 1, warn or nan"),
         ("feeds", "args", "how data reaches the loop: pydataset generator generator-no-steps numpy tf.data tf.data-unknown"),
+        ("replicas", "string", "as --f1check-replicas"),
     ):
         parser.addini(f"f1check_{key}", f"f1check: {text} (used when pyproject.toml has no [tool.f1check])", type=kind)
 
@@ -125,7 +130,7 @@ def _cli_values(config) -> dict:
     return {
         key: config.getoption(flag)
         for key, flag in (("examples", EXAMPLES), ("seed", SEED), ("tolerance", TOLERANCE),
-                          ("judge", JUDGE), ("device", DEVICE), ("report", REPORT))
+                          ("judge", JUDGE), ("device", DEVICE), ("report", REPORT), ("replicas", REPLICAS))
         if config.getoption(flag) is not None
     }
 
@@ -189,6 +194,7 @@ def pytest_configure(config):
         return
     try:
         state = _resolve(config)
+        _prepare_replicas(state.run)
         state.device = _select_device(state.run.device)
     except ConfigError as exc:
         raise pytest.UsageError(f"f1check: {exc}") from None
@@ -201,6 +207,17 @@ def pytest_configure(config):
     if state.selected:
         # "f1check::target[mode]" is not a path pytest can collect: take it out, keep the rest.
         config.args[:] = [a for a in config.args if not a.startswith(NODE_PREFIX)]
+
+
+def _prepare_replicas(run) -> None:
+    """Replicas need their devices before TensorFlow starts (the header starts it): split the CPU now."""
+    most = max([run.settings["replicas"], *(t.settings["replicas"] for t in run.targets)])
+    if most <= 1:
+        return
+    from .backend import keras, prepare_replicas
+
+    if keras().backend.backend() == "tensorflow":
+        prepare_replicas(most)
 
 
 def _select_device(requested: str) -> str | None:
@@ -317,6 +334,7 @@ class F1CheckItem(pytest.Item):
                 callback_key=self.spec.key,
                 callback_metrics=self.spec.metrics,
                 feeds=s["feeds"],
+                replicas=s["replicas"],
             )
         except F1CheckError as exc:
             self._record({"target": self.spec.subject, "mode": self.mode, "passed": False, "error": str(exc)})
@@ -345,10 +363,15 @@ class F1CheckItem(pytest.Item):
         self.user_properties.append(("f1check_row", json.dumps(list(row))))
 
     def rerun_command(self) -> str:
+        from . import backend
+
         state = self.config.stash[STATE]
         flags = [OPTION, f"{SEED}={state.run.seed}"]
         flags += [f"--f1check-{k}={v}" for k, v in sorted(state.cli.items()) if k not in ("seed", "report")]
-        return f"pytest {' '.join(flags)} '{self.nodeid}'"
+        env = f"{backend.LEGACY_ENV}=1 " if backend.legacy() else ""
+        name = backend.keras().backend.backend()
+        env += f"KERAS_BACKEND={name} " if name != "tensorflow" else ""
+        return f"{env}pytest {' '.join(flags)} '{self.nodeid}'"
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, (F1CheckFailure, F1CheckError)):

@@ -37,7 +37,7 @@ def _probe_batches(columns: int, task: str):
 
 
 def _state(metric) -> list[np.ndarray]:
-    return [backend.to_numpy(v) for v in metric.variables]
+    return backend.values(metric.variables)
 
 
 def resets_cleanly(subject: MetricSubject, columns: int, task: str) -> bool:

@@ -27,6 +27,9 @@ from .subjects import MetricSubject
 CHUNK = 32  # examples per hypothesis call while exploring on the compiled replay path
 MIN_SHRINK_SEARCH = 200  # calls the shrinking run may take to find the failure again
 MAX_BATCHES = 64  # the search's partitions feed at most this many batches
+# Keras on JAX compiles its step once per new batch shape (~0.1-0.3 s each): fewer batches there bound the
+# batch-size variety of an example (one or two sizes more per example than uniform batches).
+MAX_BATCHES_JAX = 8
 SAMPLE = 4  # examples of the regular sample confirmed through the loop
 LOOP_SHRINK_EXAMPLES = 20  # budget of the loop search that shrinks a loop-only failure
 LOOP_SHRINK_CALLS = 30  # shrinking steps through the real loop (each builds and runs a model)
@@ -83,22 +86,36 @@ def case_strategy(settings, fixed, explicit, mode: str = "evaluate", max_size: i
     from . import backend, feeds, strategies
 
     sem = settings.semantics
-    kinds = settings.feeds or feeds.feeds_for(mode, backend.keras().backend.backend())
+    name = backend.keras().backend.backend()
+    kinds = settings.feeds or feeds.feeds_for(mode, name)
     drop = True if mode == "fit-dropped" else None
+    most = MAX_BATCHES_JAX if name == "jax" else MAX_BATCHES
+
+    replicas = getattr(settings, "replicas", 1)
 
     def data(min_size=1, max_size=max_size or strategies.LARGEST):
-        return strategies.data_for(
+        drawn = strategies.data_for(
             sem.task,
             classes=sem.classes or DEFAULT_CLASSES,
             threshold=sem.threshold,
-            min_size=min_size,
-            max_size=max_size,
+            min_size=max(min_size, replicas),
+            max_size=max(max_size, replicas),
         )
+        if replicas > 1 and min_size != max_size:  # whole multiples of the replicas: batches split evenly
+            drawn = drawn.map(lambda d: (d[0][: len(d[0]) - len(d[0]) % replicas], d[1][: len(d[0]) - len(d[0]) % replicas]))
+        return drawn
 
     def partitions(n, kind):
+        if replicas > 1:  # a partition of groups of `replicas` samples, so that every batch splits evenly
+            if n < replicas:
+                raise F1CheckError(f"{n} samples cannot be split over replicas={replicas}: give at least {replicas}.")
+            return unit_partitions(n // replicas, kind).map(lambda p: _scaled(p, replicas, n % replicas))
+        return unit_partitions(n, kind)
+
+    def unit_partitions(n, kind):
         if kind in feeds.UNIFORM:
-            return strategies.uniform_partitions(n, drop=bool(drop), max_batches=MAX_BATCHES)
-        return strategies.partitions(n, max_batches=MAX_BATCHES, drop=drop)
+            return strategies.uniform_partitions(n, drop=bool(drop), max_batches=most)
+        return strategies.partitions(n, max_batches=most, drop=drop)
 
     def with_partition(d, kind):
         return partitions(len(d[0]), kind).map(lambda p: (d, p, kind))
@@ -127,7 +144,10 @@ class Search:
         self.run_example = run_example  # check.run_example: one example through the real loop
         self.replay = None
         self.slow = False
-        if not force_loop and mode == "evaluate" and isinstance(target, MetricSubject):
+        # Under replicas each replica runs the subject on its share of a batch: replay of whole batches is not
+        # what the loop computes there, so the search runs through the loop.
+        replicated = getattr(settings, "replicas", 1) > 1
+        if not force_loop and not replicated and mode == "evaluate" and isinstance(target, MetricSubject):
             self.replay = CompiledReplay.build(target, self._sample(), settings.semantics.task)
             self.slow = self.replay is None
         self.evaluated = 0
@@ -347,3 +367,15 @@ class Search:
         settings = replace(self.settings, examples=min(self.settings.examples, LOOP_SHRINK_EXAMPLES))
         search = Search(self.target, self.mode, settings, self.fixed, self.explicit, self.run_example, force_loop=True)
         return search.search()
+
+
+def _scaled(partition: Partition, replicas: int, rest: int) -> Partition:
+    """``partition`` of groups of ``replicas`` samples, as a partition of samples (``rest`` more dropped)."""
+    sizes = [b * replicas for b in partition.batch_sizes]
+    dropped = partition.dropped * replicas + rest
+    if partition.order_seed is not None:
+        return Partition.shuffled(sizes, partition.order_seed, dropped)
+    if partition.order is not None:
+        order = [g * replicas + j for g in partition.order for j in range(replicas)]
+        return Partition(sizes, order=order + list(range(len(order), len(order) + rest)), dropped=dropped)
+    return Partition(sizes, dropped=dropped)

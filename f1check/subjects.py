@@ -82,6 +82,10 @@ def label_of(obj: Any) -> str:
 
 def keras_name(obj: Any) -> str:
     """The name ``compile(metrics=[obj])`` logs ``obj`` under."""
+    if backend.legacy():  # tf-keras: a Metric's name, else a function's __name__ as written (not snake_cased)
+        if hasattr(obj, "name"):
+            return obj.name
+        return getattr(obj, "__name__", None) or re.sub(r"(?<!^)(?=[A-Z])", "_", type(obj).__name__).lower()
     try:
         from keras.src.utils.naming import get_object_name
     except ImportError:  # a Keras without the private helper: same rules, spelled out
@@ -136,7 +140,7 @@ class MetricSubject:
         """A new Metric, as ``compile`` makes one: functions go in a ``MeanMetricWrapper``."""
         obj = self.make()
         if self.kind == "function":
-            return backend.keras().metrics.MeanMetricWrapper(obj, name=self.key)
+            return backend.framework().metrics.MeanMetricWrapper(obj, name=self.key)
         return obj
 
     def replay(self, batches: Sequence[tuple]) -> float:
@@ -174,10 +178,10 @@ class CallbackSubject:
 
     def fresh(self, model, x, y) -> Any:
         callback = _user_call(self.label, "building the callback", self.make, model, x, y)
-        if not isinstance(callback, backend.keras().callbacks.Callback):
-            raise TargetError(
+        if not isinstance(callback, backend.framework().callbacks.Callback):
+            raise _foreign(callback, self.label) or TargetError(
                 f"{self.label}: the factory returned {type(callback).__name__}, not a "
-                "keras.callbacks.Callback; return the callback instance."
+                f"{_keras_prefix()}.callbacks.Callback; return the callback instance."
             )
         return callback
 
@@ -194,7 +198,7 @@ class CallbackSubject:
         replayed = {m.key: m.replay_epochs(epochs) for m in self.metrics}
         callback = self.fresh(model, x, y)
         callback.set_model(model)
-        final = model.get_weights() if weights else None
+        final = backend.values(model.weights) if weights else None
         results = []
         try:
             _user_call(self.label, "on_train_begin", callback.on_train_begin, {})
@@ -227,8 +231,11 @@ def resolve(
     callback_key: str | None = None,
     callback_metrics: Sequence[Any] = (),
 ) -> MetricSubject | CallbackSubject:
-    """Recognise ``subject`` (an object or ``"module:attr"``) as DESIGN.md §4 says."""
-    keras = backend.keras()
+    """Recognise ``subject`` (an object or ``"module:attr"``) as DESIGN.md §4 says.
+
+    Under :func:`backend.legacy` the classes recognised are tf-keras's (``tf.keras``).
+    """
+    keras = backend.framework()
     label = subject if isinstance(subject, str) else None
     obj = import_target(subject) if isinstance(subject, str) else subject
     label = label or label_of(obj)
@@ -271,9 +278,45 @@ def _not_a_subject(label: str, obj: Any) -> TargetError:
     )
 
 
+def _keras_prefix() -> str:
+    """How messages name the Keras in use: ``tf.keras`` under :func:`backend.legacy`, else ``keras``."""
+    return "tf.keras" if backend.legacy() else "keras"
+
+
+def _foreign(obj: Any, label: str) -> TargetError | None:
+    """An error for a Metric or Callback of the Keras not in use (Keras 3 vs tf-keras), else None.
+
+    Told apart by the modules of the class's bases, so that the other Keras
+    is never imported to find out.
+    """
+    cls = obj if isinstance(obj, type) else type(obj)
+    bases = [(c.__module__.partition(".")[0], c.__name__) for c in getattr(cls, "__mro__", ())]
+    other = "keras" if backend.legacy() else "tf_keras"
+    found = next((name for package, name in bases if package == other and name in ("Metric", "Callback")), None)
+    if found is None:
+        return None
+    if backend.legacy():
+        return TargetError(
+            f"{label} is a Keras 3 keras.{found.lower()}s.{found}, but {backend.LEGACY_ENV}=1 makes f1check run "
+            f"tf-keras (Keras 2) loops, which cannot run it. Build it from tf.keras ({found} from "
+            f"tensorflow.keras.{found.lower()}s), or unset {backend.LEGACY_ENV} to check Keras 3 subjects."
+        )
+    return TargetError(
+        f"{label} is a tf-keras (Keras 2) {found}, but f1check is running Keras 3 loops. Set "
+        f"{backend.LEGACY_ENV}=1 (with tf-keras installed) so that tf.keras is tf-keras and f1check runs "
+        "tf-keras loops."
+    )
+
+
 def _recognise(obj: Any, label: str, keras) -> tuple[str, Callable]:
     metric_type = keras.metrics.Metric
     callback_type = keras.callbacks.Callback
+    if not isinstance(obj, (metric_type, callback_type)) and not (
+        isinstance(obj, type) and issubclass(obj, (metric_type, callback_type))
+    ):
+        foreign = _foreign(obj, label)
+        if foreign is not None:
+            raise foreign
     if isinstance(obj, type):
         if issubclass(obj, metric_type):
             if required_positional(obj) not in (0, None):
@@ -302,6 +345,9 @@ def _recognise(obj: Any, label: str, keras) -> tuple[str, Callable]:
         return "callback", obj
     if required == 0:
         product = _user_call(label, "calling the factory", obj)
+        foreign = None if isinstance(product, (metric_type, callback_type)) else _foreign(product, label)
+        if foreign is not None:
+            raise foreign
         if isinstance(product, metric_type):
             return "metric", _checked_factory(obj, metric_type, label)
         if isinstance(product, callback_type):

@@ -26,6 +26,7 @@ def test_help_lists_the_options_in_their_group(pytester):
             f"*{JUDGE}*",
             f"*{DEVICE}*",
             f"*{REPORT}=PATH*",
+            "*--f1check-replicas=R*",
         ]
     )
 
@@ -48,6 +49,7 @@ BAD_CONFIG = [
     ("target not module:attr", 'targets = ["pkg.metrics.f1"]', [], "*'pkg.metrics.f1' is not a 'module:attr' string*"),
     ("per-target override", 'targets = [{ metric = "a:b", judge = "al" }]', [], "Invalid judge 'al' (from targets[[]0[]]*"),
     ("negative tolerance on the command line", "targets = []", [f"{TOLERANCE}=-1"], "Invalid tolerance -1.0 (from --f1check-tolerance)*"),
+    ("zero replicas", 'targets = [{ metric = "a:b", replicas = 0 }]', [], "Invalid replicas 0 (from targets[[]0[]]*whole number >= 1*"),
 ]
 
 

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
-from hypothesis import strategies as st
 
 from f1check import ConfigError, Partition, strategies
 from f1check.strategies import InvalidStrategyArgument

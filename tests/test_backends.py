@@ -1,0 +1,77 @@
+"""Other Keras backends: evaluate-mode verdicts on JAX match those on TensorFlow.
+
+Keras fixes its backend when it is first imported, so each backend runs in its
+own subprocess (tests/backend_parity.py).  Without JAX installed the test
+skips, except in CI (``F1CHECK_CI=1``, set by .ci/run), where a missing
+backend is a failure.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from f1check.data import worked_example
+
+SCRIPT = Path(__file__).with_name("backend_parity.py")
+FUZZED_EXAMPLES = 8
+MEAN_OF_BATCH_F1 = (0.75 + 2 / 11 + 1.0) / 3  # per-batch F1 of DESIGN.md §1's batches, the third cut to 50
+EXPECTED = {  # the example subjects that are right pass; the wrong ones fail (fixed data, fuzzed)
+    "naive_f1": ([False, False], False),
+    "keras_f1_score": ([True, True], True),
+    "StreamingF1": ([True, True], True),
+    "TiesPositiveF1": ([True, False], False),  # right on the worked example, wrong once scores tie at 0.5
+    "F1FromLogs": ([True, True], True),
+    "predict_f1_callback": ([True, True], True),
+    "predict_first_samples_callback": ([False, False], False),
+}
+
+
+def require(module: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        if os.environ.get("F1CHECK_CI"):
+            pytest.fail(f"{module} is not installed, and CI (F1CHECK_CI=1) must run this test: see README set-up")
+        pytest.skip(f"{module} is not installed (pip install -e '.[jax]')")
+
+
+def run_on(backends: list[str]) -> dict:
+    """Run the parity script on every backend at once (two cores: the two processes overlap)."""
+    procs = {}
+    for name in backends:
+        env = dict(os.environ, KERAS_BACKEND=name, TF_CPP_MIN_LOG_LEVEL="2")
+        procs[name] = subprocess.Popen([sys.executable, str(SCRIPT), str(FUZZED_EXAMPLES)], env=env,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = {}
+    for name, proc in procs.items():
+        stdout, stderr = proc.communicate(timeout=600)
+        assert proc.returncode == 0, f"{name}:\n{stderr[-4000:]}"
+        out[name] = json.loads(stdout)
+        assert out[name]["backend"] == name
+    return out
+
+
+def test_jax_gives_the_verdicts_and_values_tensorflow_gives():
+    require("jax")
+    found = run_on(["tensorflow", "jax"])
+    tf, jax = found["tensorflow"]["subjects"], found["jax"]["subjects"]
+    assert sorted(tf) == sorted(jax) == sorted(EXPECTED)
+    for name, (fixed_verdicts, fuzzed_verdict) in EXPECTED.items():
+        for backend in (tf, jax):
+            assert [case["passed"] for case in backend[name]["fixed"]] == fixed_verdicts, name
+            assert backend[name]["fuzzed_passed"] is fuzzed_verdict, name
+        for on_tf, on_jax in zip(tf[name]["fixed"], jax[name]["fixed"]):
+            assert on_jax["reported"] == pytest.approx(on_tf["reported"], abs=1e-6), name
+    # The worked example, batches of 100: the naive function logs the mean of per-batch F1 on both.
+    y, _ = worked_example()
+    assert len(y) == 300
+    assert tf["naive_f1"]["fixed"][0]["reported"][0] == pytest.approx(0.643939, abs=1e-5)
+    assert jax["naive_f1"]["fixed"][0]["reported"][0] == pytest.approx(0.643939, abs=1e-5)
+    # The phantom step (DESIGN.md §2) is TensorFlow's: a generator without steps over batches of
+    # 100/100/50 divides by one step too many there, and not on JAX.
+    assert found["tensorflow"]["generator_without_steps_naive_reported"] == pytest.approx(
+        MEAN_OF_BATCH_F1 * 3 / 4, abs=1e-5)
+    assert found["jax"]["generator_without_steps_naive_reported"] == pytest.approx(MEAN_OF_BATCH_F1, abs=1e-5)

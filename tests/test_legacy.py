@@ -1,0 +1,126 @@
+"""Legacy Keras 2 repositories: tf-keras under ``TF_USE_LEGACY_KERAS=1``, checked as they are.
+
+``tf.keras`` is tf-keras only when the variable is set before TensorFlow
+loads it, and this process has Keras 3 loaded already, so everything runs in
+subprocesses.  fixtures/legacy_repo is a 2018-style repository
+(``from tensorflow.keras import backend as K``, ``Callback`` subclasses).
+Without tf-keras installed the tests skip, except in CI (``F1CHECK_CI=1``),
+where a missing tf-keras is a failure.
+"""
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+LEGACY_REPO = Path(__file__).parent.parent / "fixtures" / "legacy_repo"
+NAIVE = "legacy_metrics.metrics:f1"
+RIGHT = ("legacy_metrics.callbacks:F1FromLogs", "legacy_metrics.callbacks:PredictF1")
+MODES = ("evaluate", "fit")
+MEAN_OF_BATCH_F1 = (0.75 + 2 / 11 + 1.0) / 3  # DESIGN.md §1: what the per-batch F1 logs over 100/100/100
+F1_ALL = 0.807947  # ... and sklearn's F1 of all 300 samples
+
+# The worked example through the tf-keras evaluate loop, straight from the Python API (no plugin).
+WORKED_EXAMPLE = """
+import json
+import tf_keras
+import f1check
+from f1check import backend, drivers, options
+from f1check.data import worked_example
+from f1check.subjects import resolve
+from legacy_metrics.metrics import f1
+
+y, scores = worked_example()
+partition = f1check.Partition([100, 100, 100])
+out = {"legacy": backend.legacy(), "keras": backend.keras_version()}
+for feed in ("pydataset", "generator"):  # a Sequence through evaluate, a generator through evaluate_generator
+    worst = f1check.check(f1, data=(y, scores), partitions=[partition], feeds=[feed]).results[0].worst
+    out[feed] = {"reported": worst.reported, "replayed": worst.replayed, "f1_seen": worst.f1_seen,
+                 "f1_all": worst.f1_all, "fed": list(worst.fed_batch_sizes), "blame": worst.blame}
+observation = drivers.observe(resolve(f1), y, scores, partition, options.semantics(task_name="binary"))
+out["tf_keras_model"] = isinstance(observation.model, tf_keras.Model)
+print(json.dumps(out))
+"""
+
+
+def require(module: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        if os.environ.get("F1CHECK_CI"):
+            pytest.fail(f"{module} is not installed, and CI (F1CHECK_CI=1) must run this test: see README set-up")
+        pytest.skip(f"{module} is not installed (pip install tf-keras)")
+
+
+def legacy_env() -> dict:
+    return dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2", PYTHONDONTWRITEBYTECODE="1")
+
+
+@pytest.fixture(scope="module")
+def worked_example_run():
+    """The worked-example script, started at once so that it overlaps the end-to-end run (two cores)."""
+    if importlib.util.find_spec("tf_keras") is None:
+        yield None
+        return
+    proc = subprocess.Popen([sys.executable, "-c", WORKED_EXAMPLE], cwd=LEGACY_REPO, env=legacy_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+        proc.communicate()
+
+
+@pytest.fixture
+def legacy_repo(pytester, monkeypatch, worked_example_run):
+    require("tf_keras")
+    for key, value in legacy_env().items():
+        monkeypatch.setenv(key, value)
+    shutil.copytree(LEGACY_REPO, pytester.path, dirs_exist_ok=True)
+    return pytester
+
+
+def test_legacy_repo_fails_exactly_the_per_batch_f1(legacy_repo):
+    result = legacy_repo.runpytest_subprocess(
+        "--f1check", "--f1check-examples=10", "--f1check-report=out/report.json", "-p", "no:cacheprovider", "-v"
+    )
+    right = [(t, m) for t in RIGHT for m in MODES]
+    result.assert_outcomes(passed=len(right) + 2, failed=len(MODES))  # + the repository's own 2 tests
+    result.stdout.fnmatch_lines(["f1check 0.1.0: keras tf-keras 2.*, backend tensorflow, device CPU, --f1check-seed=0"])
+    result.stdout.fnmatch_lines(["*tests/test_f1.py::test_per_batch_f1_on_the_worked_example PASSED*"])
+    for mode in MODES:
+        result.stdout.fnmatch_lines([f"FAILED f1check::{NAIVE}[[]{mode}[]]*"])
+        result.stdout.fnmatch_lines([f"{NAIVE} *{mode} *FAIL * aggregation *"])
+    for target, mode in right:
+        result.stdout.fnmatch_lines([f"{target} *{mode} *PASS *10 *"])
+    report = json.loads((legacy_repo.path / "out" / "report.json").read_text())
+    assert report["environment"]["keras"].startswith("tf-keras 2.")
+    assert report["environment"]["backend"] == "tensorflow"
+    results = {(r["target"], r["mode"]): r for r in report["results"]}
+    for mode in MODES:
+        wrong = results[(NAIVE, mode)]
+        assert wrong["passed"] is False and wrong["counterexample"]["error"]["loop"] == 0
+        assert abs(wrong["counterexample"]["error"]["aggregation"]) > 0.001
+    for item in right:
+        assert results[item]["passed"] is True and results[item]["max_abs_error"] <= 0.001
+
+
+def test_worked_example_through_the_tf_keras_evaluate_loop(worked_example_run):
+    require("tf_keras")
+    stdout, stderr = worked_example_run.communicate(timeout=300)
+    assert worked_example_run.returncode == 0, stderr[-4000:]
+    found = json.loads(stdout.strip().splitlines()[-1])
+    assert found["legacy"] is True and found["keras"].startswith("tf-keras 2.")
+    assert found["tf_keras_model"] is True
+    for feed in ("pydataset", "generator"):
+        run = found[feed]
+        assert run["fed"] == [100, 100, 100]
+        assert run["reported"] == pytest.approx(MEAN_OF_BATCH_F1, abs=1e-5)  # 0.643939
+        assert run["reported"] == pytest.approx(0.643939, abs=1e-5)
+        assert run["replayed"] == pytest.approx(run["reported"], abs=1e-6)
+        assert run["f1_all"] == pytest.approx(F1_ALL, abs=1e-5) and run["f1_seen"] == pytest.approx(F1_ALL, abs=1e-5)
+        assert run["blame"] == "aggregation"
