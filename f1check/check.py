@@ -205,6 +205,12 @@ def check(
         fixed = (y, s)
         settings.semantics = _with_classes(settings.semantics, columns)
     explicit = _partitions(partitions, fixed)
+    if fixed is not None and len(fixed[0]) % settings.replicas:
+        raise ConfigError(
+            f"replicas={settings.replicas}: the data has {len(fixed[0])} samples, not a multiple of "
+            f"{settings.replicas}, so some batch could not split evenly over the replicas (Keras fails there): "
+            "give a multiple, or replicas=1."
+        )
     if explicit is not None and settings.replicas > 1:
         for p in explicit:
             drivers.check_replicable(p, settings.replicas)

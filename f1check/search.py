@@ -102,14 +102,12 @@ def case_strategy(settings, fixed, explicit, mode: str = "evaluate", max_size: i
             max_size=max(max_size, replicas),
         )
         if replicas > 1 and min_size != max_size:  # whole multiples of the replicas: batches split evenly
-            drawn = drawn.map(lambda d: (d[0][: len(d[0]) - len(d[0]) % replicas], d[1][: len(d[0]) - len(d[0]) % replicas]))
+            drawn = drawn.map(lambda d: _whole_groups(d, replicas))
         return drawn
 
     def partitions(n, kind):
         if replicas > 1:  # a partition of groups of `replicas` samples, so that every batch splits evenly
-            if n < replicas:
-                raise F1CheckError(f"{n} samples cannot be split over replicas={replicas}: give at least {replicas}.")
-            return unit_partitions(n // replicas, kind).map(lambda p: _scaled(p, replicas, n % replicas))
+            return unit_partitions(n // replicas, kind).map(lambda p: _scaled(p, replicas))
         return unit_partitions(n, kind)
 
     def unit_partitions(n, kind):
@@ -369,13 +367,20 @@ class Search:
         return search.search()
 
 
-def _scaled(partition: Partition, replicas: int, rest: int) -> Partition:
-    """``partition`` of groups of ``replicas`` samples, as a partition of samples (``rest`` more dropped)."""
+def _whole_groups(data, replicas: int):
+    """``(y, scores)`` cut to a whole multiple of ``replicas`` samples."""
+    y, scores = data
+    keep = len(y) - len(y) % replicas
+    return y[:keep], scores[:keep]
+
+
+def _scaled(partition: Partition, replicas: int) -> Partition:
+    """``partition`` of groups of ``replicas`` samples, as a partition of samples."""
     sizes = [b * replicas for b in partition.batch_sizes]
-    dropped = partition.dropped * replicas + rest
+    dropped = partition.dropped * replicas
     if partition.order_seed is not None:
         return Partition.shuffled(sizes, partition.order_seed, dropped)
     if partition.order is not None:
         order = [g * replicas + j for g in partition.order for j in range(replicas)]
-        return Partition(sizes, order=order + list(range(len(order), len(order) + rest)), dropped=dropped)
+        return Partition(sizes, order=order, dropped=dropped)
     return Partition(sizes, dropped=dropped)

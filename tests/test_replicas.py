@@ -82,6 +82,8 @@ def test_a_batch_that_does_not_split_evenly_is_refused_before_anything_runs():
         f1check.check(lambda: None, data=(y, s), partitions=[Partition([1, 299])], replicas=2)
     with pytest.raises(f1check.ConfigError, match="replicas"):
         f1check.check(lambda: None, data=(y, s), partitions=[Partition([100, 200])], replicas=0)
+    with pytest.raises(f1check.ConfigError, match="the data has 299 samples, not a multiple of 2"):
+        f1check.check(lambda: None, data=(y[:299], s[:299]), replicas=2)
 
 
 def test_the_replicas_option_and_key_run_targets_under_replicas_in_pytest(pytester):
