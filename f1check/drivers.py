@@ -368,6 +368,12 @@ class Harness:
     it holds.
     """
 
+    KEY = "keras"  # its models in ``subject.harnesses`` (tf-keras keeps its own)
+    QUIET = (  # what Keras says on purpose in these loops
+        "Your input ran out of data",  # feeds without steps: that is where the phantom step is
+        "The model does not have any trainable weights",  # the fixed-prediction model of a callback in evaluate
+    )
+
     def __init__(self, subject, semantics: Semantics, columns: int, mode: str, reuse: bool, replicas: int = 1):
         self.subject, self.semantics, self.columns, self.mode, self.reuse = subject, semantics, columns, mode, reuse
         self.replicas = replicas
@@ -375,70 +381,93 @@ class Harness:
         self.model = self.tap = self.recorder = self.table = self.start = None
         self.rows = self.steps = 0
 
+    # What a Keras generation provides (tf-keras overrides these: f1check/legacy.py).
+    def keras(self):
+        return backend.keras()
+
+    def parts(self) -> tuple:
+        """``(SampleTap, Table, Recorder, FedBatches, LogCapture, Observer)``."""
+        return _parts()
+
+    def new_model(self, rows: int, steps: int) -> tuple:
+        """``(model, tap, table variable, recorder)`` for ``rows`` samples and ``steps`` steps."""
+        model, tap, table = index_model(rows, self.columns, self.trainable, self.semantics.task, self.replicas)
+        return model, tap, table, self.parts()[2](rows, steps, self.columns, self.replicas)
+
+    def weights_of(self, model) -> list:
+        return backend.weights(model)
+
+    def capacity(self, n: int, steps: int) -> tuple[int, int]:
+        """Rows and steps of the next model: a kept model doubles when it grows."""
+        if not self.reuse:
+            return n, steps
+        grow = 2 if self.model is not None else 1
+        return max(n, self.rows * grow), max(steps, self.steps * grow)
+
+    def loop(self, feed: str):
+        """The model's loop method this mode runs."""
+        return self.model.fit if self._fits() else self.model.evaluate
+
+    def evaluate_logs(self, loop, args, kwargs) -> dict:
+        return loop(*args, return_dict=True, verbose=0, **kwargs)
+
+    def failure(self, exc: Exception, feed: str) -> SubjectError:
+        where = "model.fit" if self._fits() else "model.evaluate"
+        return SubjectError(
+            f"{self.subject.label}: raised {type(exc).__name__}: {_first_lines(exc)}\n(inside {where}, fed "
+            f"{feeds.describe(feed)}, with the subject compiled in; fix the subject so that it runs in a "
+            "compiled Keras loop)"
+        )
+
     def _build(self, rows: int, steps: int) -> None:
-        keras = backend.keras()
-        Recorder = _parts()[2]
+        keras = self.keras()
         with backend.replica_scope(self.replicas):
-            self.model, self.tap, self.table = index_model(rows, self.columns, self.trainable, self.semantics.task,
-                                                           self.replicas)
-            self.recorder = Recorder(rows, steps, self.columns, self.replicas)
+            self.model, self.tap, self.table, self.recorder = self.new_model(rows, steps)
             subject = self.subject
             metrics = [subject.fresh()] if isinstance(subject, MetricSubject) else [m.fresh() for m in subject.metrics]
             optimizer = keras.optimizers.SGD(learning_rate=FIT_LEARNING_RATE if self.trainable else 0.0)
             self.model.compile(loss=loss_for(self.semantics), optimizer=optimizer, metrics=metrics + [self.recorder])
-        self.start = backend.weights(self.model)
+        self.start = self.weights_of(self.model)
         self.rows, self.steps = rows, steps
 
     def run(self, y, scores, partition: Partition, feed: str = "pydataset") -> Observation:
-
-        FedBatches = _parts()[3]
         n = len(y)
         if not self.reuse or self.model is None or n > self.rows or partition.steps > self.steps:
-            grow = 2 if self.reuse and self.model is not None else 1
-            self._build(max(n, self.rows * grow if self.reuse else 0), max(partition.steps, self.steps * grow))
+            self._build(*self.capacity(n, partition.steps))
         inputs = start_example(self, scores)
-        args, kwargs = feeds.feed(feed, inputs, y, partition, training=self._fits(), dataset_class=FedBatches)
-        subject = self.subject
+        args, kwargs = feeds.feed(feed, inputs, y, partition, training=self._fits(), dataset_class=self.parts()[3])
         try:
             with warnings.catch_warnings():
-                # feeds without steps run out of data on purpose: that is where the phantom step is
-                warnings.filterwarnings("ignore", message="Your input ran out of data")
-                epochs = self._loop(args, kwargs, inputs, y, scores)
+                for message in self.QUIET:
+                    warnings.filterwarnings("ignore", message=message)
+                epochs = self._loop(feed, args, kwargs, inputs, y, scores)
         except F1CheckError:
             raise
         except Exception as exc:
-            where = "model.fit" if self._fits() else "model.evaluate"
-            raise SubjectError(
-                f"{subject.label}: raised {type(exc).__name__}: {_first_lines(exc)}\n(inside {where}, fed "
-                f"{feeds.describe(feed)}, with the subject compiled in; fix the subject so that it runs in a "
-                "compiled Keras loop)"
-            ) from None
+            raise self.failure(exc, feed) from None
         check_fed(epochs)
         return Observation(epochs=epochs, feed=feed, model=self.model, inputs=inputs)
 
-    def _loop(self, args, kwargs, inputs, y, scores) -> list[Epoch]:
+    def _loop(self, feed: str, args, kwargs, inputs, y, scores) -> list[Epoch]:
+        loop = self.loop(feed)
         if self._fits():
-            return self._fit(args, kwargs, inputs, y, scores)
-        logs = self.model.evaluate(*args, return_dict=True, verbose=0, **kwargs)
+            return self._fit(loop, args, kwargs, inputs, y, scores)
+        logs = self.evaluate_logs(loop, args, kwargs)
         return [Epoch(_logged(logs, self.subject), self.recorder.recorded(), self.tap.recorded(), scores, logs)]
 
     def _fits(self) -> bool:
         """Callbacks need ``fit`` for ``on_epoch_end`` to run, even over fixed predictions."""
         return self.trainable or not isinstance(self.subject, MetricSubject)
 
-    def _fit(self, args, kwargs, inputs, y, scores) -> list[Epoch]:
-        _, LogCapture, Observer = _parts()[3:]
+    def _fit(self, loop, args, kwargs, inputs, y, scores) -> list[Epoch]:
+        LogCapture, Observer = self.parts()[4:]
         subject = self.subject
         observer, capture = Observer(self.tap, self.recorder, inputs, self.trainable, self.replicas), LogCapture()
         callbacks = [observer]
         if not isinstance(subject, MetricSubject):
             callbacks.append(subject.fresh(self.model, inputs, y))
         callbacks.append(capture)
-        with warnings.catch_warnings():
-            # The fixed-prediction model has nothing to train, on purpose.
-            warnings.filterwarnings("ignore", message="The model does not have any trainable weights")
-            self.model.fit(*args, epochs=FIT_EPOCHS if self.trainable else 1, shuffle=False, verbose=0,
-                           callbacks=callbacks, **kwargs)
+        loop(*args, epochs=FIT_EPOCHS if self.trainable else 1, shuffle=False, verbose=0, callbacks=callbacks, **kwargs)
         epochs = []
         for logs, (fed, batches, end, weights) in zip(capture.epochs, observer.epochs):
             reported = _logged(logs, subject) if isinstance(subject, MetricSubject) else subject.read(logs, "in model.fit")
@@ -446,15 +475,15 @@ class Harness:
         return epochs
 
 
-def harness(subject, semantics: Semantics, columns: int, mode: str, replicas: int = 1) -> Harness:
-    """The subject's harness for ``mode``, data of ``columns`` columns and ``replicas``, made on first use."""
+def harness(subject, semantics: Semantics, columns: int, mode: str, replicas: int = 1, kind=Harness) -> Harness:
+    """The subject's harness (``kind``) for ``mode``, data of ``columns`` columns and ``replicas``, made on first use."""
     from .replay import resets_cleanly
 
-    key = (mode, columns, replicas)
+    key = (kind.KEY, mode, columns, replicas)
     if key not in subject.harnesses:
         metrics = [subject] if isinstance(subject, MetricSubject) else list(subject.metrics)
         reuse = all(resets_cleanly(m, columns, semantics.task) for m in metrics)
-        subject.harnesses[key] = Harness(subject, semantics, columns, mode, reuse, replicas)
+        subject.harnesses[key] = kind(subject, semantics, columns, mode, reuse, replicas)
     return subject.harnesses[key]
 
 

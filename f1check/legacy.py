@@ -20,37 +20,17 @@ Written with plain TensorFlow ops: tf-keras has no ``keras.ops``.
 from __future__ import annotations
 
 import re
-import warnings
 from functools import lru_cache
 
-from . import backend, feeds
-from .drivers import (
-    FIT_EPOCHS,
-    FIT_LEARNING_RATE,
-    RECORDER_NAME,
-    Epoch,
-    Observation,
-    check_fed,
-    logistic_head,
-    loop_parts,
-    loss_for,
-    start_example,
-)
+from . import backend, drivers, feeds
+from .drivers import RECORDER_NAME, Observation, logistic_head, loop_parts
 from .errors import ConfigError, F1CheckError, SubjectError
 from .options import Semantics
 from .partitions import Partition
-from .subjects import MetricSubject, to_float
 
 # A kept model's first capacity: samples and steps (the search feeds at most 64 batches).
 MIN_ROWS = 1024
 MIN_STEPS = 64
-# What tf-keras says on purpose in these loops: the deprecated generator endpoints f1check calls as a
-# 2018 repository does, feeds without steps that run out of data, the fixed-prediction model's no training.
-QUIET = (
-    r"`Model\.(fit|evaluate)_generator` is deprecated",
-    "Your input ran out of data",
-    "The model does not have any trainable weights",
-)
 
 
 def _numpy(value):
@@ -182,98 +162,51 @@ def index_model(rows: int, columns: int, trainable: bool, task: str):
                          task)
 
 
-class Harness:
-    """One subject's tf-keras driver in one mode; kept between examples as drivers.Harness is."""
+class Harness(drivers.Harness):
+    """:class:`drivers.Harness` with tf-keras's models, loops and messages."""
 
-    def __init__(self, subject, semantics: Semantics, columns: int, mode: str, reuse: bool):
-        self.subject, self.semantics, self.columns, self.mode, self.reuse = subject, semantics, columns, mode, reuse
-        self.trainable = mode != "evaluate"
-        self.model = self.tap = self.recorder = self.table = self.start = None
-        self.rows = self.steps = 0
+    KEY = "tf-keras"
+    # Also the deprecated generator endpoints f1check calls as a 2018 repository does.
+    QUIET = (r"`Model\.(fit|evaluate)_generator` is deprecated", *drivers.Harness.QUIET)
 
-    def _build(self, rows: int, steps: int) -> None:
-        keras = backend.legacy_keras()
-        Recorder = _parts()[2]
-        self.model, self.tap, self.table = index_model(rows, self.columns, self.trainable, self.semantics.task)
-        self.recorder = Recorder(rows, steps, self.columns)
-        subject = self.subject
-        metrics = [subject.fresh()] if isinstance(subject, MetricSubject) else [m.fresh() for m in subject.metrics]
-        optimizer = keras.optimizers.SGD(learning_rate=FIT_LEARNING_RATE if self.trainable else 0.0)
-        self.model.compile(loss=loss_for(self.semantics), optimizer=optimizer, metrics=metrics + [self.recorder])
-        self.start = self.model.get_weights()
-        self.rows, self.steps = rows, steps
+    def keras(self):
+        return backend.legacy_keras()
 
-    def run(self, y, scores, partition: Partition, feed: str = "pydataset") -> Observation:
+    def parts(self) -> tuple:
+        return _parts()
 
-        n = len(y)
-        if not self.reuse or self.model is None or n > self.rows or partition.steps > self.steps:
-            if self.reuse:  # room to spare: every rebuild costs tf-keras a new trace (~1 s)
-                self._build(max(n, 2 * self.rows, MIN_ROWS), max(partition.steps, 2 * self.steps, MIN_STEPS))
-            else:
-                self._build(n, partition.steps)
-        inputs = start_example(self, scores)
-        args, kwargs = feeds.feed(feed, inputs, y, partition, training=self._fits(), dataset_class=_parts()[3])
-        try:
-            with warnings.catch_warnings():
-                for message in QUIET:
-                    warnings.filterwarnings("ignore", message=message)
-                epochs = self._loop(feed, args, kwargs, inputs, y, scores)
-        except F1CheckError:
-            raise
-        except Exception as exc:
-            raise SubjectError(
-                f"{self.subject.label}: raised {type(exc).__name__}: {_first_lines(exc)}\n(inside tf-keras "
-                f"{self._endpoint(feed)}, fed {_describe(feed)}, with the subject compiled in; fix the "
-                f"subject so that it runs in a compiled tf.keras loop){_shape_hint(exc, feed)}"
-            ) from None
-        check_fed(epochs)
-        return Observation(epochs=epochs, feed=feed, model=self.model, inputs=inputs)
+    def new_model(self, rows: int, steps: int) -> tuple:
+        model, tap, table = index_model(rows, self.columns, self.trainable, self.semantics.task)
+        return model, tap, table, self.parts()[2](rows, steps, self.columns)
 
-    def _fits(self) -> bool:
-        """Callbacks need ``fit`` for ``on_epoch_end`` to run, even over fixed predictions."""
-        return self.trainable or not isinstance(self.subject, MetricSubject)
+    def weights_of(self, model) -> list:
+        return model.get_weights()
+
+    def capacity(self, n: int, steps: int) -> tuple[int, int]:
+        if not self.reuse:
+            return n, steps
+        # room to spare: every rebuild costs tf-keras a new trace (~1 s)
+        return max(n, 2 * self.rows, MIN_ROWS), max(steps, 2 * self.steps, MIN_STEPS)
+
+    def loop(self, feed: str):
+        """The 2018 ``*_generator`` endpoint for a generator with steps, else ``fit``/``evaluate``."""
+        return getattr(self.model, self._endpoint(feed).removeprefix("model."))
+
+    def evaluate_logs(self, loop, args, kwargs) -> dict:
+        capture = self.parts()[4]()
+        loop(*args, verbose=0, callbacks=[capture], **kwargs)  # evaluate_generator has no return_dict
+        return capture.test or {}
+
+    def failure(self, exc: Exception, feed: str) -> SubjectError:
+        return SubjectError(
+            f"{self.subject.label}: raised {type(exc).__name__}: {_first_lines(exc)}\n(inside tf-keras "
+            f"{self._endpoint(feed)}, fed {_describe(feed)}, with the subject compiled in; fix the "
+            f"subject so that it runs in a compiled tf.keras loop){_shape_hint(exc, feed)}"
+        )
 
     def _endpoint(self, feed: str) -> str:
-        """The tf-keras method the loop runs: the 2018 ``*_generator`` one for a generator with steps."""
         name = "model.fit" if self._fits() else "model.evaluate"
         return name + "_generator" if feed == "generator" else name
-
-    def _loop(self, feed: str, args, kwargs, inputs, y, scores) -> list[Epoch]:
-        LogCapture = _parts()[4]
-        loop = getattr(self.model, self._endpoint(feed).removeprefix("model."))
-        if self._fits():
-            return self._fit(loop, args, kwargs, inputs, y, scores)
-        capture = LogCapture()
-        loop(*args, verbose=0, callbacks=[capture], **kwargs)  # evaluate_generator has no return_dict
-        logs = capture.test or {}
-        return [Epoch(_logged(logs, self.subject), self.recorder.recorded(), self.tap.recorded(), scores, logs)]
-
-    def _fit(self, loop, args, kwargs, inputs, y, scores) -> list[Epoch]:
-        _, _, _, _, LogCapture, Observer = _parts()
-        subject = self.subject
-        observer, capture = Observer(self.tap, self.recorder, inputs, self.trainable), LogCapture()
-        callbacks = [observer]
-        if not isinstance(subject, MetricSubject):
-            callbacks.append(subject.fresh(self.model, inputs, y))
-        callbacks.append(capture)
-        loop(*args, epochs=FIT_EPOCHS if self.trainable else 1, shuffle=False, verbose=0, callbacks=callbacks, **kwargs)
-        epochs = []
-        for logs, (fed, batches, end, weights) in zip(capture.epochs, observer.epochs):
-            reported = _logged(logs, subject) if isinstance(subject, MetricSubject) else subject.read(logs, "in model.fit")
-            epochs.append(Epoch(reported, batches, fed, scores if end is None else end, logs, weights))
-        return epochs
-
-
-def harness(subject, semantics: Semantics, columns: int, mode: str) -> Harness:
-    """The subject's tf-keras harness for ``mode`` and data of ``columns`` columns, made on first use."""
-    from .replay import resets_cleanly
-
-    key = ("tf-keras", mode, columns)
-    if key not in subject.harnesses:
-        metrics = [subject] if isinstance(subject, MetricSubject) else list(subject.metrics)
-        reuse = all(resets_cleanly(m, columns, semantics.task) for m in metrics)
-        subject.harnesses[key] = Harness(subject, semantics, columns, mode, reuse)
-    return subject.harnesses[key]
 
 
 def observe(subject, y, scores, partition: Partition, semantics: Semantics, mode: str = "evaluate",
@@ -284,7 +217,7 @@ def observe(subject, y, scores, partition: Partition, semantics: Semantics, mode
             f"replicas={replicas} is not supported with tf-keras ({backend.LEGACY_ENV}=1): f1check drives "
             "tf-keras loops on one device only. Use replicas=1, or unset the variable to check Keras 3 subjects."
         )
-    return harness(subject, semantics, y.shape[1], mode).run(y, scores, partition, feed)
+    return drivers.harness(subject, semantics, y.shape[1], mode, kind=Harness).run(y, scores, partition, feed)
 
 
 def _shape_hint(exc: Exception, feed: str) -> str:
@@ -302,12 +235,6 @@ def _shape_hint(exc: Exception, feed: str) -> str:
 def _describe(feed: str) -> str:
     """:func:`feeds.describe`, naming tf-keras's ``Sequence`` where Keras 3 has ``PyDataset``."""
     return "a tf.keras.utils.Sequence with steps" if feed == "pydataset" else feeds.describe(feed)
-
-
-def _logged(logs: dict, subject) -> float:
-    if subject.key not in logs:
-        raise F1CheckError(f"internal: the loop logged {sorted(logs)} but not {subject.key!r}, the key of {subject.label}.")
-    return to_float(logs[subject.key], subject.label, "the value the loop logged")
 
 
 _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<function>[^\s*]+)')
