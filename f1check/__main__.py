@@ -13,8 +13,8 @@ def demo(seed: int = 0, samples: int = 1000) -> int:
     from . import Partition, check, examples
     from .backend import environment
     from .data import synthetic, worked_example
-    from .options import Semantics
     from .report import fmt, table
+    from .settings import Semantics
 
     approaches = [
         ("naive metric function", examples.naive_f1, {}),
@@ -33,7 +33,7 @@ def demo(seed: int = 0, samples: int = 1000) -> int:
     cuts = sorted(rng.choice(np.arange(1, samples), size=min(9, samples - 1), replace=False).tolist())
     uneven = [b - a for a, b in zip([0, *cuts], [*cuts, samples])]
     cases = [
-        ("worked example (DESIGN.md §1)", worked_example(), [Partition([100, 100, 100])]),
+        ("worked example", worked_example(), [Partition([100, 100, 100])]),
         (
             f"random, {samples} samples, 10% positive",
             (y, s),

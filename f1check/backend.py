@@ -8,8 +8,22 @@ without it.
 from __future__ import annotations
 
 import os
+import contextlib
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+
+from ._version import __version__
+from .errors import ConfigError
+
+# What Keras and TensorFlow say during f1check's own calls that is not the user's to fix. Filtered around
+# those calls only (never globally), so the user's own warnings still show.
+FRAMEWORK_NOISE = (
+    (DeprecationWarning, r"__array__ implementation doesn't accept a copy keyword"),  # numpy 2 on TF variables
+    (UserWarning, r"Your input ran out of data"),  # feeds without steps: where the phantom step is
+    (UserWarning, r"The model does not have any trainable weights"),  # the fixed-prediction model of a callback
+    (UserWarning, r"`Model\.(fit|evaluate)_generator` is deprecated"),  # tf-keras endpoints f1check calls on purpose
+)
 
 
 @lru_cache(maxsize=None)
@@ -32,9 +46,18 @@ class _RetracingNoise:
         return "triggered tf.function retracing" not in record.getMessage()
 
 
+@contextlib.contextmanager
+def quiet():
+    """Filter :data:`FRAMEWORK_NOISE` for the duration of one of f1check's own calls."""
+    with warnings.catch_warnings():
+        for category, message in FRAMEWORK_NOISE:
+            warnings.filterwarnings("ignore", message=message, category=category)
+        yield
+
+
 def seed_everything(seed: int) -> None:
     """Seed numpy, Python and the Keras backend from one number."""
-    keras().utils.set_random_seed(int(seed) % (2**32))
+    framework().utils.set_random_seed(int(seed) % (2**32))
 
 
 @dataclass(frozen=True)
@@ -51,32 +74,26 @@ class Environment:
             f"device {self.device}, --f1check-seed={self.seed}"
         )
 
-    def to_json(self) -> dict:
-        return {
-            "f1check": self.f1check,
-            "keras": self.keras,
-            "backend": self.backend,
-            "device": self.device,
-            "seed": self.seed,
-        }
 
-
-def environment(seed: int) -> Environment:
-    from . import __version__
-
-    k = keras()
+def environment(seed: int, device: str | None = None) -> Environment:
+    """The line that lets a run be repeated: versions, backend, device and seed."""
     return Environment(
         f1check=__version__,
         keras=keras_version(),
-        backend="tensorflow" if legacy() else k.backend.backend(),
-        device=device_name(),
+        backend=backend_name(),
+        device=device or device_name(),
         seed=int(seed),
     )
 
 
+def backend_name() -> str:
+    """The Keras backend the loops run on (``tensorflow`` under tf-keras, without importing Keras 3)."""
+    return "tensorflow" if legacy() else keras().backend.backend()
+
+
 def device_name() -> str:
     """``GPU`` if the backend sees an accelerator, else ``CPU``."""
-    backend = keras().backend.backend()
+    backend = backend_name()
     try:
         if backend == "tensorflow":
             import tensorflow as tf
@@ -106,15 +123,13 @@ def select_device(requested: str) -> str:
     ``cpu`` hides the accelerators from the backend, so it must run before
     the backend first touches a device.
     """
-    from .errors import ConfigError
-
     if requested == "cpu":
         _hide_accelerators()
         return "CPU"
     found = device_name()
     if requested == "gpu" and found != "GPU":
         raise ConfigError(
-            f"--f1check-device gpu, but the {keras().backend.backend()} backend sees no GPU: run on a machine "
+            f"--f1check-device gpu, but the {backend_name()} backend sees no GPU: run on a machine "
             "with one (and a GPU build of the backend), or use --f1check-device auto or cpu."
         )
     return found
@@ -123,7 +138,7 @@ def select_device(requested: str) -> str:
 def _hide_accelerators() -> None:
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-    backend = keras().backend.backend()
+    backend = backend_name()
     if backend == "tensorflow":
         import tensorflow as tf
 
@@ -134,14 +149,19 @@ def _hide_accelerators() -> None:
 
 
 def to_numpy(value):
-    """A tensor or Keras variable as a numpy array (``Variable.numpy()`` avoids a numpy 2 warning)."""
+    """A tensor or variable (Keras 3's, or TensorFlow's) as a numpy array.
+
+    ``.numpy()`` where the value has one: ``np.array`` of a TensorFlow
+    variable goes through an ``__array__`` without the ``copy`` keyword, which
+    numpy 2 deprecates with a warning (once per call, thousands per run).
+    """
     import numpy as np
 
-    k = keras()
-    if isinstance(value, k.Variable):
-        # the variable's backend tensor: np.array(Variable) warns under numpy 2 on JAX
-        return np.asarray(k.ops.convert_to_numpy(value.value))
-    return np.asarray(k.ops.convert_to_numpy(value))
+    if not isinstance(value, np.ndarray) and type(value).__module__.startswith("keras.") and hasattr(value, "value"):
+        value = value.value  # a Keras variable: its backend's variable or array
+    if hasattr(value, "numpy"):
+        return np.asarray(value.numpy())
+    return np.asarray(value)
 
 
 def weights(model) -> list:
@@ -189,11 +209,7 @@ def framework():
 
 
 def values(variables) -> list:
-    """Variables as numpy arrays: tf-keras's (``tf.Variable``) by ``.numpy()`` (``np.array`` of one warns under numpy 2)."""
-    if legacy():
-        import numpy as np
-
-        return [np.asarray(v.numpy()) for v in variables]
+    """Variables (Keras 3's or tf-keras's) as numpy arrays."""
     return [to_numpy(v) for v in variables]
 
 
@@ -229,8 +245,6 @@ def prepare_replicas(replicas: int) -> bool:
 @lru_cache(maxsize=None)
 def replica_strategy(replicas: int):
     """A ``tf.distribute.MirroredStrategy`` over ``replicas`` GPUs, or logical CPUs when there are too few GPUs."""
-    from .errors import ConfigError
-
     name = keras().backend.backend()
     if name != "tensorflow":
         raise ConfigError(
@@ -254,8 +268,6 @@ def replica_strategy(replicas: int):
 
 def replica_scope(replicas: int):
     """``strategy.scope()`` for ``replicas > 1``; a do-nothing context otherwise."""
-    import contextlib
-
     if replicas <= 1:
         return contextlib.nullcontext()
     return replica_strategy(replicas).scope()

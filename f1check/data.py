@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import DataError
-from .options import Semantics
+from .settings import Semantics
 
 if TYPE_CHECKING:
     import numpy as np
 
 __all__ = ["validate", "worked_example", "synthetic"]
 
-# DESIGN.md §1: three batches of 100, counts (TN, FN, FP, TP) per batch.
+# The worked example of the README: three batches of 100, counts (TN, FN, FP, TP) per batch.
 WORKED_EXAMPLE_COUNTS = ((50, 10, 10, 30), (90, 9, 0, 1), (70, 0, 0, 30))
 
 
@@ -84,7 +84,7 @@ def validate(y_true, scores, semantics: Semantics) -> tuple[np.ndarray, np.ndarr
 
 
 def worked_example() -> tuple[np.ndarray, np.ndarray]:
-    """The 300 samples of DESIGN.md §1, in three batches of 100 (identity order).
+    """The 300 samples of the README's worked example, in three batches of 100 (identity order).
 
     Per batch, samples come as TN, FN, FP, TP runs with scores 0.1, 0.3, 0.7
     and 0.9, so round/threshold-at-0.5 predictions give exactly the table's

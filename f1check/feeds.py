@@ -15,53 +15,45 @@ Each feed turns a partition into what ``model.evaluate``/``model.fit`` take:
 - ``tf.data-unknown``: ``from_generator`` over the batches (unknown
   cardinality), no steps.
 
-The last two need TensorFlow.  Feeds without steps are where Keras's
-phantom step appears (DESIGN.md §2).
+The last two need TensorFlow.  On the TensorFlow backend, Keras counts one
+step more than it ran for every mean-reduced metric when fed without steps
+(the phantom step).
 """
 
 from __future__ import annotations
 
-from .errors import ConfigError, did_you_mean, one_of
-from .partitions import Partition
+from dataclasses import dataclass, field
+from typing import Any
 
-FEEDS = ("pydataset", "generator", "generator-no-steps", "numpy", "tf.data", "tf.data-unknown")
-UNIFORM = ("numpy", "tf.data")  # feeds that can only cut equal batches (and a smaller last one)
-NO_STEPS = ("generator-no-steps", "tf.data-unknown")
-TENSORFLOW_ONLY = ("tf.data", "tf.data-unknown")
+from .partitions import Partition
+from .settings import FEEDS, TENSORFLOW_FEEDS, UNIFORM_FEEDS
+
+VALIDATION_MODES = ("validation", "validation-dropped")
+
+
+@dataclass
+class Feed:
+    """What a loop method takes for one partition: positional data and keyword arguments."""
+
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
 
 
 def feeds_for(mode: str, backend: str) -> tuple[str, ...]:
     """The feeds a mode can use on a backend."""
-    kinds = [k for k in FEEDS if backend == "tensorflow" or k not in TENSORFLOW_ONLY]
+    kinds = [k for k in FEEDS if backend == "tensorflow" or k not in TENSORFLOW_FEEDS]
     if mode != "evaluate":
         kinds.remove("generator-no-steps")  # a generator object cannot be restarted for epoch 2
-    if mode == "fit-dropped":
+    if mode.endswith("-dropped"):
         kinds.remove("numpy")  # arrays always feed the remainder batch
         if "tf.data-unknown" in kinds:
             kinds.remove("tf.data-unknown")
     return tuple(kinds)
 
 
-def validate(feeds, source: str = "the feeds= argument") -> tuple[str, ...] | None:
-    if feeds is None:
-        return None
-    if isinstance(feeds, str):
-        feeds = (feeds,)
-    out = []
-    for kind in feeds:
-        if kind not in FEEDS:
-            raise ConfigError(
-                f"Invalid feed {kind!r} (from {source}): valid feeds are {one_of(FEEDS)}.{did_you_mean(kind, FEEDS)}"
-            )
-        out.append(kind)
-    if not out:
-        raise ConfigError(f"Invalid feeds {feeds!r} (from {source}): give at least one feed, or None for all.")
-    return tuple(dict.fromkeys(out))
-
-
 def fits(kind: str, partition: Partition) -> bool:
-    """Whether ``kind`` can feed ``partition`` exactly."""
-    if kind not in UNIFORM:
+    """Whether ``kind`` can feed ``partition`` exactly (numpy arrays and tf.data cut equal batches)."""
+    if kind not in UNIFORM_FEEDS:
         return True
     sizes = partition.batch_sizes
     size = sizes[0]
@@ -72,11 +64,9 @@ def fits(kind: str, partition: Partition) -> bool:
     return all(s == size for s in sizes[:-1]) and sizes[-1] <= size
 
 
-def uniform_batch_size(partition: Partition) -> int:
-    return partition.batch_sizes[0]
-
-
-def describe(kind: str) -> str:
+def describe(kind: str, legacy: bool = False) -> str:
+    if kind == "pydataset" and legacy:
+        return "a tf.keras.utils.Sequence with steps"
     return {
         "pydataset": "a keras.utils.PyDataset with steps",
         "generator": "a Python generator with steps",
@@ -87,12 +77,16 @@ def describe(kind: str) -> str:
     }[kind]
 
 
-def feed(kind: str, inputs, y, partition: Partition, *, training: bool, dataset_class):
-    """``(data_args, kwargs)`` for ``model.fit``/``model.evaluate`` feeding ``partition`` as ``kind``."""
-    steps_key = "steps_per_epoch" if training else "steps"
+def feed(kind: str, inputs, y, partition: Partition, *, steps_key: str, dataset_class: Any, endless: bool = True) -> Feed:
+    """What a loop method takes to feed ``partition`` as ``kind``; ``steps_key`` names its steps argument.
+
+    ``steps_key`` is ``steps`` (evaluate), ``steps_per_epoch`` (fit) or
+    ``validation_steps`` (the validation pass of fit: data and batch size go
+    to ``validation_data``/``validation_batch_size``, see :func:`as_validation`).
+    """
     batches = partition.batches()
     if kind == "pydataset":
-        return (dataset_class(inputs, y, partition),), {steps_key: partition.steps}
+        return Feed((dataset_class(inputs, y, partition),), {steps_key: partition.steps})
     if kind in ("generator", "generator-no-steps"):
 
         def generate(cycles):
@@ -101,23 +95,33 @@ def feed(kind: str, inputs, y, partition: Partition, *, training: bool, dataset_
                     yield inputs[index], y[index]
 
         if kind == "generator":
-            return (_endless(generate),), {steps_key: partition.steps}
-        return (generate(1),), {}
+            return Feed((_endless(generate) if endless else generate(1),), {steps_key: partition.steps})
+        return Feed((generate(1),))
     if kind == "numpy":
         order = partition.indices()
-        return (inputs[order], y[order]), {"batch_size": uniform_batch_size(partition)}
+        return Feed((inputs[order], y[order]), {"batch_size": partition.batch_sizes[0]})
     import tensorflow as tf
 
     if kind == "tf.data":
         order = partition.indices()
         data = tf.data.Dataset.from_tensor_slices((inputs[order], y[order]))
-        return (data.batch(uniform_batch_size(partition), drop_remainder=bool(partition.dropped)),), {}
+        return Feed((data.batch(partition.batch_sizes[0], drop_remainder=bool(partition.dropped)),))
     signature = (
         tf.TensorSpec([None, inputs.shape[1]], tf.as_dtype(inputs.dtype)),
         tf.TensorSpec([None, y.shape[1]], tf.float32),
     )
     data = tf.data.Dataset.from_generator(lambda: ((inputs[i], y[i]) for i in batches), output_signature=signature)
-    return (data,), {}
+    return Feed((data,))
+
+
+def as_validation(given: Feed) -> dict:
+    """A feed's data and arguments as ``fit``'s validation keywords."""
+    kwargs = {}
+    data = given.args if len(given.args) > 1 else given.args[0]
+    kwargs["validation_data"] = data
+    for key, value in given.kwargs.items():
+        kwargs["validation_batch_size" if key == "batch_size" else "validation_steps"] = value
+    return kwargs
 
 
 def _endless(generate):

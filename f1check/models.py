@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import backend
-from .options import Semantics
+from .settings import Semantics
 
 
 def small_model(features: int, semantics: Semantics, *, hidden: int = 0, metrics=(), learning_rate: float = 0.05,

@@ -8,15 +8,11 @@ A :class:`Partition` of ``n`` samples feeds ``order[:fed]`` in batches of
 from __future__ import annotations
 
 from collections.abc import Sequence
-from numbers import Integral
 
 from .errors import PartitionError
+from .settings import is_whole as _whole
 
 __all__ = ["Partition"]
-
-
-def _whole(value: object) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool)
 
 
 class Partition:
@@ -148,6 +144,24 @@ class Partition:
         cuts = np.cumsum((0,) + self.batch_sizes)
         return [order[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
 
+    def scaled(self, factor: int) -> Partition:
+        """This partition with every batch (and the remainder) ``factor`` times as large.
+
+        Under replicas every batch must split evenly over them: a partition
+        scaled by ``replicas`` does.  A spelled-out order maps sample ``i`` to
+        samples ``i*factor ... i*factor+factor-1``; a seeded order is the
+        seed's permutation of the larger range.
+        """
+        if factor == 1:
+            return self
+        sizes = [b * factor for b in self.batch_sizes]
+        dropped = self.dropped * factor
+        if self.order_seed is not None:
+            return Partition.shuffled(sizes, self.order_seed, dropped)
+        if self._order is not None:
+            return Partition(sizes, order=[g * factor + j for g in self._order for j in range(factor)], dropped=dropped)
+        return Partition(sizes, dropped=dropped)
+
     def dropped_indices(self):
         return self.indices()[self.fed :]
 
@@ -193,5 +207,3 @@ class Partition:
     def __hash__(self) -> int:  # the order is left out so seeded and spelled-out orders hash alike
         return hash((self.batch_sizes, self.dropped))
 
-    def to_json(self) -> dict:
-        return {"batch_sizes": list(self.batch_sizes), "dropped": self.dropped, "order_seed": self.order_seed}

@@ -1,9 +1,9 @@
 """The pytest plugin: options, hooks and fixtures only; the work lives in the core.
 
-Loaded through the ``pytest11`` entry point on every pytest run, so it imports
-nothing heavy at module level: Keras and the backend behind it load only
-under ``--f1check`` or when a test uses an f1check fixture.  Hypothesis's own
-plugin is the model (every hook imports lazily).
+Loaded through the ``pytest11`` entry point on every pytest run.  The modules
+it imports are light (no Keras, TensorFlow, numpy, scikit-learn or hypothesis
+at import time): those load only under ``--f1check`` or when a test uses an
+f1check fixture.  Hypothesis's own plugin is the model.
 """
 
 from __future__ import annotations
@@ -11,14 +11,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
 
-from . import config as f1config
+from . import backend, config as f1config, settings as names
+from .api import run_check
 from .errors import ConfigError, F1CheckError, F1CheckFailure, did_you_mean, one_of
+from .fixtures import MARKER_KEYS, Checker, DataFactory, ModelFactory
+from .report import SUMMARY_HEADER, document, error_json, error_row, failure_message, result_json, summary_row, table
 
 OPTION = "--f1check"
 EXAMPLES = "--f1check-examples"
@@ -28,6 +32,7 @@ JUDGE = "--f1check-judge"
 DEVICE = "--f1check-device"
 REPORT = "--f1check-report"
 REPLICAS = "--f1check-replicas"
+NODE = "f1check"
 NODE_PREFIX = "f1check::"
 SKIP_REASON = "f1check check: run pytest with --f1check to run it"
 
@@ -37,18 +42,17 @@ class _State:
     """Everything the run needs, kept in ``config.stash``."""
 
     run: f1config.RunConfig
-    enabled: bool
     cli: dict
+    collect: bool = False  # add the f1check collector (no path given, or f1check items named)
     selected: list[str] = field(default_factory=list)  # f1check:: node ids given on the command line
     device: str | None = None
-    results: dict = field(default_factory=dict)  # nodeid -> result JSON, on the controller
-    checker: object = None
+    checker: Checker | None = None
 
 
 STATE = pytest.StashKey[_State]()
 
 
-# -- options -----------------------------------------------------------------
+# -- options -----------------------------------------------------------------------------------------------
 
 
 def _converter(flag: str, convert):
@@ -56,7 +60,7 @@ def _converter(flag: str, convert):
         try:
             return convert(text)
         except (ValueError, ConfigError) as exc:
-            raise argparse.ArgumentTypeError(f"{flag}: {exc}") from None
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
     parse.__name__ = flag  # argparse names the converter in some messages
     return parse
@@ -85,54 +89,56 @@ def _choice(choices):
     return parse
 
 
+INI_OPTIONS = (
+    ("targets", "linelist", "'module:attr' targets, one per line (tables need [tool.f1check])"),
+    ("modes", "args", f"modes: {' '.join(names.MODES)}"),
+    ("tolerance", "string", "as --f1check-tolerance"),
+    ("judge", "string", "as --f1check-judge"),
+    ("examples", "string", "as --f1check-examples"),
+    ("seed", "string", "as --f1check-seed"),
+    ("device", "string", "as --f1check-device"),
+    ("report", "string", "as --f1check-report"),
+    ("task", "string", "binary, multiclass or multilabel"),
+    ("classes", "string", "number of classes"),
+    ("average", "string", "binary, micro, macro or weighted"),
+    ("threshold", "string", "score threshold"),
+    ("zero_division", "string", "0, 1, warn or nan"),
+    ("score", "string", "f1, precision, recall, fbeta or mcc"),
+    ("beta", "string", "F-beta's beta (score = fbeta)"),
+    ("feeds", "args", f"how data reaches the loop: {' '.join(names.FEEDS)}"),
+    ("replicas", "string", "as --f1check-replicas"),
+    ("multiclass_scores", "string", "softmax, softmax-ties or independent"),
+)
+INI_NUMBERS, INI_WHOLE = ("tolerance", "threshold", "beta"), ("examples", "seed", "classes", "replicas")
+
+
 def pytest_addoption(parser):
     """Register ``--f1check`` and the ``--f1check-*`` options, and their ini twins."""
-    from . import options
-
     group = parser.getgroup("f1check", "f1check: is the F1 your Keras loop logs true?")
     group.addoption(OPTION, action="store_true", default=False,
                     help="Check the targets in [tool.f1check] through real Keras loops, and run tests marked f1check.")
     group.addoption(EXAMPLES, type=_converter(EXAMPLES, _whole), default=None, metavar="N",
-                    help=f"Examples per target and mode. Default: {options.DEFAULT_EXAMPLES}")
+                    help=f"Examples per target and mode. Default: {names.DEFAULT_EXAMPLES}")
     group.addoption(SEED, type=_converter(SEED, _whole), default=None, metavar="S",
-                    help=f"Seed of the whole run; the same seed gives the same verdicts. Default: {options.DEFAULT_SEED}")
+                    help=f"Seed of the whole run; the same seed gives the same verdicts. Default: {names.DEFAULT_SEED}")
     group.addoption(TOLERANCE, type=_converter(TOLERANCE, _number), default=None, metavar="T",
-                    help=f"Largest |reported - sklearn| that passes. Default: {options.DEFAULT_TOLERANCE}")
-    group.addoption(JUDGE, type=_converter(JUDGE, _choice(options.JUDGES)), default=None,
+                    help=f"Largest |reported - sklearn| that passes. Default: {names.DEFAULT_TOLERANCE}")
+    group.addoption(JUDGE, type=_converter(JUDGE, _choice(names.JUDGES)), default=None,
                     help="'seen': sklearn on what the loop fed; 'total': also on all samples. Default: 'seen'")
-    group.addoption(DEVICE, type=_converter(DEVICE, _choice(f1config.DEVICES)), default=None,
+    group.addoption(DEVICE, type=_converter(DEVICE, _choice(names.DEVICES)), default=None,
                     help="Run models on 'cpu', 'gpu' (an error without one) or 'auto'. Default: 'auto'")
     group.addoption(REPORT, default=None, metavar="PATH", help="Write the results as JSON to PATH. Default: none")
     group.addoption(REPLICAS, type=_converter(REPLICAS, _whole), default=None, metavar="R",
                     help="Run the loops data-parallel over R replicas (tf.distribute.MirroredStrategy; "
                          "TensorFlow only). Default: 1")
-    for key, kind, text in (
-        ("targets", "linelist", "'module:attr' targets, one per line (tables need [tool.f1check])"),
-        ("modes", "args", "modes: evaluate fit fit-dropped"),
-        ("tolerance", "string", "as --f1check-tolerance"),
-        ("judge", "string", "as --f1check-judge"),
-        ("examples", "string", "as --f1check-examples"),
-        ("seed", "string", "as --f1check-seed"),
-        ("device", "string", "as --f1check-device"),
-        ("report", "string", "as --f1check-report"),
-        ("task", "string", "binary, multiclass or multilabel"),
-        ("classes", "string", "number of classes"),
-        ("average", "string", "binary, micro, macro or weighted"),
-        ("threshold", "string", "score threshold"),
-        ("zero_division", "string", "0, 1, warn or nan"),
-        ("feeds", "args", "how data reaches the loop: pydataset generator generator-no-steps numpy tf.data tf.data-unknown"),
-        ("replicas", "string", "as --f1check-replicas"),
-    ):
+    for key, kind, text in INI_OPTIONS:
         parser.addini(f"f1check_{key}", f"f1check: {text} (used when pyproject.toml has no [tool.f1check])", type=kind)
 
 
 def _cli_values(config) -> dict:
-    return {
-        key: config.getoption(flag)
-        for key, flag in (("examples", EXAMPLES), ("seed", SEED), ("tolerance", TOLERANCE),
-                          ("judge", JUDGE), ("device", DEVICE), ("report", REPORT), ("replicas", REPLICAS))
-        if config.getoption(flag) is not None
-    }
+    flags = (("examples", EXAMPLES), ("seed", SEED), ("tolerance", TOLERANCE), ("judge", JUDGE), ("device", DEVICE),
+             ("report", REPORT), ("replicas", REPLICAS))
+    return {key: config.getoption(flag) for key, flag in flags if config.getoption(flag) is not None}
 
 
 def _ini_values(config) -> dict:
@@ -142,28 +148,22 @@ def _ini_values(config) -> dict:
         value = config.getini(f"f1check_{key}")
         if value in ("", [], None):
             continue
-        if key in ("tolerance", "threshold"):
-            value = _ini_convert(key, value, _number)
-        elif key in ("examples", "seed", "classes"):
-            value = _ini_convert(key, value, _whole)
+        convert = _number if key in INI_NUMBERS else _whole if key in INI_WHOLE else None
+        if convert is not None:
+            try:
+                value = convert(value)
+            except ValueError as exc:
+                raise ConfigError(f"Invalid {key} {value!r} (from the ini option f1check_{key}): {exc}.") from None
         values[key] = value
     return values
-
-
-def _ini_convert(key, value, convert):
-    try:
-        return convert(value)
-    except ValueError as exc:
-        raise ConfigError(f"Invalid {key} {value!r} (from the ini option f1check_{key}): {exc}.") from None
 
 
 def _resolve(config) -> _State:
     """The run's settings; a bad value is a usage error that names where it came from."""
     cli = _cli_values(config)
-    table, path = f1config.load_pyproject(config.rootpath)
-    ini = {} if table else _ini_values(config)
-    run = f1config.resolve(cli, table, ini, path)
-    return _State(run=run, enabled=config.getoption(OPTION), cli=cli)
+    table_, path = f1config.load_pyproject(config.rootpath)
+    ini = {} if table_ else _ini_values(config)
+    return _State(run=f1config.resolve(cli, table_, ini, path), cli=cli)
 
 
 def _state(config) -> _State:
@@ -180,22 +180,23 @@ def _is_worker(config) -> bool:
     return hasattr(config, "workerinput")
 
 
-# -- configure, header, collection -------------------------------------------
+# -- configure, header, collection -------------------------------------------------------------------------
 
 
 def pytest_configure(config):
     """Register the marker; under --f1check resolve and validate the configuration, or stop."""
     config.addinivalue_line(
         "markers",
-        "f1check(**settings): a hand-written F1 check, run only with --f1check; settings "
-        f"({', '.join(_marker_keys())}) override the run's for the f1check fixture.",
+        f"f1check(**settings): a hand-written F1 check, run only with --f1check; settings ({', '.join(MARKER_KEYS)}) "
+        "override the run's for the f1check fixture.",
     )
     if not config.getoption(OPTION):
         return
     try:
         state = _resolve(config)
         _prepare_replicas(state.run)
-        state.device = _select_device(state.run.device)
+        if state.run.device != "auto":
+            state.device = backend.select_device(state.run.device)
     except ConfigError as exc:
         raise pytest.UsageError(f"f1check: {exc}") from None
     config.stash[STATE] = state
@@ -203,35 +204,19 @@ def pytest_configure(config):
     root = str(config.rootpath)
     if root not in sys.path:
         sys.path.insert(0, root)  # targets import as the repo's own tests import them
-    state.selected = [a for a in config.args if a.startswith(NODE_PREFIX)]
-    if state.selected:
-        # "f1check::target[mode]" is not a path pytest can collect: take it out, keep the rest.
-        config.args[:] = [a for a in config.args if not a.startswith(NODE_PREFIX)]
+    ours = [a for a in config.args if a == NODE or a.startswith(NODE_PREFIX)]
+    state.selected = [a for a in ours if a != NODE]
+    state.collect = bool(ours) or config.args_source != pytest.Config.ArgsSource.ARGS
+    if ours:
+        # "f1check" and "f1check::target[mode]" are not paths pytest can collect: they select our items.
+        config.args[:] = [a for a in config.args if a not in ours]
 
 
 def _prepare_replicas(run) -> None:
     """Replicas need their devices before TensorFlow starts (the header starts it): split the CPU now."""
-    most = max([run.settings["replicas"], *(t.settings["replicas"] for t in run.targets)])
-    if most <= 1:
-        return
-    from .backend import keras, prepare_replicas
-
-    if keras().backend.backend() == "tensorflow":
-        prepare_replicas(most)
-
-
-def _select_device(requested: str) -> str | None:
-    if requested == "auto":
-        return None  # decided lazily, when the backend is loaded for the header
-    from .backend import select_device
-
-    return select_device(requested)
-
-
-def _marker_keys():
-    from .fixtures import MARKER_KEYS
-
-    return MARKER_KEYS
+    most = max([run.settings.replicas, *(t.settings.replicas for t in run.targets)])
+    if most > 1 and backend.backend_name() == "tensorflow":
+        backend.prepare_replicas(most)
 
 
 def pytest_report_header(config):
@@ -242,18 +227,23 @@ def pytest_report_header(config):
 
 
 def _environment(config):
-    from .backend import environment
-
     state = config.stash[STATE]
-    env = environment(state.run.seed)
-    if state.device:
-        env = type(env)(**{**env.to_json(), "device": state.device})
-    return env
+    return backend.environment(state.run.seed, device=state.device)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    """Under --f1check, add the ``f1check`` collector to the session's: its items are collected and counted as any."""
+    report = yield
+    config = collector.config
+    if isinstance(collector, pytest.Session) and config.getoption(OPTION) and config.stash[STATE].collect:
+        report.result.append(F1CheckCollector.from_parent(collector, name=NODE, nodeid=NODE))
+    return report
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session, config, items):
-    """Add one item per target and mode under --f1check; otherwise skip tests marked f1check."""
+    """Validate f1check markers under --f1check; skip tests marked f1check without it."""
     marked = [item for item in items if item.get_closest_marker("f1check") is not None]
     if not config.getoption(OPTION):
         skip = pytest.mark.skip(reason=SKIP_REASON)
@@ -262,30 +252,31 @@ def pytest_collection_modifyitems(session, config, items):
         return
     for item in marked:
         _check_marker(item)
-    state = config.stash[STATE]
-    collector = F1CheckCollector.from_parent(session, name="f1check", nodeid="f1check")
-    added = [item for item in collector.collect()]
-    if state.selected:
-        wanted = set(state.selected)
-        unknown = wanted - {item.nodeid for item in added}
-        if unknown:
-            ids = [item.nodeid for item in added]
-            name = sorted(unknown)[0]
-            raise pytest.UsageError(f"f1check: no item {name!r}; items are {ids}.{did_you_mean(name, ids)}")
-        added = [item for item in added if item.nodeid in wanted]
-    items[:0] = added
 
 
 def _check_marker(item) -> None:
-    keys = _marker_keys()
     for mark in item.iter_markers("f1check"):
-        unknown = [k for k in mark.kwargs if k not in keys]
+        unknown = [k for k in mark.kwargs if k not in MARKER_KEYS]
         if mark.args or unknown:
             bad = unknown[0] if unknown else repr(mark.args[0])
             raise pytest.UsageError(
                 f"f1check: @pytest.mark.f1check on {item.nodeid} has an unknown argument {bad}: it takes "
-                f"keyword arguments {one_of(keys)}.{did_you_mean(bad, keys)}"
+                f"keyword arguments {one_of(MARKER_KEYS)}.{did_you_mean(bad, MARKER_KEYS)}"
             )
+
+
+def item_ids(run) -> list[tuple[str, f1config.TargetSpec, str]]:
+    """``(name, target, mode)`` of every item, in configuration order: ``target[mode]``, ``target(2)[mode]`` ..."""
+    seen: dict[str, int] = {}
+    out = []
+    for spec in run.targets:
+        label = spec.label
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:  # the same target twice, with other settings
+            label = f"{label}({seen[label]})"
+        for mode in spec.settings.modes:
+            out.append((f"{label}[{mode}]", spec, mode))
+    return out
 
 
 class F1CheckCollector(pytest.Collector):
@@ -293,83 +284,79 @@ class F1CheckCollector(pytest.Collector):
 
     def collect(self):
         state = self.config.stash[STATE]
-        seen: dict[str, int] = {}
-        for spec in state.run.targets:
-            label = spec.label
-            seen[label] = seen.get(label, 0) + 1
-            if seen[label] > 1:  # the same target twice, with other settings
-                label = f"{label}({seen[label]})"
-            for mode in spec.settings["modes"]:
-                yield F1CheckItem.from_parent(self, name=f"{label}[{mode}]", spec=spec, mode=mode)
+        found = item_ids(state.run)
+        if state.selected:
+            names_ = [f"{NODE_PREFIX}{name}" for name, _, _ in found]
+            unknown = sorted(set(state.selected) - set(names_))
+            if unknown:
+                raise pytest.UsageError(
+                    f"f1check: no item {unknown[0]!r}; items are {names_}.{did_you_mean(unknown[0], names_)}"
+                )
+            found = [f for f in found if f"{NODE_PREFIX}{f[0]}" in state.selected]
+        for name, spec, mode in found:
+            yield F1CheckItem.from_parent(self, name=name, spec=spec, mode=mode)
 
 
 class F1CheckItem(pytest.Item):
-    """One target in one mode: a fuzzed check through the real Keras loop."""
+    """One target in one mode: a fuzzed check through the real Keras loop.
+
+    The check runs in ``setup``: bad input (an F1CheckError) is then a pytest
+    *error*, as JUnit's ``<error>``; a check that ran and found the logged
+    value wrong fails in ``runtest``.
+    """
 
     def __init__(self, *, spec, mode, **kwargs):
         super().__init__(**kwargs)
         self.spec = spec
         self.mode = mode
+        self.report = None
         self.add_marker("f1check")
 
-    def runtest(self):
-        from .check import check
-        from .report import failure_message, summary_rows
-
+    def setup(self):
         state = self.config.stash[STATE]
-        s = self.spec.settings
+        spec = self.spec
+        chosen = replace(spec.settings, modes=(self.mode,), seed=item_seed(state.run.seed, self.name))
+        live = LiveLine(self.config, self.name)
         try:
-            report = check(
-                self.spec.subject,
-                modes=[self.mode],
-                tolerance=s["tolerance"],
-                judge=s["judge"],
-                task=s["task"],
-                classes=s["classes"],
-                average=s["average"],
-                threshold=s["threshold"],
-                zero_division=s["zero_division"],
-                examples=s["examples"],
-                seed=item_seed(state.run.seed, self.name),
-                callback_key=self.spec.key,
-                callback_metrics=self.spec.metrics,
-                feeds=s["feeds"],
-                replicas=s["replicas"],
-            )
+            report = run_check(spec.subject, chosen, callback_key=spec.key, callback_metrics=spec.metrics,
+                               progress=live, save_dir=_data_dir(self.config))
         except F1CheckError as exc:
-            self._record({"target": self.spec.subject, "mode": self.mode, "passed": False, "error": str(exc)})
-            self._row((self.spec.subject, self.mode, "ERROR", "-", "-", "-", str(exc).splitlines()[0][:60]))
-            raise
-        report.environment = _environment(self.config)  # the run's seed, the one to rerun with
+            self._record(error_json(spec.subject, self.mode, chosen.semantics.score, str(exc)),
+                         error_row(spec.subject, self.mode, str(exc)))
+            pytest.fail(f"f1check: {exc}", pytrace=False)  # a setup error: the message, no traceback
+        finally:
+            live.close()
+        report.environment = _environment(self.config)  # the run's seed in the header, the one to rerun with
         result = report.results[0]
-        self._record(result.to_json(), result)
-        self._row(summary_rows(report)[0])
-        if not report.passed:
-            raise F1CheckFailure(failure_message(report, rerun=self.rerun_command()), report=report)
+        self._record(result_json(result), summary_row(result), result)
+        self.report = report
 
-    def _record(self, data: dict, result=None) -> None:
+    def runtest(self):
+        if self.report is not None and not self.report.passed:
+            raise F1CheckFailure(failure_message(self.report, rerun=self.rerun_command()), report=self.report)
+
+    def _record(self, data: dict, row, result=None) -> None:
         data = {"nodeid": self.nodeid, "index": self.spec.index, **data}
         self.user_properties.append(("f1check_result", json.dumps(data, sort_keys=True)))
+        self.user_properties.append(("f1check_row", json.dumps(list(row))))
         if result is not None:  # the key figures, for JUnit XML
             self.user_properties += [
+                ("f1check_status", result.status),
                 ("f1check_passed", result.passed),
                 ("f1check_examples", result.examples),
                 ("f1check_max_abs_error", data["max_abs_error"]),
                 ("f1check_dominant_error", result.worst.blame if result.worst is not None else ""),
                 ("f1check_tolerance", result.tolerance),
             ]
-
-    def _row(self, row) -> None:
-        self.user_properties.append(("f1check_row", json.dumps(list(row))))
+        else:
+            self.user_properties.append(("f1check_status", "error"))
 
     def rerun_command(self) -> str:
-        from . import backend
-
         state = self.config.stash[STATE]
         flags = [OPTION, f"{SEED}={state.run.seed}"]
         flags += [f"--f1check-{k}={v}" for k, v in sorted(state.cli.items()) if k not in ("seed", "report")]
         env = f"{backend.LEGACY_ENV}=1 " if backend.legacy() else ""
-        name = backend.keras().backend.backend()
+        name = backend.backend_name()
         env += f"KERAS_BACKEND={name} " if name != "tensorflow" else ""
         return f"{env}pytest {' '.join(flags)} '{self.nodeid}'"
 
@@ -387,7 +374,62 @@ def item_seed(seed: int, name: str) -> int:
     return (seed * 1_000_003 + zlib.crc32(name.encode())) % 2**32
 
 
-# -- running hand-written checks ---------------------------------------------
+def _data_dir(config) -> Path | None:
+    """Where counterexamples too large to print are saved: next to the JSON report if one is asked for."""
+    report = config.stash[STATE].run.report
+    if not report:
+        return None
+    path = Path(report)
+    if not path.is_absolute():
+        path = Path(config.invocation_params.dir) / path
+    return path.parent / "f1check-data"
+
+
+class LiveLine:
+    """A live status after the current line on a terminal: examples done, worst error so far, elapsed.
+
+    Written straight to the terminal and erased before pytest writes again, so
+    pytest's own line (and its width arithmetic) is untouched.  Quiet without a
+    TTY, under ``-q``, and in pytest-xdist workers.
+    """
+
+    EVERY = 0.25  # seconds between redraws
+
+    def __init__(self, config, name: str):
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        writer = getattr(reporter, "_tw", None)
+        self.file = getattr(writer, "_file", None)
+        self.enabled = bool(
+            reporter is not None and self.file is not None and reporter.isatty() and config.get_verbosity() >= 0
+            and not _is_worker(config)
+        )
+        self.writer, self.name = writer, name
+        self.started = self.drawn = time.monotonic()
+        self.width = 0
+
+    def __call__(self, done: int, total: int, worst: float) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.drawn < self.EVERY:
+            return
+        self.drawn = now
+        text = f"  [{self.name} {done}/{total} examples, worst |error| {worst:.4g}, {now - self.started:.0f} s]"
+        room = max(0, self.writer.fullwidth - len(self.writer._current_line) - 1)
+        self._draw(text[:room])
+
+    def _draw(self, text: str) -> None:
+        line = self.writer._current_line
+        self.file.write("\r" + line + text + " " * max(0, self.width - len(text)))
+        self.file.flush()
+        self.width = len(text)
+
+    def close(self) -> None:
+        if self.enabled and self.width:
+            self._draw("")
+            self.file.write("\r" + self.writer._current_line)
+            self.file.flush()
+
+
+# -- running hand-written checks ---------------------------------------------------------------------------
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -399,7 +441,7 @@ def pytest_runtest_call(item):
         state.checker.marker = dict(marker.kwargs) if marker is not None else {}
 
 
-# -- results, summary, JSON ----------------------------------------------------
+# -- results, summary, JSON --------------------------------------------------------------------------------
 
 
 class _Reporting:
@@ -411,16 +453,15 @@ class _Reporting:
         self.rows: dict[str, list] = {}
 
     def pytest_runtest_logreport(self, report):
-        """File each f1check item's result, from its user properties."""
-        if report.when != "call":
+        """File each f1check item's result, from its user properties (complete at teardown)."""
+        if report.when != "teardown":
             return
         for name, value in getattr(report, "user_properties", ()):
             if name == "f1check_result":
                 data = json.loads(value)
                 self.results[data["nodeid"]] = data
             elif name == "f1check_row":
-                row = json.loads(value)
-                self.rows[report.nodeid] = row
+                self.rows[report.nodeid] = json.loads(value)
 
     def ordered(self) -> list[dict]:
         return sorted(self.results.values(), key=lambda r: (r["index"], _mode_order(r["mode"]), r["nodeid"]))
@@ -429,8 +470,6 @@ class _Reporting:
         """The f1check table: target, mode, verdict, examples, max |error|, dominant term, worst partition."""
         if _is_worker(self.config) or not self.results:
             return
-        from .report import SUMMARY_HEADER, table
-
         rows = [self.rows[r["nodeid"]] for r in self.ordered() if r["nodeid"] in self.rows]
         terminalreporter.write_sep("=", "f1check summary")
         terminalreporter.write_line(_environment(self.config).header())
@@ -443,21 +482,18 @@ class _Reporting:
         if _is_worker(self.config) or not state.run.report:
             return
         results = [{k: v for k, v in r.items() if k not in ("nodeid", "index")} for r in self.ordered()]
-        document = {"version": 1, "environment": _environment(self.config).to_json(), "results": results}
         path = Path(state.run.report)
         if not path.is_absolute():
             path = Path(self.config.invocation_params.dir) / path
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(document, indent=2) + "\n")
+        path.write_text(json.dumps(document(_environment(self.config), results), indent=2) + "\n")
 
 
 def _mode_order(mode: str) -> int:
-    from .options import MODES
-
-    return MODES.index(mode) if mode in MODES else len(MODES)
+    return names.MODES.index(mode) if mode in names.MODES else len(names.MODES)
 
 
-# -- fixtures ----------------------------------------------------------------
+# -- fixtures ----------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -465,37 +501,29 @@ def f1check_device(pytestconfig) -> str:
     """``"GPU"`` or ``"CPU"``: where f1check's models run (``--f1check-device``)."""
     state = _state(pytestconfig)
     if state.device is None:
-        from .backend import select_device
-
         try:
-            state.device = select_device(state.run.device)
+            state.device = backend.select_device(state.run.device)
         except ConfigError as exc:
             pytest.fail(f"f1check: {exc}", pytrace=False)
     return state.device
 
 
 @pytest.fixture(scope="session")
-def f1check(pytestconfig, f1check_device):
+def f1check(pytestconfig, f1check_device) -> Checker:
     """``f1check.assert_f1`` (call it) and ``.check``, bound to the run's options and seed."""
-    from .fixtures import Checker
-
     state = _state(pytestconfig)
     if state.checker is None:
-        state.checker = Checker(state.run.settings, state.run.seed)
+        state.checker = Checker(state.run.values, state.run.seed)
     return state.checker
 
 
 @pytest.fixture(scope="session")
-def f1check_data(pytestconfig):
+def f1check_data(pytestconfig) -> DataFactory:
     """A dataset factory: ``f1check_data(n, task=...) -> (y_true, scores)``; ``.learnable(n) -> (x, y)``."""
-    from .fixtures import DataFactory
-
     return DataFactory(_state(pytestconfig).run.seed)
 
 
 @pytest.fixture(scope="session")
-def f1check_model(pytestconfig, f1check_device):
+def f1check_model(pytestconfig, f1check_device) -> ModelFactory:
     """A small-model factory: ``f1check_model(features=8, task=..., metrics=[...])`` -> compiled keras.Model."""
-    from .fixtures import ModelFactory
-
     return ModelFactory(f1check_device, _state(pytestconfig).run.seed)

@@ -1,22 +1,27 @@
-"""The sklearn reference and the attribution of an error.
+"""The sklearn reference, the same numbers from confusion counts, and the attribution of an error.
 
-Every call to ``sklearn.metrics.f1_score`` passes ``average``, ``labels`` and
-``zero_division`` explicitly (see STYLE.md: sklearn and Keras disagree on every
-default), with the conventions of DESIGN.md §2 fixed by :class:`Semantics`.
+Every sklearn call passes ``average``, ``labels`` and ``zero_division``
+explicitly: sklearn and Keras disagree on every default (sklearn's
+``f1_score`` averages ``binary``, Keras's ``F1Score`` returns per-class values;
+without ``labels=range(C)`` an absent class silently changes a macro
+average).  :class:`Confusion` computes the same references from per-sample
+confusion indicators, so the search can score thousands of subsets without
+calling sklearn; tests pin it to sklearn.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .options import Semantics
+from .settings import Semantics
 
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["Attribution", "attribute", "batch_mean_f1", "f1", "predicted_labels", "true_labels"]
+__all__ = ["Attribution", "Confusion", "attribute", "batch_mean", "reference", "predicted_labels", "true_labels"]
 
 
 def true_labels(y: np.ndarray, semantics: Semantics) -> np.ndarray:
@@ -44,34 +49,44 @@ def predicted_labels(scores: np.ndarray, semantics: Semantics) -> np.ndarray:
 def sklearn_kwargs(semantics: Semantics, classes: int) -> dict:
     """The explicit sklearn arguments: ``labels=range(C)`` so absent classes still count."""
     if semantics.average == "binary":
-        return {"average": "binary", "pos_label": 1, "zero_division": semantics.zero_division}
-    labels = [0, 1] if semantics.task == "binary" else list(range(classes))
-    return {"average": semantics.average, "labels": labels, "zero_division": semantics.zero_division}
+        kwargs = {"average": "binary", "pos_label": 1, "zero_division": semantics.zero_division}
+    else:
+        labels = [0, 1] if semantics.task == "binary" else list(range(classes))
+        kwargs = {"average": semantics.average, "labels": labels, "zero_division": semantics.zero_division}
+    if semantics.score == "fbeta":
+        kwargs["beta"] = semantics.beta
+    return kwargs
 
 
-def f1(y: np.ndarray, scores: np.ndarray, semantics: Semantics) -> float:
-    """sklearn's F1 of (N, C) labels and scores under ``semantics``."""
-    import warnings
-
+def reference(y: np.ndarray, scores: np.ndarray, semantics: Semantics) -> float:
+    """sklearn's value of ``semantics.score`` for (N, C) labels and scores."""
+    from sklearn import metrics
     from sklearn.exceptions import UndefinedMetricWarning
-    from sklearn.metrics import f1_score
 
+    truth, predicted = true_labels(y, semantics), predicted_labels(scores, semantics)
     with warnings.catch_warnings():
-        # zero_division="warn" is the user's explicit choice; the warning itself is noise here.
+        # zero_division="warn" is the user's explicit choice; the warning itself is noise here, and
+        # matthews_corrcoef (which takes no labels=) warns when a subset holds a single label.
         warnings.simplefilter("ignore", UndefinedMetricWarning)
-        value = f1_score(
-            true_labels(y, semantics),
-            predicted_labels(scores, semantics),
-            **sklearn_kwargs(semantics, y.shape[1]),
-        )
-    return float(value)
+        warnings.filterwarnings("ignore", message="A single label was found", category=UserWarning)
+        if semantics.score == "mcc":
+            return float(metrics.matthews_corrcoef(truth, predicted))
+        function = {
+            "f1": metrics.f1_score,
+            "precision": metrics.precision_score,
+            "recall": metrics.recall_score,
+            "fbeta": metrics.fbeta_score,
+        }[semantics.score]
+        return float(function(truth, predicted, **sklearn_kwargs(semantics, y.shape[1])))
 
 
-def batch_mean_f1(batches, semantics: Semantics) -> float:
-    """The mean of per-batch F1 over ``[(y_batch, scores_batch), ...]``: what a naive metric logs."""
-    values = [f1(y, s, semantics) for y, s in batches]
+def batch_mean(batches, semantics: Semantics) -> float:
+    """The mean of the per-batch reference over ``[(y_batch, scores_batch), ...]``: what a naive metric logs."""
+    values = [reference(y, s, semantics) for y, s in batches]
     return sum(values) / len(values) if values else math.nan
 
+
+# -- the attribution ----------------------------------------------------------------------------------------
 
 JUDGED_TERMS = {"seen": ("loop", "aggregation"), "total": ("loop", "aggregation", "coverage", "drift")}
 
@@ -111,9 +126,6 @@ class Attribution:
             return "loop"
         return max(terms, key=lambda t: abs(magnitudes[t]))
 
-    def to_json(self) -> dict:
-        return {t: _json_float(getattr(self, t)) for t in self.TERMS}
-
 
 def attribute(reported: float, replayed: float, f1_seen: float, f1_fed_end: float, f1_all: float) -> Attribution:
     return Attribution(
@@ -124,8 +136,7 @@ def attribute(reported: float, replayed: float, f1_seen: float, f1_fed_end: floa
     )
 
 
-def _json_float(value: float):
-    return None if value is None or math.isnan(value) or math.isinf(value) else round(float(value), 10)
+# -- the same numbers from confusion counts ----------------------------------------------------------------
 
 
 def zero_division_value(zero_division) -> float:
@@ -133,38 +144,65 @@ def zero_division_value(zero_division) -> float:
     return 0.0 if zero_division == "warn" else float(zero_division)
 
 
-def f1_from_counts(tp, fp, fn, semantics: Semantics) -> float:
-    """sklearn's F1 from per-label counts (K,), averaged as sklearn averages.
+def _divide(numerator, denominator, zero_division):
+    import numpy as np
 
-    ``F1 = 2·tp / (2·tp + fp + fn)`` per label, ``zero_division`` where the
-    denominator is 0; ``micro`` sums the counts first; ``macro`` and
-    ``weighted`` average the labels, skipping NaN and falling back to the plain
-    mean when every weight is 0 (sklearn's ``_nanaverage``).
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), zero_division)
+
+
+def _average(values, support, average: str) -> float:
+    """sklearn's averaging of per-label values: NaN labels skipped; weights that sum to 0 fall back to the mean."""
+    import numpy as np
+
+    keep = ~np.isnan(values)
+    if not keep.any():
+        return math.nan
+    if average == "weighted":
+        weights = support[keep]
+        if weights.sum() > 0:
+            return float(np.average(values[keep], weights=weights))
+    return float(values[keep].mean())
+
+
+def from_counts(tp, fp, fn, samples: int, semantics: Semantics) -> float:
+    """sklearn's value of ``semantics.score`` from per-label counts (K,) over ``samples`` samples.
+
+    F-beta is ``(1+b²)·tp / ((1+b²)·tp + b²·fn + fp)`` (F1 at b = 1), precision
+    ``tp / (tp+fp)``, recall ``tp / (tp+fn)``, each ``zero_division`` where the
+    denominator is 0; ``micro`` sums the counts first.  MCC is sklearn's
+    multiclass formula over the labels' true and predicted counts (for binary
+    data the labels are the two classes).
     """
     import numpy as np
 
     tp, fp, fn = (np.asarray(a, dtype=np.float64) for a in (tp, fp, fn))
+    if semantics.score == "mcc":
+        true, predicted, correct = tp + fn, tp + fp, tp.sum()
+        covariance = correct * samples - true @ predicted
+        denominator = (samples**2 - predicted @ predicted) * (samples**2 - true @ true)
+        return 0.0 if denominator == 0 else float(covariance / math.sqrt(denominator))
+    support = tp + fn
     if semantics.average == "micro":
         tp, fp, fn = tp.sum(keepdims=True), fp.sum(keepdims=True), fn.sum(keepdims=True)
-    denominator = 2 * tp + fp + fn
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scores = np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), zero_division_value(semantics.zero_division))
-    keep = ~np.isnan(scores)
-    if not keep.any():
-        return math.nan
-    if semantics.average == "weighted":
-        weights = (tp + fn)[keep]
-        if weights.sum() > 0:
-            return float(np.average(scores[keep], weights=weights))
-    return float(scores[keep].mean())
+    zero = zero_division_value(semantics.zero_division)
+    if semantics.score == "precision":
+        values = _divide(tp, tp + fp, zero)
+    elif semantics.score == "recall":
+        values = _divide(tp, tp + fn, zero)
+    else:
+        b2 = 1.0 if semantics.score == "f1" else semantics.beta**2
+        values = _divide((1 + b2) * tp, (1 + b2) * tp + b2 * fn + fp, zero)
+    return _average(values, support, semantics.average)
 
 
 class Confusion:
-    """Per-sample confusion indicators, so F1 of any subset is a sum and a division.
+    """Per-sample confusion indicators, so the reference of any subset is a sum and a division.
 
-    Columns are sklearn's labels: the positive class for ``average='binary'``,
-    classes 0 and 1 for other binary averages, every class otherwise.  This is
-    the fast path's reference; tests pin it to :func:`f1` on fuzzed data.
+    Columns are sklearn's labels: the positive class for ``average='binary'``
+    (F1, precision, recall, F-beta), classes 0 and 1 for other binary
+    averages and for MCC, every class otherwise.  This is the search's
+    reference; tests pin it to :func:`reference` on fuzzed data.
     """
 
     def __init__(self, y, scores, semantics: Semantics):
@@ -175,7 +213,7 @@ class Confusion:
         predicted = predicted_labels(scores, semantics)
         if semantics.task == "binary":
             truth, predicted = truth[:, None], predicted[:, None]
-            if semantics.average != "binary":
+            if semantics.average != "binary" or semantics.score == "mcc":
                 truth = np.concatenate([1 - truth, truth], axis=1)
                 predicted = np.concatenate([1 - predicted, predicted], axis=1)
         elif semantics.task == "multiclass":
@@ -186,29 +224,20 @@ class Confusion:
             [truth * predicted, (1 - truth) * predicted, truth * (1 - predicted)], axis=1
         ).astype(np.int64)
         self.labels = truth.shape[1]
+        self.samples = len(y)
         self.total = self.table.sum(axis=0)
+        self.all = self._value(self.total, self.samples)
+
+    def _value(self, total, samples: int) -> float:
         k = self.labels
-        self.f1_all = f1_from_counts(self.total[:k], self.total[k : 2 * k], self.total[2 * k :], semantics)
+        return from_counts(total[:k], total[k : 2 * k], total[2 * k :], samples, self.semantics)
 
-    def counts(self, index=None):
-        """(tp, fp, fn) per label over the samples ``index`` (all if None)."""
-        total = self.total if index is None else self.table[index].sum(axis=0)
-        k = self.labels
-        return total[:k], total[k : 2 * k], total[2 * k :]
-
-    def f1(self, index=None) -> float:
-        """F1 of the samples ``index`` (all if None)."""
-        if index is None:
-            return self.f1_all
-        return f1_from_counts(*self.counts(index), self.semantics)
-
-    def f1_fed(self, order, fed: int) -> float:
-        """F1 of the first ``fed`` samples of ``order``: all counts minus the dropped ones' (few)."""
+    def fed(self, order, fed: int) -> float:
+        """The reference over the first ``fed`` samples of ``order``: all counts minus the dropped ones' (few)."""
         if fed == len(order):
-            return self.f1_all
+            return self.all
         if fed >= len(order) - fed:
             total = self.total - self.table[order[fed:]].sum(axis=0)
         else:
             total = self.table[order[:fed]].sum(axis=0)
-        k = self.labels
-        return f1_from_counts(total[:k], total[k : 2 * k], total[2 * k :], self.semantics)
+        return self._value(total, fed)

@@ -1,16 +1,18 @@
-"""Rendering: the failure message, the summary table, and the JSON report.
+"""Every text and every JSON f1check writes: the failure message, the summary table, the report document.
 
-Pure functions of :class:`~f1check.check.Report` values; nothing here knows
-about pytest or Keras.
+Pure functions of result values (Example, Result, Report, Environment), known
+by their fields only; nothing here knows about pytest or Keras.
 """
 
 from __future__ import annotations
 
 import math
 
-__all__ = ["example_literal", "failure_message", "render_report", "summary_rows"]
+__all__ = ["example_json", "failure_message", "render", "report_json", "result_json", "summary_rows"]
 
-SMALL_N = 16  # counterexamples up to this size show their labels and scores
+SUMMARY_HEADER = ("target", "mode", "verdict", "examples", "max |error|", "dominant", "worst partition")
+SCHEMA_VERSION = 1
+TERMS = ("loop", "aggregation", "coverage", "drift")
 
 
 def fmt(value: float | None, signed: bool = False) -> str:
@@ -20,13 +22,20 @@ def fmt(value: float | None, signed: bool = False) -> str:
     return f"{value:+.6f}" if signed else f"{value:.6f}"
 
 
-def _rows(example) -> list[tuple[str, str]]:
+def json_float(value: float | None):
+    return None if value is None or math.isnan(value) or math.isinf(value) else round(float(value), 10)
+
+
+# -- text ----------------------------------------------------------------------------------------------------
+
+
+def _rows(example, score_name: str) -> list[tuple[str, str]]:
     e = example.error
     return [
         ("reported   (what the loop logged)", fmt(example.reported)),
         ("replayed   (subject fed directly)", fmt(example.replayed)),
-        ("f1_seen    (sklearn, what was fed)", fmt(example.f1_seen)),
-        ("f1_all     (sklearn, all samples)", fmt(example.f1_all)),
+        (f"f1_seen    (sklearn {score_name}, what was fed)", fmt(example.f1_seen)),
+        (f"f1_all     (sklearn {score_name}, all samples)", fmt(example.f1_all)),
         ("error: loop", fmt(e.loop, True)),
         ("       aggregation", fmt(e.aggregation, True)),
         ("       coverage", fmt(e.coverage, True)),
@@ -34,9 +43,9 @@ def _rows(example) -> list[tuple[str, str]]:
     ]
 
 
-def example_table(columns: list[tuple[str, object]]) -> list[str]:
+def example_table(columns: list[tuple[str, object]], score_name: str = "F1") -> list[str]:
     """Side-by-side rows for the examples in ``columns`` (heading, Example)."""
-    rows = [_rows(example) for _, example in columns]
+    rows = [_rows(example, score_name) for _, example in columns]
     width = max(len(label) for label, _ in rows[0]) + 2
     heads = [heading for heading, _ in columns]
     cell = max(14, *(len(h) + 2 for h in heads))
@@ -44,98 +53,159 @@ def example_table(columns: list[tuple[str, object]]) -> list[str]:
     for i, (label, _) in enumerate(rows[0]):
         lines.append("  " + label.ljust(width) + "".join(r[i][1].ljust(cell) for r in rows).rstrip())
     for heading, example in columns:
-        lines.append(f"  {heading}: n={example.n}, batches {example.partition.short()}")
+        before = f", after {len(example.preceded_by)} run(s) on the same model" if example.preceded_by else ""
+        epoch = f", epoch {example.epoch + 1} of {example.epochs}" if example.epochs > 1 else ""
+        lines.append(f"  {heading}: n={example.n}, batches {example.partition.short()}, fed {example.feed}{epoch}{before}")
     return lines
 
 
-def example_literal(example) -> list[str]:
-    """Python a user can paste to replay one example."""
-    lines = [f"partition = {example.partition.literal()}"]
-    if example.n <= SMALL_N and example.y_true is not None:
-        y = [_num(v) for v in example.y_true.reshape(len(example.y_true), -1).tolist()]
-        s = [_num(v) for v in example.scores.reshape(len(example.scores), -1).tolist()]
-        lines.append(f"y_true = {y}")
-        lines.append(f"scores = {s}")
-    return lines
-
-
-def _num(row):
-    values = [float(f"{v:.6g}") for v in row]
-    return values[0] if len(values) == 1 else values
+def _score_name(result) -> str:
+    return {"f1": "F1", "precision": "precision", "recall": "recall", "fbeta": "F-beta", "mcc": "MCC"}.get(
+        getattr(result, "score", "f1"), "F1"
+    )
 
 
 def failure_message(report, rerun: str | None = None) -> str:
-    """The message of :class:`~f1check.F1CheckFailure`: numbers, attribution, counterexample, rerun."""
+    """The message of :class:`~f1check.F1CheckFailure`: numbers, attribution, reasons, reproduction, rerun."""
     out = []
     for result in report.results:
         if result.passed:
             continue
-        ce, worst = result.counterexample, result.worst
-        out.append(
-            f"f1check: {result.target} [{result.mode}] FAILED: the logged F1 is off by "
-            f"{fmt(result.max_abs_error)} at worst (tolerance {result.tolerance:g}, judge {result.judge!r}, "
-            f"{result.examples} example{'s' if result.examples != 1 else ''})."
-        )
-        columns = [("counterexample", ce)]
-        if worst is not None and worst is not ce:
-            columns.append(("worst", worst))
-        out += example_table(columns)
-        why = list(ce.diagnosis)
-        if worst is not None and worst is not ce:
-            why += [f"worst: {note}" for note in worst.diagnosis if note not in why]
-        if why:
-            out.append("  why: " + why[0])
-            out += ["       " + w for w in why[1:]]
-        out.append("  counterexample (smallest failing example):")
-        literal = example_literal(ce)
-        out += ["    " + line for line in literal]
-        if report.call_args and (report.explicit_data or len(literal) > 1):
-            args = [report.call_args[0], "data=(y_true, scores)", "partitions=[partition]", f"modes=[{result.mode!r}]"]
-            args += [a for a in report.call_args[1:] if a.split("=")[0] not in ("modes", "seed")]
-            out.append(f"    f1check.assert_f1({', '.join(args)})")
-        out.append("")
+        out += _failed_result(result)
     out.append(f"  {report.environment.header()}")
     if rerun:
         out.append(f"  rerun: {rerun}")
-    elif report.call_args:
-        args = list(report.call_args)
-        args += ["data=<your data>"] if report.explicit_data else []
-        args += ["partitions=<your partitions>"] if report.explicit_partitions else []
-        out.append(f"  rerun: f1check.assert_f1({', '.join(args)})")
     return "\n".join(out).rstrip()
+
+
+def _failed_result(result) -> list[str]:
+    ce, worst = result.counterexample, result.worst
+    name = _score_name(result)
+    out = [
+        f"f1check: {result.target} [{result.mode}] FAILED: the logged {name} is off by {fmt(result.max_abs_error)} at "
+        f"worst (tolerance {result.tolerance:g}, judge {result.judge!r}, {result.examples} "
+        f"example{'s' if result.examples != 1 else ''})."
+    ]
+    columns = [("counterexample", ce)]
+    if worst is not None and worst is not ce:
+        columns.append(("worst", worst))
+    out += example_table(columns, name)
+    why = list(ce.diagnosis)
+    if worst is not None and worst is not ce:
+        why += [f"worst: {note}" for note in worst.diagnosis if note not in why]
+    if why:
+        out.append("  why: " + why[0])
+        out += ["       " + w for w in why[1:]]
+    if result.reproduce:
+        out.append("  reproduce (the smallest failing example; paste into Python):")
+        out += ["    " + line for line in result.reproduce.splitlines()]
+    out.append("")
+    return out
 
 
 def summary_rows(report) -> list[tuple[str, ...]]:
     """(target, mode, verdict, examples, max |error|, dominant term, worst partition) per result."""
-    rows = []
-    for r in report.results:
-        worst = r.worst
-        rows.append(
-            (
-                r.target,
-                r.mode,
-                "PASS" if r.passed else "FAIL",
-                str(r.examples),
-                fmt(r.max_abs_error) if worst is not None else "-",
-                worst.blame if worst is not None and not r.passed else "-",
-                worst.partition.short() if worst is not None else "-",
-            )
-        )
-    return rows
+    return [summary_row(r) for r in report.results]
 
 
-def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> list[str]:
+def summary_row(result) -> tuple[str, ...]:
+    worst = result.worst
+    return (
+        result.target,
+        result.mode,
+        result.status.upper(),
+        str(result.examples),
+        fmt(result.max_abs_error) if worst is not None else "-",
+        worst.blame if worst is not None and not result.passed else "-",
+        worst.partition.short() if worst is not None else "-",
+    )
+
+
+def error_row(target: str, mode: str, message: str) -> tuple[str, ...]:
+    return (target, mode, "ERROR", "-", "-", "-", message.splitlines()[0][:60])
+
+
+def table(rows: list[tuple[str, ...]], header: tuple[str, ...] = SUMMARY_HEADER) -> list[str]:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+
+    def line(cells):
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+
     return [line(header), line(tuple("-" * w for w in widths))] + [line(r) for r in rows]
 
 
-SUMMARY_HEADER = ("target", "mode", "verdict", "examples", "max |error|", "dominant", "worst partition")
-
-
-def render_report(report) -> str:
+def render(report) -> str:
     lines = [report.environment.header()]
-    lines += table(summary_rows(report), SUMMARY_HEADER)
+    lines += table(summary_rows(report))
     if not report.passed:
         lines += ["", failure_message(report)]
     return "\n".join(lines)
+
+
+# -- JSON -------------------------------------------------------------------------------------------------------
+
+
+def example_json(example) -> dict:
+    return {
+        "reported": json_float(example.reported),
+        "replayed": json_float(example.replayed),
+        "f1_seen": json_float(example.f1_seen),
+        "f1_all": json_float(example.f1_all),
+        "n": example.n,
+        "batch_sizes": example.batch_sizes,
+        "dropped": example.dropped,
+        "order_seed": example.order_seed,
+        "epoch": example.epoch + 1,
+        "feed": example.feed,
+        **({"replicas": example.replicas} if example.replicas > 1 else {}),
+        **({"preceded_by": len(example.preceded_by)} if example.preceded_by else {}),
+        "error": {t: json_float(getattr(example.error, t)) for t in TERMS},
+    }
+
+
+def result_json(result) -> dict:
+    document = {
+        "target": result.target,
+        "mode": result.mode,
+        "score": result.score,
+        "status": result.status,
+        "passed": result.passed,
+        "examples": result.examples,
+        "tolerance": result.tolerance,
+        "max_abs_error": json_float(result.max_abs_error),
+        "worst": example_json(result.worst) if result.worst else None,
+        "counterexample": example_json(result.counterexample) if result.counterexample else None,
+    }
+    if result.reproduce:
+        document["reproduce"] = result.reproduce
+    if result.error is not None:
+        document["error"] = result.error
+    return document
+
+
+def error_json(target: str, mode: str, score: str, message: str) -> dict:
+    """The result record of a check that could not judge (bad input): status ``error`` and the message."""
+    return {"target": target, "mode": mode, "score": score, "status": "error", "passed": False, "error": message}
+
+
+def environment_json(environment) -> dict:
+    return {
+        "f1check": environment.f1check,
+        "keras": environment.keras,
+        "backend": environment.backend,
+        "device": environment.device,
+        "seed": environment.seed,
+    }
+
+
+def report_json(report) -> dict:
+    return {
+        "version": SCHEMA_VERSION,
+        "environment": environment_json(report.environment),
+        "results": [result_json(r) for r in report.results],
+    }
+
+
+def document(environment, results: list[dict]) -> dict:
+    """The ``--f1check-report`` document of a pytest run: result records already in JSON."""
+    return {"version": SCHEMA_VERSION, "environment": environment_json(environment), "results": results}

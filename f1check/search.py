@@ -1,69 +1,43 @@
-"""The search: hypothesis over data and partitions, then confirmation through the real loop.
+"""The search: fixed examples, then hypothesis over data and partitions, then the real loop.
 
-Metric subjects are searched in replay (many examples per compiled call, the
-reference from confusion counts); hypothesis pushes the judged error up with
-``target`` and shrinks a failure to the smallest example.  The counterexample,
-the worst example and a regular sample of the rest then run through the real
-Keras loop, and those runs are what the result reports.  Callbacks, and
-subjects that cannot be replayed faithfully, are searched through the loop
-itself.
+Every fuzzed check starts with the fixed examples of :mod:`f1check.adversarial`,
+run through the real loop one after another on one compiled model.  The random
+search then judges candidates by replay (:mod:`f1check.candidates`; many per
+compiled call), pushes the judged error up with ``hypothesis.target`` and
+shrinks a failure to the smallest example.  The counterexample, the worst
+candidate and a regular sample then run through the real loop, and those runs
+are what the result reports.  Subjects that cannot be replayed faithfully are
+searched through the loop itself.  A failing result's counterexample is run
+once more on a fresh model, so that what is reported reproduces.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
-from dataclasses import dataclass, replace
-from typing import Any
 
-import numpy as np
-
-from .errors import F1CheckError, SubjectError
+from . import adversarial, backend, feeds, strategies, verdict
+from .candidates import Candidate, Judged, NoReplay, Replayer, sample_batch
+from .candidates import DEFAULT_CLASSES
+from .errors import ConfigError, F1CheckError, SubjectError
 from .partitions import Partition
-from .reference import Confusion
-from .replay import CompiledReplay, slow_replay
-from .subjects import MetricSubject
+from .results import Example, Result
+from .runner import Runner
+from .settings import CheckSettings
+from .subjects import CallbackSubject, MetricSubject, carried_state
 
-CHUNK = 32  # examples per hypothesis call while exploring on the compiled replay path
+CHUNK = 32  # candidates per hypothesis call while exploring on replay
 MIN_SHRINK_SEARCH = 200  # calls the shrinking run may take to find the failure again
 MAX_BATCHES = 64  # the search's partitions feed at most this many batches
 # Keras on JAX compiles its step once per new batch shape (~0.1-0.3 s each): fewer batches there bound the
-# batch-size variety of an example (one or two sizes more per example than uniform batches).
+# batch-size variety of an example.
 MAX_BATCHES_JAX = 8
-SAMPLE = 4  # examples of the regular sample confirmed through the loop
+SAMPLE = 4  # candidates of the regular sample confirmed through the loop
 LOOP_SHRINK_EXAMPLES = 20  # budget of the loop search that shrinks a loop-only failure
-LOOP_SHRINK_CALLS = 30  # shrinking steps through the real loop (each builds and runs a model)
-REPLAY_SHRINK_CALLS = 2000  # shrinking steps on the replay path
+LOOP_SHRINK_CALLS = 30  # shrinking steps through the real loop (each runs a model)
+REPLAY_SHRINK_CALLS = 2000  # shrinking steps on replay
 SMALL_FIRST = 64  # through the loop, a third of the budget goes to data of at most this many samples first
-DEFAULT_CLASSES = 3  # columns of fuzzed multiclass/multilabel data when classes is not given
-
-
-@dataclass
-class Judged:
-    """An example judged by replay, not yet run through the loop."""
-
-    y: Any
-    scores: Any
-    partition: Partition
-    feed: str
-    replayed: float
-    f1_seen: float
-    f1_all: float
-    judged_error: float
-    passed: bool
-
-    def badness(self) -> float:
-        return math.inf if math.isnan(self.judged_error) else abs(self.judged_error)
-
-
-def _same_cases(a, b) -> bool:
-    """Whether two drawn chunks are the same examples (hypothesis replaying an input)."""
-    if len(a) != len(b):
-        return False
-    for ((y1, s1), p1, k1), ((y2, s2), p2, k2) in zip(a, b):
-        if p1 != p2 or k1 != k2 or not (np.array_equal(y1, y2) and np.array_equal(s1, s2)):
-            return False
-    return True
 
 
 class _Falsified(Exception):
@@ -74,313 +48,330 @@ class _Falsified(Exception):
         self.found = found
 
 
-def case_strategy(settings, fixed, explicit, mode: str = "evaluate", max_size: int | None = None):
-    """Hypothesis strategy of ``((y, scores), partition, feed)`` for one example.
+class _BudgetSpent(Exception):
+    """Raised inside the hypothesis test once the exploration has judged its budget of new candidates."""
 
-    The feed (how data reaches the loop) is drawn first, and the partition to
-    suit it: feeds that cut equal batches get uniform partitions;
-    ``fit-dropped`` gets the floor-steps form, the remainder never fed.
-    """
-    from hypothesis import strategies as st
 
-    from . import backend, feeds, strategies
+class _ReplayUnusable(Exception):
+    """Replay failed where the real loop runs fine: search through the loop instead."""
 
-    sem = settings.semantics
-    name = backend.keras().backend.backend()
-    kinds = settings.feeds or feeds.feeds_for(mode, name)
-    drop = True if mode == "fit-dropped" else None
-    most = MAX_BATCHES_JAX if name == "jax" else MAX_BATCHES
 
-    replicas = getattr(settings, "replicas", 1)
+def order_key(found) -> tuple:
+    """The smallest-counterexample order, for loop examples and replayed candidates alike."""
+    preceded = len(getattr(found, "preceded_by", ()))
+    return (preceded, *verdict.smallest_key(found.partition))
 
-    def data(min_size=1, max_size=max_size or strategies.LARGEST):
-        drawn = strategies.data_for(
-            sem.task,
-            classes=sem.classes or DEFAULT_CLASSES,
-            threshold=sem.threshold,
-            min_size=max(min_size, replicas),
-            max_size=max(max_size, replicas),
-        )
-        if replicas > 1 and min_size != max_size:  # whole multiples of the replicas: batches split evenly
-            drawn = drawn.map(lambda d: _whole_groups(d, replicas))
-        return drawn
 
-    def partitions(n, kind):
-        if replicas > 1:  # a partition of groups of `replicas` samples, so that every batch splits evenly
-            return unit_partitions(n // replicas, kind).map(lambda p: _scaled(p, replicas))
-        return unit_partitions(n, kind)
+def fingerprint(candidate: Candidate) -> bytes:
+    """A candidate's identity, so that hypothesis replaying an input gets the same verdict without a rerun."""
+    p = candidate.partition
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (candidate.y.tobytes(), candidate.scores.tobytes(), repr((p.batch_sizes, p.dropped, p.order_seed,
+                                                                           p.order if p.order_seed is None else None,
+                                                                           candidate.feed)).encode()):
+        digest.update(part)
+    return digest.digest()
 
-    def unit_partitions(n, kind):
-        if kind in feeds.UNIFORM:
-            return strategies.uniform_partitions(n, drop=bool(drop), max_batches=most)
-        return strategies.partitions(n, max_batches=most, drop=drop)
 
-    def with_partition(d, kind):
-        return partitions(len(d[0]), kind).map(lambda p: (d, p, kind))
-
+def columns_of(settings: CheckSettings, fixed) -> int:
     if fixed is not None:
-        return st.sampled_from(kinds).flatmap(lambda kind: with_partition(fixed, kind))
-    if explicit is not None:
+        return fixed[0].shape[1]
+    sem = settings.semantics
+    return 1 if sem.task == "binary" else sem.classes or DEFAULT_CLASSES
 
-        def fitting(p):
-            usable = [k for k in kinds if feeds.fits(k, p)] or ["pydataset"]
-            return st.sampled_from(usable).flatmap(lambda kind: data(p.n, p.n).map(lambda d: (d, p, kind)))
 
-        return st.sampled_from(explicit).flatmap(fitting)
-    return data().flatmap(lambda d: st.sampled_from(kinds).flatmap(lambda kind: with_partition(d, kind)))
+def usable_feeds(settings: CheckSettings, mode: str) -> tuple[str, ...]:
+    """The feeds this mode can use on this backend, among those the settings allow."""
+    possible = feeds.feeds_for(mode, backend.backend_name())
+    if settings.feeds is None:
+        return possible
+    chosen = tuple(f for f in settings.feeds if f in possible)
+    if not chosen:
+        raise ConfigError(
+            f"none of feeds={list(settings.feeds)} can feed mode {mode!r} on this backend (it takes {list(possible)}): "
+            "generator-no-steps is evaluate-only, numpy cannot drop a remainder, tf.data needs TensorFlow."
+        )
+    return chosen
 
 
 class Search:
-    """One subject, one mode: search, shrink, confirm."""
+    """One subject, one mode: fixed examples, search, shrink, confirm, reproduce."""
 
-    def __init__(self, target, mode: str, settings, fixed, explicit, run_example, force_loop: bool = False):
-        self.target = target
-        self.mode = mode
-        self.settings = settings
-        self.fixed = fixed
-        self.explicit = explicit
-        self.run_example = run_example  # check.run_example: one example through the real loop
-        self.replay = None
-        self.slow = False
-        # Under replicas each replica runs the subject on its share of a batch: replay of whole batches is not
-        # what the loop computes there, so the search runs through the loop.
-        replicated = getattr(settings, "replicas", 1) > 1
-        if not force_loop and not replicated and mode == "evaluate" and isinstance(target, MetricSubject):
-            self.replay = CompiledReplay.build(target, self._sample(), settings.semantics.task)
-            self.slow = self.replay is None
+    def __init__(self, subject, mode: str, settings: CheckSettings, fixed=None, explicit=None, progress=None):
+        self.subject, self.mode, self.settings = subject, mode, settings
+        self.fixed, self.explicit = fixed, explicit
+        self.progress = progress
+        self.columns = columns_of(settings, fixed)
+        self.feeds = usable_feeds(settings, mode)
+        metrics = [subject] if isinstance(subject, MetricSubject) else list(subject.metrics)
+        task = settings.semantics.task
+        self.carried = next((c for c in (carried_state(m, self.columns, task) for m in metrics) if c), None)
+        self.runner = Runner(subject, mode, settings, self.columns, self.carried)
+        self.replayer = None
+        if settings.replicas == 1 and not (fixed is not None and explicit is not None):
+            self.replayer = Replayer.build(subject, mode, settings, self.columns, self.carried,
+                                           sample_batch(settings, fixed))
+        self.memo: dict[bytes, object] = {}
         self.evaluated = 0
         self.failed = False
         self.worst = None
         self.sampled: list = []
-        self._fixed_confusion = None
+        self.total = settings.examples
 
-    @property
-    def loop_only(self) -> bool:
-        return self.replay is None and not self.slow
+    # -- the whole check ---------------------------------------------------------------------------------
 
-    def _sample(self):
-        if self.fixed is not None:
-            y, s = self.fixed
-            return y[:2], s[:2]
-        columns = 1 if self.settings.semantics.task == "binary" else self.settings.semantics.classes or DEFAULT_CLASSES
-        y = np.eye(columns, dtype=np.float32)[[0, -1]] if columns > 1 else np.asarray([[1.0], [0.0]], np.float32)
-        return y, np.clip(y * 0.8 + 0.1, 0, 1).astype(np.float32)
+    def run(self) -> Result:
+        if self.fixed is not None and self.explicit is not None:
+            return self._result(self._explicit(), counted=None)
+        examples = self._fixed_runs()
+        budget = self.settings.examples - len(examples)
+        shrunk = None
+        loop_only = self.replayer is None
+        if budget > 0 and not (loop_only and any(not e.passed for e in examples)):
+            shrunk = self._search(budget)
+        examples += self._confirm(shrunk)
+        return self._result(examples, counted=len(self._fixed) + self.evaluated)
 
-    # -- judging -------------------------------------------------------------
+    def _explicit(self) -> list[Example]:
+        """Given data and partitions: for each feed, the partitions it can give, one after another on one model."""
+        y, s = self.fixed
+        kinds = self.settings.feeds or ("pydataset",)
+        found = []
+        for feed in kinds:
+            runs = [(p, feed) for p in self.explicit if feeds.fits(feed, p) and feed in self.feeds]
+            if runs:
+                found += self.runner.sequence(y, s, runs)
+        if not found:
+            raise ConfigError(
+                f"none of feeds={list(kinds)} can feed these partitions in mode {self.mode!r}: uniform feeds (numpy, "
+                "tf.data) need equal batches and a smaller last one; generator-no-steps is evaluate-only."
+            )
+        return found
 
-    def _confusion(self, y, s) -> Confusion:
-        """Confusion indicators of the data; computed once when the data is fixed."""
-        if self.fixed is not None and y is self.fixed[0]:
-            if self._fixed_confusion is None:
-                self._fixed_confusion = Confusion(y, s, self.settings.semantics)
-            return self._fixed_confusion
-        return Confusion(y, s, self.settings.semantics)
+    def _fixed_runs(self) -> list[Example]:
+        runs = None
+        if self.explicit is None:
+            runs = adversarial.fixed_runs(self.settings, self.mode, self.feeds, self.fixed)
+        self._fixed = self.runner.sequence(runs.y, runs.scores, list(runs.runs)) if runs else []
+        if self._fixed:
+            self._note_progress(len(self._fixed), max(e.badness() for e in self._fixed))
+        return list(self._fixed)
 
-    def judge(self, cases) -> list:
-        """Judge a chunk of examples: replay and counts, or the loop itself."""
-        settings = self.settings
-        if self.loop_only:
-            return [
-                self.run_example(self.target, y, s, p, settings.semantics, self.mode, settings.judge, settings.tolerance, kind)
-                for (y, s), p, kind in cases
-            ]
-        orders, chunk = [], []
-        for (y, s), p, _ in cases:
-            order = p.indices()
-            orders.append(order)
-            index = order[: p.fed] if p.shuffled_order or p.dropped else slice(0, p.fed)
-            chunk.append((y[index], s[index], p.batch_sizes))
-        values = slow_replay(self.target, chunk) if self.slow else self.replay(chunk)
-        judged = []
-        for ((y, s), p, kind), order, replayed in zip(cases, orders, values):
-            if math.isnan(replayed):
-                from .check import describe_batches
-
-                batches = [(y[b], s[b]) for b in p.batches()]
-                raise SubjectError(
-                    f"{self.target.label} returned NaN when fed {p.short()} directly. "
-                    f"{describe_batches(batches, settings.semantics)} A 0/0 on a batch without positives is the "
-                    "usual cause: guard divisions with keras.config.epsilon() (or return 0 there)."
-                )
-            confusion = self._confusion(y, s)
-            f1_seen, f1_all = confusion.f1_fed(order, p.fed), confusion.f1_all
-            error = replayed - f1_seen
-            if settings.judge == "total" and not abs(replayed - f1_all) <= abs(error):
-                error = replayed - f1_all
-            passed = not math.isnan(error) and abs(error) <= settings.tolerance + 1e-12
-            judged.append(Judged(y, s, p, kind, float(replayed), f1_seen, f1_all, error, passed))
-        return judged
-
-    # -- the hypothesis search -----------------------------------------------
-
-    def _hypothesis_settings(self, examples: int, shrink: bool):
-        from hypothesis import HealthCheck, Phase, Verbosity, settings
-
-        phases = (Phase.explicit, Phase.generate, Phase.target) + ((Phase.shrink,) if shrink else ())
-        return settings(
-            max_examples=examples,
-            deadline=None,
-            database=None,
-            derandomize=False,
-            phases=phases,
-            suppress_health_check=list(HealthCheck),
-            report_multiple_bugs=False,
-            print_blob=False,
-            verbosity=Verbosity.quiet,
+    def _result(self, examples: list[Example], counted: int | None) -> Result:
+        failing = [e for e in examples if not e.passed]
+        counterexample = min(failing, key=order_key, default=None)
+        if counterexample is not None and counterexample.blame == "loop" and self.replayer is not None:
+            counterexample = self._shrink_in_loop() or counterexample
+        if counterexample is not None:
+            self._reproduces(counterexample)
+        return Result(
+            target=self.subject.label,
+            mode=self.mode,
+            passed=not failing,
+            examples=len(examples) if counted is None else counted,
+            tolerance=self.settings.tolerance,
+            judge=self.settings.judge,
+            worst=max(examples, key=Example.badness, default=None),
+            counterexample=counterexample,
+            score=self.settings.semantics.score,
+            runs=examples,
         )
 
-    def search(self):
-        """Run hypothesis; return the shrunk failing example (Judged or Example) or None.
+    # -- judging candidates --------------------------------------------------------------------------------
 
-        On the compiled replay path the search explores in chunks of up to
-        ``CHUNK`` examples per hypothesis call (one compiled call each), which
-        is fast but shrinks slowly; once a chunk fails, a second run draws one
-        example per call and lets hypothesis shrink what it finds (almost
-        always the same bug, found again within a few calls).  Should it find
-        nothing, the failing example of the first run stands, unshrunk.
-        Through the loop, or replaying eagerly, every call is one example and
-        hypothesis shrinks directly.
+    def judge(self, drawn: list[Candidate]) -> list:
+        """Judge candidates by replay when possible, else (or when replay cannot) through the loop."""
+        if self.replayer is not None:
+            try:
+                return self.replayer.judge(drawn, self.fixed)
+            except (NoReplay, SubjectError):
+                # Confirm through the loop: its own error stands; if it runs, replay is what cannot.
+                self.runner.run(drawn[0].y, drawn[0].scores, drawn[0].partition, drawn[0].feed)
+                self.replayer = None
+                raise _ReplayUnusable() from None
+        return [self.runner.run(c.y, c.scores, c.partition, c.feed) for c in drawn]
+
+    def _judge_memo(self, drawn: list[Candidate]) -> tuple[list, list]:
+        """Verdicts of ``drawn`` (remembered ones reused), and the newly judged ones."""
+        keys = [fingerprint(c) for c in drawn]
+        new = {k: c for k, c in zip(keys, drawn) if k not in self.memo}
+        if new:
+            self.memo.update(zip(new, self.judge(list(new.values()))))
+        return [self.memo[k] for k in keys], [self.memo[k] for k in new]
+
+    def _note_progress(self, done: int, worst: float) -> None:
+        if self.progress is not None:
+            self.progress(done, self.total, worst)
+
+    # -- the hypothesis search -----------------------------------------------------------------------------
+
+    def _search(self, budget: int):
+        """Explore ``budget`` candidates and shrink a failure; the smallest failing one (Judged or Example) or None.
+
+        On replay the search explores in chunks of up to ``CHUNK`` candidates
+        per hypothesis call (one compiled call each), which is fast but shrinks
+        slowly; once a chunk fails, a second run draws one candidate per call and
+        lets hypothesis shrink what it finds.  Through the loop every call is one
+        example and hypothesis shrinks directly, small data first.
         """
-        budget = self.settings.examples
-        if self.replay is None:
-            if self.fixed is None and self.explicit is None and budget >= 3:
-                # Through the loop every shrinking step costs a model run, so look at small data first:
-                # a failure found there is small already.
-                found = self._run(chunk=1, calls=budget // 3, shrink=True, explore=True, max_size=SMALL_FIRST)
-                if found is not None:
-                    return found
-            return self._run(chunk=1, calls=budget - self.evaluated, shrink=True, explore=True)
-        # Enough calls that hypothesis's first, simplest draws are a small part of the budget.
-        chunk = max(1, min(CHUNK, budget // 8))
-        found = self._run(chunk, math.ceil(budget / chunk), shrink=False, explore=True)
-        if found is None:
-            return None
-        shrunk = self._run(chunk=1, calls=max(budget, MIN_SHRINK_SEARCH), shrink=True, explore=False)
-        return shrunk if shrunk is not None else found
+        try:
+            if self.replayer is not None:
+                chunk = max(1, min(CHUNK, budget // 8))
+                # more calls than the budget needs: hypothesis repeats some inputs, which are not judged again
+                found = self._run(budget, chunk, 20 * math.ceil(budget / chunk), shrink=False, explore=True)
+                if found is None:
+                    return None
+                shrunk = self._run(budget, 1, max(budget, MIN_SHRINK_SEARCH), shrink=True, explore=False)
+                return min((f for f in (shrunk, found) if f is not None), key=order_key)
+        except _ReplayUnusable:
+            budget = max(1, budget - self.evaluated)
+        return self._loop_search(budget)
 
-    def _run(self, chunk: int, calls: int, shrink: bool, explore: bool, max_size: int | None = None):
-        """One hypothesis run of ``calls`` calls of ``chunk`` examples; the failing example or None.
+    def _loop_search(self, budget: int):
+        if self.fixed is None and self.explicit is None and budget >= 3:
+            # Through the loop every shrinking step costs a model run, so look at small data first.
+            found = self._run(budget, 1, budget // 3, shrink=True, explore=True, max_size=SMALL_FIRST)
+            if found is not None:
+                return found
+        return self._run(budget, 1, max(1, budget - self.evaluated), shrink=True, explore=True)
 
-        ``explore`` runs judge at most the budget (the last call is cut short)
-        and keep the worst example and the regular sample; the shrinking run
-        only looks for the smallest failure.  Shrinking judges at most
-        ``shrink_budget`` more calls; past that, every input but the smallest
-        failing one passes unjudged, so hypothesis stops with that one.
+    def _run(self, budget: int, chunk: int, calls: int, shrink: bool, explore: bool, max_size: int | None = None):
+        """One hypothesis run of ``calls`` calls of ``chunk`` candidates; the smallest failure found, or None.
+
+        Verdicts are memoised by candidate, so hypothesis replaying an input
+        (to shrink, or to report) gets the same answer without another run.
+        Shrinking judges at most a fixed number of new inputs; past that, new
+        inputs pass unjudged and hypothesis settles on the smallest failure.
         """
         import hypothesis
         from hypothesis import strategies as st
 
-        budget = self.settings.examples
-        stride = max(1, budget // SAMPLE)
-        case = case_strategy(self.settings, self.fixed, self.explicit, self.mode, max_size)
+        case = strategies.cases(self.settings, self.mode, self.feeds, self.fixed, self.explicit,
+                                max_batches=MAX_BATCHES_JAX if _on_jax() else MAX_BATCHES, max_size=max_size
+                                ).map(lambda c: Candidate(c[0][0], c[0][1], c[1], c[2]))
         cases = st.lists(case, min_size=chunk, max_size=chunk) if chunk > 1 else case.map(lambda c: [c])
-        shrink_budget = LOOP_SHRINK_CALLS if self.loop_only else REPLAY_SHRINK_CALLS
-        state = {"after_failure": 0, "smallest": None}
+        limit = LOOP_SHRINK_CALLS if self.replayer is None else REPLAY_SHRINK_CALLS
+        state = {"new_after_failure": 0, "smallest": None}
+        stride = max(1, budget // SAMPLE)
 
         def test(drawn):
             if explore and not self.failed:
-                drawn = drawn[: max(1, budget - self.evaluated)]
-            if state["smallest"] is not None:
-                state["after_failure"] += 1
-                if state["after_failure"] > shrink_budget:
-                    smallest_drawn, smallest = state["smallest"]
-                    if _same_cases(drawn, smallest_drawn):
-                        raise _Falsified(smallest)
+                if self.evaluated >= budget:
+                    raise _BudgetSpent()
+                drawn = drawn[: budget - self.evaluated]
+            if state["smallest"] is not None and not all(fingerprint(c) in self.memo for c in drawn):
+                state["new_after_failure"] += 1
+                if state["new_after_failure"] > limit:
                     return
-            judged = self.judge(drawn)
-            if explore and not self.failed:
-                for k, found in enumerate(judged):
-                    if (self.evaluated + k) % stride == 0 and len(self.sampled) < SAMPLE:
-                        self.sampled.append(found)
-                    if self.worst is None or found.badness() > self.worst.badness():
-                        self.worst = found
-                self.evaluated += len(judged)
+            judged, new = self._judge_memo(drawn)
+            if explore and not self.failed and new:
+                self._explored(new, stride)
             hypothesis.target(min(max(j.badness() for j in judged), 1e9), label="judged error")
             failing = [j for j in judged if not j.passed]
             if failing:
                 self.failed = True
-                smallest = min(failing, key=lambda j: (j.partition.n, j.partition.steps))
-                state["smallest"] = (drawn, smallest)  # hypothesis only tries inputs simpler than its best
+                smallest = min(failing, key=order_key)
+                if state["smallest"] is None or order_key(smallest) < order_key(state["smallest"]):
+                    state["smallest"] = smallest
                 raise _Falsified(smallest)
 
-        run = hypothesis.seed(self.settings.seed)(self._hypothesis_settings(calls, shrink)(hypothesis.given(cases)(test)))
+        return self._hypothesis(test, cases, calls, shrink, state)
+
+    def _explored(self, judged: list, stride: int) -> None:
+        for k, found in enumerate(judged):
+            if (self.evaluated + k) % stride == 0 and len(self.sampled) < SAMPLE:
+                self.sampled.append(found)
+            if self.worst is None or found.badness() > self.worst.badness():
+                self.worst = found
+        self.evaluated += len(judged)
+        self._note_progress(len(self._fixed) + self.evaluated, self.worst.badness())
+
+    def _hypothesis(self, test, cases, calls: int, shrink: bool, state: dict):
+        import hypothesis
+        from hypothesis import HealthCheck, Phase, Verbosity, settings
+
+        phases = (Phase.explicit, Phase.generate) + ((Phase.target, Phase.shrink) if shrink else ())
+        rules = settings(max_examples=max(1, calls), deadline=None, database=None, derandomize=False, phases=phases,
+                         suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False,
+                         verbosity=Verbosity.quiet)
+        run = hypothesis.seed(self.settings.seed)(rules(hypothesis.given(cases)(test)))
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), strategies.private_storage():
                 # hypothesis would repr the drawn data for a report we do not print
                 warnings.simplefilter("ignore", hypothesis.errors.HypothesisWarning)
                 run()
         except _Falsified as falsified:
-            return falsified.found
+            return min((f for f in (falsified.found, state["smallest"]) if f is not None), key=order_key)
+        except _BudgetSpent:
+            return None
         except F1CheckError as exc:
             exc.__notes__ = []  # hypothesis's notes name our internal test function
             raise
         except hypothesis.errors.FlakyFailure:
-            raise SubjectError(
-                f"{self.target.label} gave different verdicts for the same input: the subject is not "
-                "deterministic (does it keep state between instances, or draw random numbers?)."
-            ) from None
+            return state["smallest"]  # memoised verdicts make this unreachable; the smallest failure still stands
         return None
 
-    # -- confirmation ----------------------------------------------------------
+    # -- through the real loop -----------------------------------------------------------------------------
 
-    def confirm(self, found):
-        """Run a replay-judged example through the real loop (a loop Example passes through)."""
-        if not isinstance(found, Judged):
-            return found
-        s = self.settings
-        return self.run_example(
-            self.target, found.y, found.scores, found.partition, s.semantics, self.mode, s.judge, s.tolerance, found.feed
-        )
-
-    def run(self):
-        from .check import Result
-
-        shrunk = self.search()
-        to_confirm = []  # the counterexample, the worst and the regular sample, each once
+    def _confirm(self, shrunk) -> list[Example]:
+        """The shrunk failure, the worst candidate and the regular sample, each once, through the real loop."""
+        chosen = []
         for found in (shrunk, self.worst, *self.sampled):
-            if found is not None and all(found is not other for other in to_confirm):
-                to_confirm.append(found)
-        confirmed = [self.confirm(found) for found in to_confirm]
-        counterexample = confirmed[0] if shrunk is not None else None
-        failing = [e for e in confirmed if not e.passed]
-        if counterexample is None or counterexample.passed:
-            counterexample = min(failing, key=lambda e: (e.n, e.partition.steps), default=None)
-            if counterexample is not None and not self.loop_only and counterexample.blame == "loop":
-                counterexample = self._shrink_in_loop() or counterexample
-        worst = max(confirmed, key=lambda e: e.badness(), default=None)
-        return Result(
-            target=self.target.label,
-            mode=self.mode,
-            passed=not failing,
-            examples=self.evaluated,
-            tolerance=self.settings.tolerance,
-            judge=self.settings.judge,
-            worst=worst,
-            counterexample=counterexample,
-            runs=confirmed,
-        )
+            if found is not None and all(found is not other for other in chosen):
+                chosen.append(found)
+        return [self._as_example(found) for found in chosen]
 
-    def _shrink_in_loop(self):
+    def _as_example(self, found) -> Example:
+        if isinstance(found, Example):
+            return found
+        c = found.candidate
+        return self.runner.run(c.y, c.scores, c.partition, c.feed)
+
+    def _shrink_in_loop(self) -> Example | None:
         """Replay and loop disagree: search and shrink through the loop itself, on a small budget."""
-        settings = replace(self.settings, examples=min(self.settings.examples, LOOP_SHRINK_EXAMPLES))
-        search = Search(self.target, self.mode, settings, self.fixed, self.explicit, self.run_example, force_loop=True)
-        return search.search()
+        self.replayer, self.failed = None, False
+        found = self._loop_search(min(self.settings.examples, LOOP_SHRINK_EXAMPLES))
+        return self._as_example(found) if found is not None and not found.passed else None
+
+    def _reproduces(self, example: Example) -> None:
+        """Run the counterexample again on a fresh model; a different verdict is an error naming both values."""
+        runner = Runner(self.subject, self.mode, self.settings, self.columns, self.carried)
+        runs = [(p, example.feed) for p in (*example.preceded_by, example.partition)]
+        again = runner.sequence(example.y_true, example.scores, runs)[-1]
+        if again.passed != example.passed:
+            raise SubjectError(
+                f"{self.subject.label} [{self.mode}] is not deterministic: the same example "
+                f"({example.partition.short()}, n={example.n}, fed {feeds.describe(example.feed)}) logged "
+                f"{example.reported:.6f} ({'pass' if example.passed else 'fail'}) and then {again.reported:.6f} "
+                f"({'pass' if again.passed else 'fail'}) on a fresh model; sklearn says {example.f1_seen:.6f}. Does the "
+                "subject draw random numbers, or keep state outside its variables (module globals, the model)?"
+            )
 
 
-def _whole_groups(data, replicas: int):
-    """``(y, scores)`` cut to a whole multiple of ``replicas`` samples."""
-    y, scores = data
-    keep = len(y) - len(y) % replicas
-    return y[:keep], scores[:keep]
+def _on_jax() -> bool:
+    return backend.backend_name() == "jax"
 
 
-def _scaled(partition: Partition, replicas: int) -> Partition:
-    """``partition`` of groups of ``replicas`` samples, as a partition of samples."""
-    sizes = [b * replicas for b in partition.batch_sizes]
-    dropped = partition.dropped * replicas
-    if partition.order_seed is not None:
-        return Partition.shuffled(sizes, partition.order_seed, dropped)
-    if partition.order is not None:
-        order = [g * replicas + j for g in partition.order for j in range(replicas)]
-        return Partition(sizes, order=order, dropped=dropped)
-    return Partition(sizes, dropped=dropped)
+def explicit_partitions(partitions, fixed) -> list[Partition] | None:
+    """``partitions`` as a checked list (None stays None)."""
+    from .errors import PartitionError
+
+    if partitions is None:
+        return None
+    if isinstance(partitions, Partition):
+        partitions = [partitions]
+    out = list(partitions)
+    if not out:
+        raise PartitionError("partitions is empty: give at least one f1check.Partition, or None to draw them.")
+    for p in out:
+        if not isinstance(p, Partition):
+            raise PartitionError(
+                f"partitions must hold f1check.Partition values, got {type(p).__name__}: "
+                "write f1check.Partition(batch_sizes=[...])."
+            )
+        if fixed is not None:
+            p.check_fits(len(fixed[0]))
+    return out
+
+
+__all__ = ["Search", "explicit_partitions", "usable_feeds", "CallbackSubject"]

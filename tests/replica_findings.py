@@ -1,6 +1,6 @@
 """Run by tests/test_replicas.py in a subprocess: replicas need TensorFlow's devices split before it starts.
 
-Prints one JSON object: the worked example of DESIGN.md §1 (batches of 100)
+Prints one JSON object: the worked example of the README (batches of 100)
 through ``evaluate`` under 2 replicas for each example subject, short fuzzed
 checks under replicas, and what Keras's own ``predict_on_batch`` returns there.
 """
@@ -16,6 +16,7 @@ f1check.prepare_replicas(2)  # before anything starts TensorFlow
 import numpy as np  # noqa: E402
 
 from f1check import Partition, examples  # noqa: E402
+from f1check.report import example_json  # noqa: E402
 from f1check.data import worked_example  # noqa: E402
 
 COUNTS = {"callback_key": "f1", "callback_metrics": list(examples.COUNT_METRICS)}
@@ -38,7 +39,7 @@ def main(fuzzed_examples: int) -> dict:
         e = result.worst
         out["worked"][name] = {"passed": result.passed, "reported": e.reported, "replayed": e.replayed,
                                "f1_seen": e.f1_seen, "blame": e.blame, "diagnosis": list(e.diagnosis),
-                               "fed_batch_sizes": list(e.fed_batch_sizes), "json": e.to_json()}
+                               "fed_batch_sizes": list(e.fed_batch_sizes), "json": example_json(e)}
     out["seconds_worked"] = time.perf_counter() - start
     for name, mode in (("naive_f1", "evaluate"), ("StreamingF1", "fit")):
         subject, extra = SUBJECTS[name]

@@ -19,7 +19,7 @@ from f1check.data import worked_example
 
 SCRIPT = Path(__file__).with_name("backend_parity.py")
 FUZZED_EXAMPLES = 8
-MEAN_OF_BATCH_F1 = (0.75 + 2 / 11 + 1.0) / 3  # per-batch F1 of DESIGN.md §1's batches, the third cut to 50
+MEAN_OF_BATCH_F1 = (0.75 + 2 / 11 + 1.0) / 3  # per-batch F1 of the worked example's batches, the third cut to 50
 EXPECTED = {  # the example subjects that are right pass; the wrong ones fail (fixed data, fuzzed)
     "naive_f1": ([False, False], False),
     "keras_f1_score": ([True, True], True),
@@ -70,7 +70,7 @@ def test_jax_gives_the_verdicts_and_values_tensorflow_gives():
     assert len(y) == 300
     assert tf["naive_f1"]["fixed"][0]["reported"][0] == pytest.approx(0.643939, abs=1e-5)
     assert jax["naive_f1"]["fixed"][0]["reported"][0] == pytest.approx(0.643939, abs=1e-5)
-    # The phantom step (DESIGN.md §2) is TensorFlow's: a generator without steps over batches of
+    # The phantom step is TensorFlow's: a generator without steps over batches of
     # 100/100/50 divides by one step too many there, and not on JAX.
     assert found["tensorflow"]["generator_without_steps_naive_reported"] == pytest.approx(
         MEAN_OF_BATCH_F1 * 3 / 4, abs=1e-5)

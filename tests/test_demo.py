@@ -12,7 +12,7 @@ def test_demo_prints_the_table_with_the_worked_example(capsys):
     out = capsys.readouterr().out
     lines = out.splitlines()
     naive = next(line for line in lines if "worked example" in line and "naive metric function" in line)
-    # DESIGN.md §1: Keras logs the mean of batch F1 (0.643939) while sklearn says 0.807947.
+    # The worked example: Keras logs the mean of batch F1 (0.643939) while sklearn says 122/151 = 0.807947.
     assert "0.643939" in naive and "0.807947" in naive and "FAIL (aggregation)" in naive
     for approach in ("count metrics + log callback", "predict callback", "keras.metrics.F1Score", "streaming metric"):
         assert any(approach in line and "PASS" in line for line in lines), approach

@@ -1,16 +1,18 @@
 """The engine through the real Keras loop: the issue's snippet, subject kinds, verdicts."""
 
+import re
+
 import numpy as np
 import pytest
 
+import keras
+
 import f1check
-from f1check import Partition
+from f1check import Partition, examples, reference
 from f1check.data import worked_example
+from f1check.settings import Semantics
 
-keras = pytest.importorskip("keras")
-examples = pytest.importorskip("f1check.examples")
-
-# DESIGN.md §1: batch F1 0.75, 2/11, 1.0; all 300: 2*61 / (2*61 + 10 + 19) = 122/151.
+# The worked example: batch F1 0.75, 2/11, 1.0; all 300: 2*61 / (2*61 + 10 + 19) = 122/151.
 MEAN_OF_BATCH_F1 = (0.75 + 2 / 11 + 1.0) / 3
 F1_ALL = 122 / 151
 THIRDS = Partition(batch_sizes=[100, 100, 100])
@@ -48,7 +50,7 @@ def test_the_recorder_sees_the_batches_the_loop_fed(worked):
     example = result.worst
     assert example.fed_batch_sizes == (7, 93, 150)
     fed = part.indices()[: part.fed]
-    assert example.f1_seen == pytest.approx(f1check.reference.f1(y[fed], s[fed], f1check.options.Semantics()))
+    assert example.f1_seen == pytest.approx(reference.reference(y[fed], s[fed], Semantics()))
     assert example.error.coverage == pytest.approx(example.f1_seen - example.f1_all)
 
 
@@ -61,25 +63,35 @@ def test_assert_f1_raises_an_assertion_error_that_explains(worked):
         "f1check.examples:naive_f1 [evaluate] FAILED",
         "0.643939",
         "0.807947",
-        "aggregation                  -0.164008",
         "averages per-batch F1",
-        "f1check.Partition(batch_sizes=[100, 100, 100])",
-        "rerun: f1check.assert_f1('f1check.examples:naive_f1'",
+        "partitions = [f1check.Partition(batch_sizes=[100, 100, 100])]",
+        "f1check.assert_f1('f1check.examples:naive_f1', data=(y_true, scores), partitions=partitions, "
+        "modes=['evaluate'], feeds=['pydataset'], seed=0)",
+        "saved = numpy.load(",  # 300 samples are too many to print: saved as .npz
         "--f1check-seed=0",
     ):
         assert expected in message
+    assert re.search(r"aggregation +-0\.164008", message)
     assert info.value.report.passed is False
 
 
-def test_attribution_terms_add_up_to_the_total_error():
+def test_each_attribution_term_matches_an_independent_computation():
+    from sklearn.metrics import f1_score
+
     y, s = worked_example()
     partitions = [THIRDS, Partition.shuffled([60, 40, 150], order_seed=1, dropped=50), Partition.floor_steps(300, 70)]
-    report = f1check.check(examples.naive_f1, data=(y, s), partitions=partitions)
-    result = report.results[0]
-    assert result.counterexample is not None
-    for example in [result.worst, result.counterexample]:
-        total = example.reported - example.f1_all
-        assert example.error.total == pytest.approx(total, abs=1e-12)
+    for example in f1check.check(examples.naive_f1, data=(y, s), partitions=partitions).results[0].runs:
+        order = example.partition.indices()
+        fed, cuts = order[: example.partition.fed], np.cumsum([0, *example.batch_sizes])
+        labels, predicted = y.ravel().astype(int), (s.ravel() > 0.5).astype(int)
+        per_batch = [f1_score(labels[fed[a:b]], predicted[fed[a:b]], zero_division=0) for a, b in zip(cuts[:-1], cuts[1:])]
+        seen = f1_score(labels[fed], predicted[fed], zero_division=0)
+        everything = f1_score(labels, predicted, zero_division=0)
+        # replayed: the subject fed the batches directly is the mean of sklearn's per-batch F1 (float32 + epsilon)
+        assert example.replayed == pytest.approx(np.mean(per_batch), abs=1e-5)
+        assert example.error.aggregation == pytest.approx(np.mean(per_batch) - seen, abs=1e-5)
+        assert example.error.coverage == pytest.approx(seen - everything, abs=1e-12)  # evaluate: no drift
+        assert example.error.drift == 0.0 and example.error.loop == pytest.approx(0.0, abs=1e-6)
 
 
 class Loaded(examples.NeverResetF1):

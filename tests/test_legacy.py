@@ -24,16 +24,18 @@ LEGACY_REPO = Path(__file__).parent.parent / "fixtures" / "legacy_repo"
 NAIVE = "legacy_metrics.metrics:f1"
 RIGHT = ("legacy_metrics.callbacks:F1FromLogs", "legacy_metrics.callbacks:PredictF1")
 MODES = ("evaluate", "fit")
-MEAN_OF_BATCH_F1 = (0.75 + 2 / 11 + 1.0) / 3  # DESIGN.md §1: what the per-batch F1 logs over 100/100/100
-F1_ALL = 0.807947  # ... and sklearn's F1 of all 300 samples
+MEAN_OF_BATCH_F1 = (0.75 + 2 / 11 + 1.0) / 3  # the worked example: what the per-batch F1 logs over 100/100/100
+F1_ALL = 122 / 151  # ... and sklearn's F1 of all 300 samples
 
 # The worked example through the tf-keras evaluate loop, straight from the Python API (no plugin).
 WORKED_EXAMPLE = """
 import json
 import tf_keras
 import f1check
-from f1check import backend, drivers, options
+from f1check import backend
 from f1check.data import worked_example
+from f1check.drivers import Driver
+from f1check.settings import Semantics
 from f1check.subjects import resolve
 from legacy_metrics.metrics import f1
 
@@ -44,7 +46,7 @@ for feed in ("pydataset", "generator"):  # a Sequence through evaluate, a genera
     worst = f1check.check(f1, data=(y, scores), partitions=[partition], feeds=[feed]).results[0].worst
     out[feed] = {"reported": worst.reported, "replayed": worst.replayed, "f1_seen": worst.f1_seen,
                  "f1_all": worst.f1_all, "fed": list(worst.fed_batch_sizes), "blame": worst.blame}
-observation = drivers.observe(resolve(f1), y, scores, partition, options.semantics(task_name="binary"))
+observation = Driver(resolve(f1), "evaluate", Semantics(), 1).run(y, scores, partition)
 out["tf_keras_model"] = isinstance(observation.model, tf_keras.Model)
 print(json.dumps(out))
 """
@@ -90,7 +92,7 @@ def test_legacy_repo_fails_exactly_the_per_batch_f1(legacy_repo):
     )
     right = [(t, m) for t in RIGHT for m in MODES]
     result.assert_outcomes(passed=len(right) + 2, failed=len(MODES))  # + the repository's own 2 tests
-    result.stdout.fnmatch_lines(["f1check 0.1.0: keras tf-keras 2.*, backend tensorflow, device CPU, --f1check-seed=0"])
+    result.stdout.fnmatch_lines(["f1check *: keras tf-keras 2.*, backend tensorflow, device CPU, --f1check-seed=0"])
     result.stdout.fnmatch_lines(["*tests/test_f1.py::test_per_batch_f1_on_the_worked_example PASSED*"])
     for mode in MODES:
         result.stdout.fnmatch_lines([f"FAILED f1check::{NAIVE}[[]{mode}[]]*"])

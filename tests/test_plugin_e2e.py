@@ -49,7 +49,7 @@ def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo):
         "-p", "no:cacheprovider",
     )
     result.assert_outcomes(passed=len(RIGHT_ITEMS) + 4, failed=len(WRONG_ITEMS))  # + the repo's own 4 tests
-    result.stdout.fnmatch_lines(["f1check 0.1.0: keras *, backend tensorflow, device CPU, --f1check-seed=0"])
+    result.stdout.fnmatch_lines(["f1check *: keras *, backend tensorflow, device CPU, --f1check-seed=0"])
     for target, mode in RIGHT_ITEMS:
         result.stdout.fnmatch_lines([f"{target} *{mode} *PASS *10 *"])
     for target, mode in WRONG_ITEMS:
@@ -58,7 +58,7 @@ def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo):
     result.stdout.fnmatch_lines(
         [
             "*f1check summary*",
-            "f1check 0.1.0: keras *--f1check-seed=0",
+            "f1check *: keras *--f1check-seed=0",
             "target * mode * verdict * examples * max |error| * dominant * worst partition",
         ]
     )
@@ -66,11 +66,11 @@ def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo):
         [
             "*repo_metrics.metrics:f1 [[]evaluate[]] FAILED*",
             "*why: the subject averages per-batch F1*",
-            "*partition = f1check.Partition(batch_sizes=*",
+            "*partitions = [[]f1check.Partition(batch_sizes=*",
             "*rerun: pytest --f1check --f1check-seed=0 --f1check-examples=10 'f1check::repo_metrics.metrics:f1[[]evaluate[]]'",
         ]
     )
-    result.stdout.fnmatch_lines(["*repo_metrics.metrics:CumulativeF1 [[]fit[]] FAILED*", "*does not reset between epochs*"])
+    result.stdout.fnmatch_lines(["*repo_metrics.metrics:CumulativeF1 [[]fit[]] FAILED*", "*state carried across reset_state()*epoch 1*"])
     report = json.loads((model_repo.path / "out" / "report.json").read_text())
     assert report["version"] == 1
     assert set(report["environment"]) == {"f1check", "keras", "backend", "device", "seed"}
@@ -100,12 +100,13 @@ def test_the_rerun_command_runs_just_that_item(model_repo):
         "--f1check", "--f1check-seed=0", "f1check::repo_metrics.metrics:TiesF1[evaluate]", "-p", "no:cacheprovider"
     )
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*scores = [[]0.5[]]*"])
+    result.stdout.fnmatch_lines(["*scores = numpy.array([[]0.5[]], dtype='float32')*"])
 
 
 SMALL_PROJECT = """
 [tool.f1check]
 examples = 24
+modes = ["evaluate"]
 targets = [
   "f1check.examples:StreamingF1",
   "f1check.examples:naive_f1",
@@ -140,21 +141,30 @@ def test_xdist_gives_the_same_verdicts_and_one_summary(pytester):
     assert serial.stdout.str().count("f1check summary") == 1
 
 
-def test_a_bad_target_fails_as_its_own_item_and_the_run_goes_on(pytester):
+def test_a_bad_target_is_an_error_item_and_the_run_goes_on(pytester):
     pytester.makepyfile(local_subjects="NOT_A_METRIC = 'f1'\n")
     pytester.makepyprojecttoml(
         """
 [tool.f1check]
 examples = 8
+modes = ["evaluate"]
 targets = ["no_such_module:f1", "local_subjects:NOT_A_METRIC", "f1check.examples:StreamingF1"]
 """
     )
-    result = pytester.runpytest_subprocess("--f1check", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, failed=2)
+    result = pytester.runpytest_subprocess("--f1check", "-p", "no:cacheprovider", "--f1check-report=r.json",
+                                           "--junitxml=junit.xml")
+    result.assert_outcomes(passed=1, errors=2)
     result.stdout.fnmatch_lines(["*target 'no_such_module:f1' does not import: ModuleNotFoundError*"])
     result.stdout.fnmatch_lines(["*local_subjects:NOT_A_METRIC (str) is neither a metric nor a callback*"])
     result.stdout.fnmatch_lines(["no_such_module:f1 *evaluate *ERROR*"])
     result.stdout.no_fnmatch_line("*Traceback*")
+    result.stdout.no_fnmatch_line("*Did you mean*")  # nothing in the project is spelled like no_such_module
+    statuses = {r["target"]: r["status"] for r in json.loads((pytester.path / "r.json").read_text())["results"]}
+    assert statuses == {"no_such_module:f1": "error", "local_subjects:NOT_A_METRIC": "error",
+                        "f1check.examples:StreamingF1": "pass"}
+    cases = {case.get("name"): case for case in ET.parse(pytester.path / "junit.xml").iter("testcase")}
+    assert cases["no_such_module:f1[evaluate]"].find("error") is not None
+    assert cases["no_such_module:f1[evaluate]"].find("failure") is None
 
 
 def test_plain_pytest_imports_no_framework(pytester):

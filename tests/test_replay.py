@@ -5,16 +5,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from f1check import options, reference, strategies
+import keras
 
-keras = pytest.importorskip("keras")
-examples = pytest.importorskip("f1check.examples")
+from f1check import examples, reference, strategies
+from f1check import settings as names
+from f1check.drivers import Driver
+from f1check.replay import CompiledReplay, eager_replay
+from f1check.subjects import carried_state, resolve
+from fixtures.subjects import RawVariableF1
 
-from f1check import drivers  # noqa: E402
-from f1check.replay import CompiledReplay, resets_cleanly, slow_replay  # noqa: E402
-from f1check.subjects import resolve  # noqa: E402
-
-SEM = options.Semantics(classes=1)
+SEM = names.Semantics()
 
 
 def fed_of(y, s, partition):
@@ -45,61 +45,74 @@ def test_replay_and_the_real_loop_agree_on_many_partitions(subject):
     y = (rng.random((120, 1)) < 0.3).astype("float32")
     s = np.round(rng.random((120, 1)) * 10).astype("float32") / 10  # ties at 0.5 included
     target = resolve(subject)
-    replay = CompiledReplay.build(target, (y[:2], s[:2]), "binary")
+    replay = CompiledReplay.build([target], (y[:2], s[:2]))
     partitions = draw_partitions(120, 10, 1)
-    replayed = replay([fed_of(y, s, p) for p in partitions])
+    replayed = replay([fed_of(y, s, p) for p in partitions])[:, 0]
+    driver = Driver(target, "evaluate", SEM, 1)
     for p, value in zip(partitions, replayed):
-        observation = drivers.evaluate(target, y, s, p, SEM)
-        assert observation.reported == pytest.approx(value, abs=1e-6), p
+        logged = driver.run(y, s, p).epochs[0].reported  # model.evaluate over exactly p's batches
+        assert logged == pytest.approx(value, abs=1e-6), p
     assert replay.traces == 1
 
 
-def test_compiled_and_slow_replay_agree_and_trace_once():
+def test_compiled_and_eager_replay_agree_and_trace_once():
     rng = np.random.default_rng(3)
     y = (rng.random((500, 1)) < 0.2).astype("float32")
     s = rng.random((500, 1)).astype("float32")
-    target = resolve(examples.naive_f1)
-    replay = CompiledReplay.build(target, (y[:2], s[:2]), "binary")
+    targets = [resolve(examples.naive_f1), resolve(examples.StreamingF1)]  # replayed together, as companions are
+    replay = CompiledReplay.build(targets, (y[:2], s[:2]))
     partitions = draw_partitions(500, 60, 5)
     chunks = [partitions[i : i + 7] for i in range(0, 60, 7)]  # chunks of varying batch sizes and counts
     for chunk in chunks:
         fed = [fed_of(y, s, p) for p in chunk]
-        np.testing.assert_allclose(replay(fed), slow_replay(target, fed), atol=1e-6)
+        np.testing.assert_allclose(replay(fed), eager_replay(targets, fed), atol=1e-6)
     assert replay.traces == 1
 
 
-def test_reset_check_tells_broken_resets_apart():
-    assert resets_cleanly(resolve(examples.StreamingF1), 1, "binary")
-    assert resets_cleanly(resolve(examples.keras_f1_score), 1, "binary")
-    assert not resets_cleanly(resolve(examples.NeverResetF1), 1, "binary")
+def test_carried_state_is_found_by_behaviour_even_in_untracked_variables():
+    assert carried_state(resolve(examples.StreamingF1), 1, "binary") is None
+    assert carried_state(resolve(examples.keras_f1_score), 1, "binary") is None
+    assert carried_state(resolve(examples.naive_f1), 1, "binary") is None
+    broken = carried_state(resolve(examples.NeverResetF1), 1, "binary")
+    assert broken is not None and broken.fresh == 0.0 and broken.after_reset > 0.5
+    # Counts in raw tf.Variable attributes: metric.variables is empty, reset_state() does nothing.
+    raw = carried_state(resolve(RawVariableF1), 1, "binary")
+    assert resolve(RawVariableF1).fresh_metric().variables == []
+    assert raw is not None and ("tp", "3") in raw.leftovers
+
+
+def _semantics(task, average, zero_division, threshold, score, beta):
+    values = {"task": task, "average": None if task != "binary" and average == "binary" else average,
+              "zero_division": zero_division, "threshold": threshold, "score": score}
+    if score == "fbeta":
+        values["beta"] = beta
+    if score == "mcc" and task == "multilabel":
+        values["task"] = "multiclass"
+    return names.semantics(values, names.argument_source)
 
 
 SEMANTICS = st.builds(
-    lambda task, average, zero_division, threshold: options.semantics(
-        task_name=task,
-        average_name=None if task != "binary" and average == "binary" else average,
-        zero_division_value=zero_division,
-        threshold_value=threshold,
-    ),
-    st.sampled_from(options.TASKS),
-    st.sampled_from(options.AVERAGES),
+    _semantics,
+    st.sampled_from(names.TASKS),
+    st.sampled_from(names.AVERAGES),
     st.sampled_from([0, 1, "nan", "warn"]),
     st.sampled_from([0.5, 0.3]),
+    st.sampled_from(names.SCORES),
+    st.sampled_from([0.5, 2.0]),
 )
 
 
 @settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(semantics=SEMANTICS, data=st.data())
 def test_count_reference_agrees_with_sklearn(semantics, data):
-    y, s = data.draw(
-        strategies.data_for(semantics.task, classes=None, threshold=semantics.threshold, max_size=3000)
-    )
-    semantics = options.Semantics(**{**semantics.__dict__, "classes": y.shape[1]})
+    chosen = names.CheckSettings(semantics=semantics)
+    y, s = data.draw(strategies.data_for(chosen, max_size=3000))
+    semantics = semantics.with_classes(y.shape[1])
     partition = data.draw(strategies.partitions(len(y), max_batches=8))
     confusion = reference.Confusion(y, s, semantics)
     order = partition.indices()
     fed = order[: partition.fed]
-    expected_seen = reference.f1(y[fed], s[fed], semantics)
-    expected_all = reference.f1(y, s, semantics)
-    for got, expected in ((confusion.f1_fed(order, partition.fed), expected_seen), (confusion.f1_all, expected_all)):
+    expected_seen = reference.reference(y[fed], s[fed], semantics)
+    expected_all = reference.reference(y, s, semantics)
+    for got, expected in ((confusion.fed(order, partition.fed), expected_seen), (confusion.all, expected_all)):
         assert got == pytest.approx(expected, abs=1e-12, nan_ok=True)

@@ -1,13 +1,15 @@
-"""The hypothesis search: shrinking, determinism, fuzzing power, and confirmation through the loop."""
+"""The search: fixed examples first, shrinking, determinism, power, and confirmation through the real loop."""
 
 import numpy as np
 import pytest
 
-import f1check
-from f1check import Partition, SubjectError
+import keras
 
-pytest.importorskip("keras")
-examples = pytest.importorskip("f1check.examples")
+import f1check
+from f1check import Partition, SubjectError, examples, reference
+from f1check.drivers import Driver
+from f1check.settings import Semantics
+from f1check.subjects import resolve
 
 
 def test_naive_function_shrinks_to_at_most_four_samples():
@@ -17,7 +19,7 @@ def test_naive_function_shrinks_to_at_most_four_samples():
     assert ce.n <= 4 and ce.partition.steps >= 2
     # The counterexample ran through the real loop: it logged the mean of its batches' F1.
     batches = [(ce.y_true[b], ce.scores[b]) for b in ce.partition.batches()]
-    assert ce.reported == pytest.approx(f1check.reference.batch_mean_f1(batches, f1check.options.Semantics()), abs=1e-5)
+    assert ce.reported == pytest.approx(reference.batch_mean(batches, Semantics()), abs=1e-5)
     assert ce.blame == "aggregation" and ce.error.loop == pytest.approx(0, abs=1e-6)
 
 
@@ -27,23 +29,27 @@ def test_ties_counted_positive_shrink_to_one_sample_at_the_threshold():
     assert ce.partition == Partition([1])
     assert ce.y_true.ravel().tolist() == [1.0] and ce.scores.ravel().tolist() == [0.5]
     assert (ce.reported, ce.f1_seen) == (pytest.approx(1.0), 0.0)
+    assert any("exactly the threshold (0.5) as positive" in note for note in ce.diagnosis)
 
 
-def test_failure_message_shows_the_counterexample_literally():
+def test_failure_message_prints_a_reproduction():
     with pytest.raises(f1check.F1CheckFailure) as info:
         f1check.assert_f1("f1check.examples:TiesPositiveF1", seed=0)
     message = str(info.value)
-    assert "partition = f1check.Partition(batch_sizes=[1])" in message
-    assert "y_true = [1.0]" in message and "scores = [0.5]" in message
-    assert "f1check.assert_f1('f1check.examples:TiesPositiveF1', data=(y_true, scores), partitions=[partition]" in message
-    assert "rerun: f1check.assert_f1('f1check.examples:TiesPositiveF1', modes=['evaluate'], seed=0)" in message
+    assert "partitions = [f1check.Partition(batch_sizes=[1])]" in message
+    assert "y_true = numpy.array([1], dtype='float32').reshape(-1, 1)" in message
+    assert "scores = numpy.array([0.5], dtype='float32').reshape(-1, 1)" in message
+    assert ("f1check.assert_f1('f1check.examples:TiesPositiveF1', data=(y_true, scores), partitions=partitions, "
+            "modes=['evaluate'], feeds=['pydataset'], seed=0)") in message
 
 
-def test_same_seed_gives_identical_results():
-    a = f1check.check(examples.naive_f1, examples=40, seed=3).to_json()
-    b = f1check.check(examples.naive_f1, examples=40, seed=3).to_json()
-    assert a["results"] == b["results"]
-    assert a["results"][0]["counterexample"] is not None
+def test_same_seed_gives_identical_results_and_another_seed_explores_differently():
+    a = f1check.check(examples.StreamingF1, examples=40, seed=3)
+    b = f1check.check(examples.StreamingF1, examples=40, seed=3)
+    c = f1check.check(examples.StreamingF1, examples=40, seed=4)
+    assert a.to_json()["results"] == b.to_json()["results"]
+    sizes = lambda report: [(e.n, e.batch_sizes, e.feed) for e in report.results[0].runs]  # noqa: E731
+    assert sizes(a) == sizes(b) and sizes(a) != sizes(c)
 
 
 @pytest.mark.parametrize(
@@ -74,17 +80,23 @@ def test_explicit_partitions_with_fuzzed_data():
     assert not result.passed and result.counterexample.partition in parts
 
 
-def test_multiclass_search_through_replay():
-    import keras
-
-    report = f1check.check(
-        lambda: keras.metrics.F1Score(average="macro", threshold=None), task="multiclass", classes=3, examples=200, seed=0
-    )
+def test_softmax_multiclass_data_lets_keras_f1score_pass_and_ties_are_asked_for():
+    macro = lambda: keras.metrics.F1Score(average="macro", threshold=None)  # noqa: E731
+    for classes in (2, 3):
+        assert f1check.check(macro, task="multiclass", classes=classes, examples=200, seed=0).passed
     # Keras's F1Score(threshold=None) counts every tied maximum as predicted; the reference takes the first.
-    assert not report.passed
-    ce = report.results[0].counterexample
-    assert ce.n <= 3
+    tied = f1check.check(macro, task="multiclass", classes=3, examples=200, seed=0, multiclass_scores="softmax-ties")
+    assert not tied.passed
+    ce = tied.results[0].counterexample
     assert (ce.scores == ce.scores.max(axis=1, keepdims=True)).sum(axis=1).max() > 1  # a tie is in it
+
+
+def test_a_per_class_threshold_on_three_softmax_classes_is_named():
+    half = lambda: keras.metrics.F1Score(average="macro", threshold=0.5)  # noqa: E731
+    assert f1check.check(half, task="multiclass", classes=2, examples=100, seed=0).passed
+    result = f1check.check(half, task="multiclass", classes=3, examples=50, seed=0).results[0]
+    assert not result.passed
+    assert any("thresholds every class at 0.5 instead of taking the argmax" in n for n in result.counterexample.diagnosis)
 
 
 def test_nan_from_a_subject_is_an_error_about_the_smallest_batch():
@@ -93,39 +105,50 @@ def test_nan_from_a_subject_is_an_error_about_the_smallest_batch():
     assert not getattr(info.value, "__notes__", [])  # hypothesis's notes about our internal test are gone
 
 
-def test_a_metric_that_does_not_reset_is_replayed_fresh_and_passes():
-    # Its reset_state is a no-op: the compiled path (one instance, reset between examples) would be
-    # unfaithful, so the search replays a fresh instance per example instead.
-    from f1check.check import _Settings, run_example
-    from f1check.options import Semantics
-    from f1check.search import Search
-    from f1check.subjects import resolve
-
-    settings = _Settings(("evaluate",), 1e-3, "seen", Semantics(classes=1), 16, 0)
-    search = Search(resolve(examples.NeverResetF1), "evaluate", settings, None, None, run_example)
-    assert search.replay is None and search.slow
-    assert f1check.check(examples.NeverResetF1, examples=16).passed
+@pytest.mark.parametrize("subject", [examples.NeverResetF1, "fixtures.subjects:RawVariableF1"], ids=["no-op reset", "raw tf.Variable"])
+def test_a_metric_that_carries_state_fails_evaluate_and_says_so(subject):
+    result = f1check.check(subject, examples=8, seed=0).results[0]
+    assert not result.passed
+    ce = result.counterexample
+    assert ce.preceded_by  # the same model ran before: that is where its counts came from
+    assert ce.blame == "aggregation" and ce.error.loop == pytest.approx(0, abs=1e-6)
+    assert any(note.startswith("state carried across reset_state()") for note in ce.diagnosis)
 
 
-def test_callbacks_are_searched_through_the_loop():
-    report = f1check.check(examples.predict_first_samples_callback, callback_key="val_f1", examples=6, seed=0)
+def test_callbacks_are_judged_and_confirmed_through_the_loop():
+    report = f1check.check(examples.predict_first_samples_callback, callback_key="val_f1", examples=12, seed=0)
     result = report.results[0]
     assert not result.passed
     assert result.counterexample.n > 8  # it scores the first 8 samples, so it is right below that
     assert result.counterexample.blame == "aggregation"
 
 
-def test_worst_example_is_confirmed_through_the_loop():
+def test_the_worst_example_is_a_real_loop_run():
     result = f1check.check(examples.naive_f1, examples=64, seed=2).results[0]
     worst = result.worst
-    assert worst.badness() >= result.counterexample.badness()
-    assert worst.fed_batch_sizes == tuple(worst.partition.batch_sizes)  # the recorder saw the loop run
+    assert worst.badness() == max(e.badness() for e in result.runs)
+    # Run the worst example's partition through the real loop again, apart from the search: the same value.
+    again = Driver(resolve(examples.naive_f1), "evaluate", Semantics(), 1).run(
+        worst.y_true, worst.scores, worst.partition, worst.feed
+    )
+    assert again.epochs[0].reported == pytest.approx(worst.reported, abs=1e-7)
+    assert tuple(again.epochs[0].batch_sizes) == worst.fed_batch_sizes
 
 
-def test_labels_and_scores_of_large_counterexamples_are_not_printed():
-    from f1check.report import example_literal
-
+def test_large_counterexamples_are_saved_small_ones_printed(tmp_path):
     y, s = f1check.data.worked_example()
-    ex = f1check.check(examples.naive_f1, data=(y, s), partitions=[Partition([100, 200])]).results[0].worst
-    assert example_literal(ex) == ["partition = f1check.Partition(batch_sizes=[100, 200])"]
-    assert np.array_equal(ex.y_true, y)
+    big = f1check.check(examples.naive_f1, data=(y, s), partitions=[Partition([100, 200])], save_dir=tmp_path).results[0]
+    assert f"numpy.load({str(next(tmp_path.glob('*.npz')))!r})" in big.reproduce
+    assert "y_true = numpy.array" not in big.reproduce
+    y = np.asarray([0, 1, 0, 1, 1, 0, 0, 1], "float32")
+    s = np.asarray([0.1, 0.9, 0.2, 0.8, 0.3, 0.2, 0.1, 0.9], "float32")
+    small = f1check.check(examples.naive_f1, data=(y, s), partitions=[Partition([4, 4])]).results[0]
+    assert "y_true = numpy.array([0, 1, 0, 1, 1, 0, 0, 1], dtype='float32').reshape(-1, 1)" in small.reproduce
+    assert "scores = numpy.array([0.1, 0.9, 0.2, 0.8, 0.3, 0.2, 0.1, 0.9], dtype='float32')" in small.reproduce
+
+
+@pytest.mark.parametrize("mode", ["evaluate", "fit", "fit-dropped"])
+def test_the_naive_function_fails_from_the_first_examples_on_every_seed(mode):
+    for seed in range(3):
+        result = f1check.check(examples.naive_f1, modes=[mode], examples=3, seed=seed).results[0]
+        assert not result.passed, (mode, seed)

@@ -20,6 +20,7 @@ BAD = [
     (lambda: strategies.binary_data(threshold=1.5), r"threshold=1.5 must be a number in \[0, 1\]"),
     (lambda: strategies.multiclass_data(classes=1), "classes=1 must be a whole number >= 2"),
     (lambda: strategies.multilabel_data(classes=True), "classes=True must be a whole number >= 2"),
+    (lambda: strategies.multiclass_data(scores="logits"), "scores='logits' must be one of 'softmax'"),
 ]
 
 
@@ -27,7 +28,7 @@ BAD = [
 def test_bad_arguments_are_refused_when_the_strategy_is_built(build, match):
     with pytest.raises(InvalidStrategyArgument, match=match) as info:
         build()
-    assert isinstance(info.value, ConfigError)  # an F1CheckError, and hypothesis's InvalidArgument
+    assert isinstance(info.value, ConfigError)  # an F1CheckError
 
 
 def draws(strategy, count=200, seed_value=0):
@@ -80,12 +81,24 @@ def test_large_sizes_reach_realistic_validation_sets():
     assert max(len(y) for y, _ in found) > 15_000 and all(len(y) <= 20_000 for y, _ in found)
 
 
-def test_multiclass_data_is_one_hot_with_ties_and_absent_classes():
+def top_ties(found):
+    return [((s == s.max(axis=1, keepdims=True)).sum(axis=1) > 1).any() for _, s in found]
+
+
+def test_multiclass_data_is_one_hot_softmax_rows_without_ties_by_default():
     found = draws(strategies.multiclass_data(classes=4), count=300)
     assert all(y.shape[1] == 4 and (y.sum(axis=1) == 1).all() for y, _ in found)
-    ties = [(s == s.max(axis=1, keepdims=True)).sum(axis=1) > 1 for _, s in found]
-    assert any(t.any() for t in ties)
+    assert all(np.allclose(s.sum(axis=1), 1, atol=1e-5) for _, s in found)  # rows of a softmax
+    assert not any(top_ties(found))  # a softmax head essentially never ties its top classes
     assert any(len(np.unique(y.argmax(1))) < 4 for y, _ in found if len(y) > 30)  # absent classes
+    assert any((s.max(axis=1) <= 0.5).any() for _, s in found)  # rows whose top class is below one half
+
+
+def test_multiclass_ties_and_independent_scores_come_when_asked_for():
+    tied = draws(strategies.multiclass_data(classes=4, scores="softmax-ties"), count=300)
+    assert any(top_ties(tied))
+    independent = draws(strategies.multiclass_data(classes=4, scores="independent"), count=200)
+    assert any(not np.allclose(s.sum(axis=1), 1, atol=1e-3) for _, s in independent)
 
 
 def test_multilabel_data_has_independent_columns():
@@ -115,6 +128,9 @@ def test_orders_shrink_to_the_identity():
     assert not found.shuffled_order
 
 
-def test_ci_profile_is_registered():
-    settings.get_profile("f1check-ci")
-    assert settings.get_profile("f1check-ci").database is None
+def test_ci_profile_is_registered_deterministic_and_quiet():
+    from hypothesis import Verbosity
+
+    profile = settings.get_profile("f1check-ci")  # registered by the hypothesis entry point, at hypothesis's import
+    assert profile.database is None and profile.derandomize is True
+    assert profile.verbosity == Verbosity.quiet and profile.deadline is None

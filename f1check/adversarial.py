@@ -1,0 +1,168 @@
+"""The fixed examples every fuzzed check starts from, before the random search.
+
+A gate must have its power from the first examples, not from luck: these are
+the partitions and data on which the usual mistakes show at once, whatever
+the seed.  One small dataset (fuzzed checks) or the user's own data (checks
+with given data) is fed several times, one partition after another, to the
+same compiled model, as a script that calls ``evaluate`` twice does, so a
+metric whose state survives ``reset_state`` shows too:
+
+- uneven batches where the first has no positive label and no positive
+  prediction, and a one-sample last batch (a per-batch mean is off);
+- scores exactly at the threshold, with positive and negative labels
+  (``>=`` instead of ``>``);
+- an all-negative batch; a dropped remainder (``steps = n // batch_size``);
+- for multiclass softmax data, a row whose top class is below 0.5 (a metric
+  that thresholds each class at 0.5 predicts nothing there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .feeds import fits
+from .partitions import Partition
+from .settings import CheckSettings
+
+# The binary dataset: (label, score) with "T" for a score of exactly the threshold.  Samples 0-2 are true
+# negatives (an all-negative batch), 6 and 10 sit on the threshold with labels 1 and 0.
+BINARY = (
+    (0, 0.1), (0, 0.2), (0, 0.0), (1, 0.9), (0, 0.7), (1, 0.3),
+    (1, "T"), (1, 0.8), (0, 0.4), (1, 1.0), (0, "T"), (1, 0.6),
+)
+# Partitions of the 12 samples, most telling first: every mode takes those its feeds can give.
+# Consecutive runs feed different samples (a remainder dropped in between), so that counts a metric carries
+# from one run into the next change the value: the same data fed twice would double every count and keep F1.
+FULL = (
+    Partition([3, 8, 1]),                          # all-negative first batch, one-sample last batch
+    Partition.floor_steps(12, 5),                  # 5 + 5 fed, 2 never fed
+    Partition([3, 3, 3, 3]),                       # the all-negative first batch again, equal batches (numpy, tf.data)
+    Partition.shuffled([7, 5], order_seed=1),      # shuffled, uneven
+)
+DROPPED = (  # the floor-steps form only: steps = n // batch_size, the rest never fed
+    Partition([3, 3, 3], dropped=3),
+    Partition.floor_steps(12, 5),
+    Partition.shuffled([4, 4], order_seed=3, dropped=4),
+)
+COUNT = 3  # fixed examples per mode (fewer when examples= is smaller)
+
+
+@dataclass(frozen=True)
+class FixedRuns:
+    """Data and the partitions (each with the feed that gives it) to feed one after another."""
+
+    y: Any
+    scores: Any
+    runs: tuple[tuple[Partition, str], ...]
+
+
+def dropped_mode(mode: str) -> bool:
+    return mode.endswith("-dropped")
+
+
+def fixed_runs(settings: CheckSettings, mode: str, feeds: tuple[str, ...], data=None) -> FixedRuns | None:
+    """The fixed runs of ``mode``: over ``data`` if given, else over this module's small dataset.
+
+    ``feeds`` are those the mode can use; each partition goes to the first
+    that can give it exactly.  None when nothing fits (data of one sample).
+    """
+    import numpy as np
+
+    replicas = settings.replicas
+    if data is None:
+        y, scores = _dataset(settings)
+        y, scores = np.repeat(y, replicas, axis=0), np.repeat(scores, replicas, axis=0)
+        candidates = DROPPED if dropped_mode(mode) else FULL
+    else:
+        y, scores = data
+        candidates = _partitions_of(y, settings, mode)
+    runs = []
+    for unit in candidates:
+        partition = unit.scaled(replicas) if data is None else unit
+        feed = next((f for f in feeds if fits(f, partition)), None)
+        if feed is not None and partition.n == len(y):
+            runs.append((partition, feed))
+    runs = tuple(runs[: min(COUNT, settings.examples)])
+    return FixedRuns(y, scores, runs) if runs else None
+
+
+def _dataset(settings: CheckSettings):
+    """The small adversarial dataset of the task, as (N, C) float32 arrays."""
+    import numpy as np
+
+    sem = settings.semantics
+    threshold = sem.threshold
+    labels = np.asarray([label for label, _ in BINARY], np.float32)
+    scores = np.asarray([threshold if s == "T" else s for _, s in BINARY], np.float32)
+    if sem.task == "binary":
+        return labels[:, None], scores[:, None]
+    columns = sem.classes or 3
+    if sem.task == "multilabel":  # column j is the binary column turned by 3j samples (column 0 keeps the negative batch)
+        return (np.stack([np.roll(labels, 3 * j) for j in range(columns)], axis=1),
+                np.stack([np.roll(scores, 3 * j) for j in range(columns)], axis=1))
+    return _multiclass(columns, settings.multiclass_scores)
+
+
+def _multiclass(columns: int, kind: str):
+    """12 one-hot rows over ``columns`` classes and softmax-like scores.
+
+    Samples 0-2 are class 0, predicted confidently (a batch where the other
+    classes are absent); one row's top class is right but below 0.5 (three or
+    more classes); some rows are wrong.  ``softmax-ties`` adds an exact tie
+    between the top two classes; ``independent`` scores each class apart
+    (rows do not sum to 1).
+    """
+    import numpy as np
+
+    truth = [0, 0, 0, 1, 2 % columns, 1, 0, 2 % columns, 1, 0, 1, 2 % columns]
+    # (predicted class, its probability): confident right, right but unsure, or wrong.
+    top = [(0, 0.8), (0, 0.7), (0, 0.9), (1, 0.8), (2 % columns, 0.6), (1, 0.45 if columns > 2 else 0.55),
+           (1, 0.7), (2 % columns, 0.85), (0, 0.6), (0, 0.75), (1, 0.9), (1, 0.65)]
+    scores = np.zeros((12, columns), np.float64)
+    for row, (cls, p) in enumerate(top):
+        rest = (1 - p) / (columns - 1)
+        # the other classes share the rest unevenly (no exact tie among them either)
+        weights = np.arange(columns - 1, 0, -1, dtype=np.float64)
+        shares = rest * (columns - 1) * weights / weights.sum()
+        others = [c for c in range(columns) if c != cls]
+        scores[row, cls] = p
+        scores[row, others] = shares
+        if scores[row, others].max() >= p:  # keep the top class on top
+            scores[row, others] = (1 - p) / (columns - 1)
+    if kind == "softmax-ties":
+        scores[8] = 0.0
+        scores[8, [0, 1]] = 0.5  # row 8 (class 1): classes 0 and 1 tie; the first argmax, class 0, wins
+    elif kind == "independent":
+        scores = np.clip(scores * 1.3 + 0.05, 0, 1)  # per-class scores in [0, 1] that do not sum to 1
+    y = np.eye(columns, dtype=np.float32)[truth]
+    return y, scores.astype(np.float32)
+
+
+def _partitions_of(y, settings: CheckSettings, mode: str) -> tuple[Partition, ...]:
+    """Telling partitions of the user's data: a first batch of true negatives, a one-sample last batch, a remainder."""
+    import numpy as np
+
+    r = settings.replicas
+    units = len(y) // r
+    if units < 2:
+        return ()
+    if dropped_mode(mode):
+        size = max(1, units // 3) if units >= 4 else 1
+        if units % size == 0 and size > 1:
+            size -= 1
+        return tuple(p.scaled(r) for p in (Partition.floor_steps(units, size), Partition.floor_steps(units, max(1, units // 2))))
+    if r == 1 and settings.semantics.task != "multiclass":
+        negative = np.flatnonzero(y.reshape(len(y), -1).max(axis=1) == 0)
+        if 1 <= len(negative) < units - 1:
+            first = min(len(negative), max(1, units // 4))
+            order = np.concatenate([negative, np.setdiff1d(np.arange(units), negative)])
+            uneven = Partition([first, units - first - 1, 1], order=order.tolist()) if units - first > 1 else None
+        else:
+            uneven = Partition([units - 1, 1])
+    else:
+        uneven = Partition([units - 1, 1]).scaled(r)
+    size = max(1, units // 3)
+    candidates = [uneven, Partition.floor_steps(units, size).scaled(r) if units % size else None,
+                  Partition.shuffled([units // 2, units - units // 2], order_seed=1).scaled(r)]
+    return tuple(p for p in candidates if p is not None)

@@ -1,0 +1,173 @@
+"""The Python API: ``check`` and ``assert_f1``, usable without pytest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import backend, reproduce, settings as settings_module
+from .data import validate
+from .drivers import check_replicable
+from .errors import ConfigError, F1CheckFailure
+from .partitions import Partition
+from .report import failure_message
+from .results import Report
+from .search import Search, explicit_partitions
+from .settings import API_MODES, DEFAULT_EXAMPLES, DEFAULT_THRESHOLD, DEFAULT_TOLERANCE, CheckSettings
+from .subjects import CallbackSubject, resolve
+
+__all__ = ["assert_f1", "check"]
+
+
+def check(
+    subject: Any,
+    *,
+    modes: Sequence[str] = API_MODES,
+    tolerance: float = DEFAULT_TOLERANCE,
+    judge: str = "seen",
+    task: str = "binary",
+    classes: int | None = None,
+    average: str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    zero_division: float | str = 0,
+    score: str = "f1",
+    beta: float | None = None,
+    data: tuple[Any, Any] | None = None,
+    partitions: Iterable[Partition] | None = None,
+    examples: int = DEFAULT_EXAMPLES,
+    seed: int | None = None,
+    callback_key: str | None = None,
+    callback_metrics: Sequence[Any] = (),
+    feeds: Sequence[str] | None = None,
+    replicas: int = 1,
+    multiclass_scores: str = "softmax",
+    progress: Callable[[int, int, float], None] | None = None,
+    save_dir: str | Path | None = None,
+) -> Report:
+    """Check that ``subject`` logs the score sklearn gives, through real Keras loops.
+
+    Every example runs the real ``model.evaluate`` or ``model.fit`` over a model
+    that outputs the given scores (or starts from them and trains), fed exactly
+    the partition's batches; a recorder compiled beside the subject captures
+    what the loop fed, and sklearn gives the reference on it.  Fuzzed checks
+    start from fixed examples where the usual mistakes show, then search.
+
+    Args:
+        subject: a metric function ``fn(y_true, y_pred)``, a ``keras.metrics.Metric`` class, instance (cloned
+            per run) or zero-argument factory, a ``keras.callbacks.Callback`` class or factory taking ``()`` or
+            ``(model, x, y)``, or any of these as ``"module:attr"``.
+        modes: loops to run: ``"evaluate"``, ``"fit"``, ``"fit-dropped"``, ``"validation"``,
+            ``"validation-dropped"``.
+        tolerance: the largest judged ``|reported - reference|`` that passes.
+        judge: ``"seen"`` bounds the error against what the loop fed; ``"total"`` also against all samples.
+        task: ``"binary"``, ``"multiclass"`` (one-hot labels, first argmax) or ``"multilabel"``.
+        classes: the number of classes (columns) for multiclass and multilabel data.
+        average: sklearn's ``average`` (default ``"binary"`` for binary data, ``"macro"`` otherwise).
+        threshold: binary and multilabel scores above it (strictly) are positive.
+        zero_division: sklearn's value for 0/0: 0, 1, ``"warn"`` or ``"nan"``.
+        score: the quantity the subject logs: ``"f1"``, ``"precision"``, ``"recall"``, ``"fbeta"`` or ``"mcc"``.
+        beta: F-beta's beta (``score="fbeta"`` only).
+        data: fixed ``(y_true, scores)``; None draws data.
+        partitions: fixed :class:`Partition` values; None draws partitions.
+        examples: examples per mode (fixed examples included).
+        seed: the seed of the whole check (default 0); the same seed gives the same verdicts.
+        callback_key: the logs key a callback subject writes.
+        callback_metrics: the metrics (objects or ``"module:attr"``) whose logs a callback reads.
+        feeds: how data reaches the loop (default: every feed the mode can use).
+        replicas: run the loops data-parallel over this many replicas (TensorFlow only).
+        multiclass_scores: how fuzzed multiclass scores are drawn: ``"softmax"``, ``"softmax-ties"`` or
+            ``"independent"``.
+        progress: called as ``progress(done, total, worst_error)`` while a mode runs.
+        save_dir: where a counterexample too large to print is saved as ``.npz`` (default: a temporary folder).
+
+    Returns:
+        A :class:`~f1check.results.Report` with one :class:`~f1check.results.Result` per mode.
+
+    Raises:
+        F1CheckError: bad input (arguments, data, partitions, a target that does not import, a subject that
+            raises, returns NaN or never reports), with a message that says what to do.
+
+    Example:
+        >>> import keras, f1check
+        >>> y, scores = f1check.data.worked_example()
+        >>> report = f1check.check(lambda: keras.metrics.F1Score(threshold=0.5), data=(y, scores),
+        ...                        partitions=[f1check.Partition([100, 100, 100])])
+        >>> report.passed
+        True
+    """
+    values = dict(modes=modes, tolerance=tolerance, judge=judge, task=task, classes=classes, average=average,
+                  threshold=threshold, zero_division=zero_division, score=score, beta=beta, examples=examples,
+                  seed=seed, feeds=feeds, replicas=replicas, multiclass_scores=multiclass_scores)
+    chosen = settings_module.build(values, settings_module.argument_source)
+    return run_check(subject, chosen, data, partitions, callback_key, callback_metrics, progress, save_dir)
+
+
+def run_check(subject, chosen: CheckSettings, data=None, partitions=None, callback_key=None, callback_metrics=(),
+              progress=None, save_dir=None) -> Report:
+    """:func:`check` with its settings already built (the plugin and the fixtures call this)."""
+    fixed = None
+    if data is not None:
+        if not isinstance(data, (tuple, list)) or len(data) != 2:
+            raise ConfigError("data must be a pair (y_true, scores) of arrays.")
+        y, s, columns = validate(data[0], data[1], chosen.semantics)
+        fixed = (y, s)
+        chosen = chosen.with_semantics(chosen.semantics.with_classes(columns))
+    explicit = explicit_partitions(partitions, fixed)
+    _check_replicas(chosen, fixed, explicit)
+    target = resolve(subject, callback_key=callback_key, callback_metrics=callback_metrics)
+    if chosen.replicas > 1:
+        backend.replica_strategy(chosen.replicas)  # before anything starts TensorFlow's devices
+    metric_labels = tuple(m.label for m in target.metrics) if isinstance(target, CallbackSubject) else ()
+    key = target.key if isinstance(target, CallbackSubject) else None
+    results = []
+    for mode in chosen.modes:
+        backend.seed_everything(chosen.seed)  # each mode as if alone: what its reproduction will run
+        result = Search(target, mode, chosen, fixed, explicit, progress).run()
+        if not result.passed:
+            result.reproduce = reproduce.snippet(target.label, mode, result.counterexample, chosen, key, metric_labels,
+                                                 save_dir)
+        results.append(result)
+    return Report(
+        results=results,
+        environment=backend.environment(chosen.seed),
+        label=target.label,
+        settings=chosen,
+        explicit_data=fixed is not None,
+        explicit_partitions=explicit is not None,
+        callback_key=key,
+        callback_metrics=metric_labels,
+    )
+
+
+def _check_replicas(chosen: CheckSettings, fixed, explicit) -> None:
+    if fixed is not None and len(fixed[0]) % chosen.replicas:
+        raise ConfigError(
+            f"replicas={chosen.replicas}: the data has {len(fixed[0])} samples, not a multiple of "
+            f"{chosen.replicas}, so some batch could not split evenly over the replicas (Keras fails there): "
+            "give a multiple, or replicas=1."
+        )
+    if explicit is not None and chosen.replicas > 1:
+        for p in explicit:
+            check_replicable(p, chosen.replicas)
+
+
+def assert_f1(subject: Any, **kwargs) -> Report:
+    """:func:`check`, raising :class:`~f1check.F1CheckFailure` with the full diagnosis if it fails.
+
+    Takes the same arguments as :func:`check`.  The message names the subject and
+    the mode, shows the numbers and their attribution, says why, and prints
+    Python that reproduces the smallest failing example.
+
+    Returns:
+        The :class:`~f1check.results.Report` when every mode passes.
+
+    Raises:
+        F1CheckFailure: an ``AssertionError``; ``.report`` holds the report.
+        F1CheckError: bad input, as for :func:`check`.
+    """
+    __tracebackhide__ = True
+    report = check(subject, **kwargs)
+    if not report.passed:
+        raise F1CheckFailure(failure_message(report), report=report)
+    return report

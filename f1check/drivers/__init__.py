@@ -1,0 +1,81 @@
+"""Drivers: real Keras loops over one partition, with the recorder compiled in.
+
+:class:`Driver` runs one subject through the loop of one mode.  It keeps a
+compiled model between runs only when that cannot change what the subject
+reports: when every metric it compiles really resets (see
+:func:`f1check.subjects.carried_state`), or within a *sequence* of runs that
+deliberately share one model, as a script that calls ``evaluate`` twice does.
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from ..errors import ConfigError
+from ..partitions import Partition
+from ..settings import Semantics
+from .harness import FIT_EPOCHS, Epoch, Harness, Observation, first_lines, starting_features
+from .legacy import LegacyHarness, legacy_capacity
+from .parts import RECORDER_NAME
+
+__all__ = ["FIT_EPOCHS", "RECORDER_NAME", "Driver", "Epoch", "Observation", "check_replicable", "first_lines",
+           "starting_features"]
+
+
+class Driver:
+    """One subject, one mode: the real loop, over harnesses built as needed.
+
+    ``clean`` says that the subject's metrics reset completely, so one
+    compiled model may serve every run (it grows by doubling when a run needs
+    more room).  Otherwise every run gets a fresh model, except the runs of a
+    sequence (:meth:`begin_sequence`), which share one on purpose.
+    """
+
+    def __init__(self, subject, mode: str, semantics: Semantics, columns: int, replicas: int = 1, clean: bool = True):
+        self.subject, self.mode, self.semantics, self.columns = subject, mode, semantics, columns
+        self.replicas, self.clean = replicas, clean
+        self.legacy = backend.legacy()
+        if self.legacy and replicas > 1:
+            raise ConfigError(
+                f"replicas={replicas} is not supported with tf-keras ({backend.LEGACY_ENV}=1): f1check drives "
+                "tf-keras loops on one device only. Use replicas=1, or unset the variable to check Keras 3 subjects."
+            )
+        self.harness: Harness | None = None
+        self.builds = 0
+
+    def _new(self, rows: int, steps: int) -> Harness:
+        kind = LegacyHarness if self.legacy else Harness
+        if self.legacy and self.clean:
+            rows, steps = legacy_capacity(rows, steps)
+        self.builds += 1
+        return kind(self.subject, self.semantics, self.columns, self.mode, rows, steps, self.replicas)
+
+    def begin_sequence(self, rows: int, steps: int) -> None:
+        """A fresh model with room for a sequence of runs of at most ``rows`` samples and ``steps`` steps."""
+        self.harness = self._new(rows, steps)
+
+    def run(self, y, scores, partition: Partition, feed: str = "pydataset", *, in_sequence: bool = False) -> Observation:
+        """``partition`` of ``(y, scores)`` through the real loop, fed as ``feed``."""
+        partition.check_fits(len(y))
+        if self.replicas > 1:
+            check_replicable(partition, self.replicas)
+        n, steps = len(y), partition.steps
+        current = self.harness
+        if in_sequence and current is not None and current.holds(n, steps):
+            pass
+        elif current is None or not self.clean or not current.holds(n, steps):
+            grow = 2 if current is not None and self.clean else 1
+            rows = max(n, current.rows * grow) if grow > 1 else n
+            room = max(steps, current.steps * grow) if grow > 1 else steps
+            self.harness = self._new(rows, room)
+        return self.harness.run(y, scores, partition, feed)
+
+
+def check_replicable(partition: Partition, replicas: int) -> None:
+    """Under replicas, every batch must split evenly: Keras 3 raises inside ``evaluate``/``fit`` otherwise."""
+    uneven = [s for s in partition.batch_sizes if s % replicas]
+    if uneven:
+        raise ConfigError(
+            f"{partition.short()} has batches of {sorted(set(uneven))[:5]}, which do not split evenly over "
+            f"replicas={replicas}: Keras 3 under tf.distribute.MirroredStrategy fails on such a batch (an AddN of "
+            f"unequal per-replica shapes). Use batch sizes that are multiples of {replicas}, or replicas=1."
+        )

@@ -1,0 +1,362 @@
+"""The pieces f1check adds to a real Keras loop, written once for Keras 3 and for tf-keras.
+
+The model's input is the *sample index*.  A tap layer records which samples
+each step fed; a non-trainable table maps an index to its row (the score, or
+the features a logistic layer starts from); the recorder, a metric compiled
+beside the subject, records the very ``(y_true, y_pred)`` the subject saw.
+Two callbacks snapshot what every epoch (and every validation pass) fed and
+what the logs held.  Each piece is built over the Keras module it is given
+and an :class:`Ops` adapter: ``keras.ops`` for Keras 3 (every backend, JAX
+included: the writes are branch-free), plain TensorFlow for tf-keras.
+
+With ``replicas > 1`` (Keras 3 on TensorFlow) every replica runs its share of
+a batch; the tap and recorder gather all shares (in replica order) into
+variables that keep the first replica's write, so what was fed is still
+recorded exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from .. import backend
+from ..errors import F1CheckError
+from ..partitions import Partition
+
+RECORDER_NAME = "f1check_recorder"
+
+
+class Ops:
+    """The few tensor operations the pieces use, on Keras 3's ``keras.ops``."""
+
+    def __init__(self, keras):
+        self.keras, self.ops = keras, keras.ops
+
+    def read(self, variable):
+        return variable.value
+
+    def scatter_rows(self, buffer, rows, values):
+        return self.ops.scatter_update(buffer, self.ops.expand_dims(rows, 1), self.ops.cast(values, buffer.dtype))
+
+    def __getattr__(self, name):  # where, minimum, maximum, arange, cast, reshape, shape, take, logical_and
+        return getattr(self.ops, name)
+
+    def layer_weight(self, layer, name, shape, dtype, replicas):
+        aggregation = "only_first_replica" if replicas > 1 else "none"
+        return layer.add_weight(shape=shape, initializer="zeros", dtype=dtype, trainable=False, name=name,
+                                aggregation=aggregation)
+
+    def metric_variable(self, metric, name, shape, dtype, replicas):
+        aggregation = "only_first_replica" if replicas > 1 else "sum"
+        return metric.add_variable(shape=shape, initializer="zeros", dtype=dtype, name=name, aggregation=aggregation)
+
+    def gathered(self, values):
+        """``values`` from every replica, in replica order, inside a replicated step; else as they are."""
+        if self.keras.backend.backend() != "tensorflow":
+            return values
+        import tensorflow as tf
+
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            return values
+        return context.all_gather(values, axis=0)
+
+
+class TensorFlowOps(Ops):
+    """The same operations in plain TensorFlow, for tf-keras (which has no ``keras.ops``)."""
+
+    def __init__(self, keras):
+        import tensorflow as tf
+
+        self.keras, self.tf = keras, tf
+
+    def read(self, variable):
+        return variable
+
+    def scatter_rows(self, buffer, rows, values):
+        return self.tf.tensor_scatter_nd_update(buffer, self.tf.expand_dims(rows, 1), self.tf.cast(values, buffer.dtype))
+
+    def __getattr__(self, name):
+        tf = self.__dict__["tf"]
+        renamed = {"arange": tf.range, "take": lambda t, i, axis=0: tf.gather(t, i, axis=axis),
+                   "shape": tf.shape, "logical_and": tf.logical_and}
+        return renamed.get(name) or getattr(tf, name)
+
+    def layer_weight(self, layer, name, shape, dtype, replicas):
+        return layer.add_weight(name=name, shape=shape, initializer="zeros", dtype=dtype, trainable=False)
+
+    def metric_variable(self, metric, name, shape, dtype, replicas):
+        return metric.add_weight(name=name, shape=shape, initializer="zeros", dtype=dtype)
+
+    def gathered(self, values):
+        return values
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The classes f1check adds to a loop, built for one Keras."""
+
+    keras: Any
+    tap: type  # layer: records the sample indices each step fed
+    table: type  # layer: index -> row of a fixed table
+    recorder: type  # metric: records (y_true, y_pred) of every batch
+    dataset: type  # PyDataset (Sequence in tf-keras) of exactly a partition's batches
+    observer: type  # callback, first: snapshots each epoch's feed and logs
+    capture: type  # callback, last: copies the logs every other callback left
+
+
+@lru_cache(maxsize=None)
+def parts(legacy: bool) -> Parts:
+    """The pieces for Keras 3 (``legacy=False``) or tf-keras, defined on first use."""
+    keras = backend.legacy_keras() if legacy else backend.keras()
+    ops = TensorFlowOps(keras) if legacy else Ops(keras)
+    dataset_base = keras.utils.Sequence if legacy else keras.utils.PyDataset
+    return Parts(
+        keras=keras,
+        tap=_tap_class(keras, ops),
+        table=_table_class(keras, ops),
+        recorder=_recorder_class(keras, ops),
+        dataset=_dataset_class(dataset_base),
+        observer=_observer_class(keras),
+        capture=_capture_class(keras),
+    )
+
+
+def _append(ops, buffer, count, values, keep) -> None:
+    """Write ``values`` into ``buffer`` from row ``count`` on, where ``keep`` (a scalar bool) holds.
+
+    Branch-free (a ``where``, not a ``cond`` with side effects) so that it
+    traces on every backend; rows past the end are clamped and the write
+    then discarded.  A scatter, not ``slice_update``: on TensorFlow the latter
+    is an XLA op compiled anew for every batch size (~50 ms a step).
+    """
+    last = buffer.shape[0] - 1
+    rows = ops.minimum(ops.read(count) + ops.arange(ops.shape(values)[0], dtype="int32"), last)
+    written = ops.scatter_rows(ops.read(buffer), rows, values)
+    buffer.assign(ops.where(keep, written, ops.read(buffer)))
+
+
+def _overflow(count: int, steps: int, capacity: int) -> F1CheckError:
+    return F1CheckError(
+        f"the loop fed {count} samples in {steps} steps, more than the partition holds ({capacity} samples): "
+        "it repeated data the partition feeds once."
+    )
+
+
+def _tap_class(keras, ops):
+    class SampleTap(keras.layers.Layer):
+        """Passes sample indices through and records the ones the loop's steps feed.
+
+        Recording is switched off while callbacks predict; a step that would
+        overflow the buffer is counted, not written, and reported.
+        """
+
+        def __init__(self, capacity: int, replicas: int = 1, **kwargs):
+            super().__init__(**kwargs)
+            self.capacity, self.replicas = capacity, replicas
+
+        def build(self, input_shape):
+            self.seen = ops.layer_weight(self, "seen", (self.capacity,), "int32", self.replicas)
+            self.count = ops.layer_weight(self, "count", (), "int32", self.replicas)
+            self.recording = ops.layer_weight(self, "recording", (), "int32", self.replicas)
+            self.built = True
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+        def call(self, index):
+            flat = ops.gathered(ops.reshape(ops.cast(index, "int32"), (-1,)))
+            size = ops.shape(flat)[0]
+            recording = ops.read(self.recording) > 0
+            fits = ops.logical_and(recording, ops.read(self.count) + size <= self.capacity)
+            _append(ops, self.seen, self.count, flat, fits)
+            self.count.assign(ops.read(self.count) + ops.where(recording, size, 0))
+            return ops.cast(index, "int32") + 0  # a new tensor: tf-keras wants no identity passthrough
+
+        def switch(self, on: bool):
+            self.recording.assign(1 if on else 0)
+
+        def reset(self):
+            self.count.assign(0)
+
+        def recorded(self):
+            count = int(backend.to_numpy(self.count))
+            if count > self.capacity:
+                raise _overflow(count, -1, self.capacity)
+            return backend.to_numpy(self.seen)[:count]
+
+    return SampleTap
+
+
+def _table_class(keras, ops):
+    class Table(keras.layers.Layer):
+        """Looks up the rows of a fixed (non-trainable) table by sample index."""
+
+        def __init__(self, rows: int, columns: int, **kwargs):
+            super().__init__(**kwargs)
+            self.rows, self.columns = rows, columns
+
+        def build(self, input_shape):
+            self.table = self.add_weight(shape=(self.rows, self.columns), initializer="zeros", trainable=False,
+                                         name="table")
+            self.built = True
+
+        def compute_output_shape(self, input_shape):
+            return (input_shape[0], self.columns)
+
+        def call(self, index):
+            return ops.take(ops.read(self.table), ops.reshape(ops.cast(index, "int32"), (-1,)), axis=0)
+
+    return Table
+
+
+def _recorder_class(keras, ops):
+    class Recorder(keras.metrics.Metric):
+        """Records the (y_true, y_pred) of every batch the loop feeds the metrics."""
+
+        def __init__(self, capacity: int, max_steps: int, columns: int, replicas: int = 1):
+            super().__init__(name=RECORDER_NAME)
+            self.capacity, self.max_steps = capacity, max_steps
+
+            def variable(name, shape, dtype="float32"):
+                return ops.metric_variable(self, name, shape, dtype, replicas)
+
+            self.y_true = variable("y_true", (capacity, columns))
+            self.y_pred = variable("y_pred", (capacity, columns))
+            self.sizes = variable("sizes", (max_steps,), "int32")
+            self.count = variable("count", (), "int32")
+            self.steps = variable("steps", (), "int32")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            y_true, y_pred = ops.gathered(y_true), ops.gathered(y_pred)
+            size = ops.shape(y_pred)[0]
+            count, steps = ops.read(self.count), ops.read(self.steps)
+            fits = ops.logical_and(count + size <= self.capacity, steps < self.max_steps)
+            _append(ops, self.y_true, self.count, y_true, fits)  # an overflow is counted, and recorded() reports it
+            _append(ops, self.y_pred, self.count, y_pred, fits)
+            _append(ops, self.sizes, self.steps, ops.reshape(size, (1,)), fits)
+            self.count.assign(count + size)
+            # ``size // size``, not ``1``: a data dependency, so that when a step fails to get data (the end of
+            # a dataset without steps) TensorFlow cannot run this increment ahead of the failure
+            self.steps.assign(steps + size // ops.maximum(size, 1))
+
+        def result(self):
+            return ops.cast(ops.read(self.count), "float32")
+
+        def reset_state(self):
+            for variable in self.variables:  # tf-keras's default assigns a scalar 0, which fits scalars only
+                variable.assign(variable * 0)
+
+        def recorded(self) -> list:
+            """``[(y_true, y_pred), ...]`` per fed batch."""
+            import numpy as np
+
+            steps, count = int(backend.to_numpy(self.steps)), int(backend.to_numpy(self.count))
+            if count > self.capacity or steps > self.max_steps:
+                raise _overflow(count, steps, self.capacity)
+            cuts = np.cumsum(np.concatenate([[0], backend.to_numpy(self.sizes)[:steps]]))
+            y_true, y_pred = backend.to_numpy(self.y_true)[:count], backend.to_numpy(self.y_pred)[:count]
+            return [(y_true[a:b], y_pred[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
+
+    return Recorder
+
+
+def _dataset_class(base):
+    class FedBatches(base):
+        """Exactly the partition's batches, in the partition's order."""
+
+        def __init__(self, inputs, labels, partition: Partition):
+            super().__init__()
+            self.inputs, self.labels = inputs, labels
+            self.index_batches = partition.batches()
+
+        def __len__(self):
+            return len(self.index_batches)
+
+        def __getitem__(self, k):
+            index = self.index_batches[k]
+            return self.inputs[index], self.labels[index]
+
+    return FedBatches
+
+
+@dataclass
+class Snapshot:
+    """What one pass (a training epoch, or a validation pass) fed and what its loop reported."""
+
+    fed_indices: Any  # sample indices in the order they were fed
+    batches: list  # [(y_true, y_pred), ...] per fed batch, as the metrics saw them
+    end_scores: Any = None  # the model's predictions for every sample at the epoch's end (trained models)
+    weights: Any = field(default=None, repr=False)  # the model's weights then
+    logs: dict = field(default_factory=dict)  # the logs as callbacks got them (before any wrote)
+
+
+def _observer_class(keras):
+    class Observer(keras.callbacks.Callback):
+        """Placed first: snapshots what each epoch (and each validation pass) fed, before other callbacks run.
+
+        Keras resets the metrics, the recorder included, when a validation
+        pass begins, so the training epoch is snapshotted then; the tap is
+        switched off while callbacks run (a predict callback calls the model).
+        """
+
+        def __init__(self, tap, recorder, inputs, val_inputs, trainable: bool, replicas: int = 1):
+            super().__init__()
+            self.tap, self.recorder, self.inputs, self.val_inputs = tap, recorder, inputs, val_inputs
+            self.trainable, self.replicas = trainable, replicas
+            self.epochs: list[Snapshot] = []
+            self.validations: list[Snapshot] = []
+            self._training: Snapshot | None = None
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._training = None
+            self.tap.reset()
+            self.tap.switch(True)
+
+        def on_test_begin(self, logs=None):
+            self._training = Snapshot(self.tap.recorded(), self.recorder.recorded())
+            self.tap.reset()
+            self.tap.switch(True)
+
+        def on_test_end(self, logs=None):
+            self.tap.switch(False)
+            self.validations.append(Snapshot(self.tap.recorded(), self.recorder.recorded()))
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.tap.switch(False)
+            training = self._training or Snapshot(self.tap.recorded(), self.recorder.recorded())
+            training.logs = dict(logs or {})
+            if self.trainable:
+                training.end_scores = self._predict(self.inputs)
+                training.weights = backend.values(self.model.weights)
+                if self.validations and self.val_inputs is not None:
+                    self.validations[-1].end_scores = self._predict(self.val_inputs)
+                    self.validations[-1].logs = training.logs
+            self.epochs.append(training)
+
+        def _predict(self, inputs):
+            if self.replicas > 1:  # predict_on_batch under a MirroredStrategy returns every row once per replica
+                return backend.to_numpy(self.model.predict(inputs, batch_size=len(inputs), verbose=0))
+            return backend.to_numpy(self.model.predict_on_batch(inputs))
+
+    return Observer
+
+
+def _capture_class(keras):
+    class LogCapture(keras.callbacks.Callback):
+        """Placed last: copies the logs after every other callback has had its turn."""
+
+        def __init__(self):
+            super().__init__()
+            self.epochs: list[dict] = []
+            self.test: dict | None = None  # the last evaluation's logs (tf-keras's evaluate_generator returns none)
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.epochs.append(dict(logs or {}))
+
+        def on_test_end(self, logs=None):
+            self.test = dict(logs or {})
+
+    return LogCapture

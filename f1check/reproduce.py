@@ -1,0 +1,127 @@
+"""A counterexample as Python that fails the same way when pasted into a fresh interpreter.
+
+The snippet names everything the run depended on: the backend (set before
+Keras is imported), the data (inline when small, else saved to an ``.npz``
+whose path it loads), the partitions (with the runs that came before on the
+same model, when the example is part of such a sequence), the feed, the mode,
+the seed, the replicas and every setting that is not the default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tempfile
+from pathlib import Path
+
+from . import backend
+from .results import Example
+from .settings import DEFAULT_TOLERANCE, CheckSettings, Semantics
+
+INLINE_ROWS = 64  # data up to this many samples is written inline
+
+
+def snippet(label: str, mode: str, example: Example, settings: CheckSettings, callback_key: str | None = None,
+            callback_metrics: tuple[str, ...] = (), save_dir: str | Path | None = None) -> str:
+    """Python that runs ``example`` again through ``assert_f1`` and fails as it did."""
+    importable = ":" in label and "<" not in label
+    lines = [f"# f1check counterexample: {label} [{mode}], seed {settings.seed}. Paste into Python in the repository."]
+    lines += _environment_lines(settings.replicas)
+    lines += ["import numpy", "import f1check"]
+    if settings.replicas > 1:
+        lines.append(f"f1check.prepare_replicas({settings.replicas})  # before TensorFlow starts")
+    lines += _data_lines(example, save_dir)
+    sequence = [*example.preceded_by, example.partition]
+    if len(sequence) > 1:
+        lines.append("# the same data fed to the same compiled model once per partition, in this order")
+    lines.append("partitions = [" + ", ".join(p.literal() for p in sequence) + "]")
+    subject = repr(label) if importable else "subject"
+    if not importable:
+        lines.insert(1, f"subject = ...  # {label}: the object you passed to f1check.check")
+    args = [subject, "data=(y_true, scores)", "partitions=partitions", f"modes=[{mode!r}]", f"feeds=[{example.feed!r}]",
+            f"seed={settings.seed}", *setting_arguments(settings)]
+    if callback_key is not None:
+        args.append(f"callback_key={callback_key!r}")
+    if callback_metrics:
+        args.append(f"callback_metrics={list(callback_metrics)!r}")
+    lines.append(f"f1check.assert_f1({', '.join(args)})")
+    return "\n".join(lines)
+
+
+def setting_arguments(settings: CheckSettings) -> list[str]:
+    """``check()`` keyword arguments for every setting that is not the default (modes, feeds and seed aside)."""
+    args = []
+    if settings.tolerance != DEFAULT_TOLERANCE:
+        args.append(f"tolerance={settings.tolerance!r}")
+    if settings.judge != "seen":
+        args.append(f"judge={settings.judge!r}")
+    if settings.replicas > 1:
+        args.append(f"replicas={settings.replicas}")
+    sem, default = settings.semantics, Semantics()
+    if sem.task != "binary":
+        args += [f"task={sem.task!r}", f"classes={sem.classes}"]
+    default_average = "binary" if sem.task == "binary" else "macro"
+    if sem.average != default_average:
+        args.append(f"average={sem.average!r}")
+    for name in ("threshold", "zero_division", "score", "beta"):
+        value = getattr(sem, name)
+        if value != getattr(default, name) and not (isinstance(value, float) and math.isnan(value) and name == "beta"):
+            args.append(f"{name}={_literal(value)}")
+    return args
+
+
+def _literal(value) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return 'float("nan")'
+    return repr(value)
+
+
+def _environment_lines(replicas: int) -> list[str]:
+    lines = []
+    name = backend.backend_name()
+    if name != "tensorflow" or backend.legacy():
+        lines.append("import os")
+    if name != "tensorflow":
+        lines.append(f'os.environ["KERAS_BACKEND"] = {name!r}  # before Keras is imported')
+    if backend.legacy():
+        lines.append(f'os.environ["{backend.LEGACY_ENV}"] = "1"  # tf.keras is tf-keras, as in this run')
+    return lines
+
+
+def _data_lines(example: Example, save_dir) -> list[str]:
+    import numpy as np
+
+    y, scores = example.y_true, example.scores
+    columns = y.shape[1]
+    if len(y) <= INLINE_ROWS:
+        return [
+            f"y_true = numpy.array({_floats(y)}, dtype='float32').reshape(-1, {columns})",
+            f"scores = numpy.array({_floats(scores)}, dtype='float32').reshape(-1, {columns})",
+        ]
+    path = save_data(y, scores, save_dir)
+    return [f"saved = numpy.load({str(path)!r})  # the example's data, saved by f1check",
+            "y_true, scores = saved['y_true'], saved['scores']"]
+
+
+def save_data(y, scores, save_dir=None) -> Path:
+    """Save ``(y, scores)`` as ``f1check-<hash>.npz`` in ``save_dir`` (the system's temporary directory by default)."""
+    import numpy as np
+
+    digest = hashlib.blake2b(y.tobytes() + scores.tobytes() + repr(y.shape).encode(), digest_size=8).hexdigest()
+    folder = Path(save_dir) if save_dir is not None else Path(tempfile.gettempdir()) / "f1check-counterexamples"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"f1check-{digest}.npz"
+    if not path.exists():
+        np.savez_compressed(path, y_true=y, scores=scores)
+    return path
+
+
+def _floats(array) -> str:
+    """Flat float32 values, each written shortest while it still reads back as the same float32."""
+    import numpy as np
+
+    out = []
+    for value in np.asarray(array, np.float32).reshape(-1):
+        short = np.format_float_positional(value, unique=True, trim="-")
+        out.append(short if np.float32(float(short)) == value else repr(float(value)))
+    return "[" + ", ".join(out) + "]"

@@ -1,0 +1,276 @@
+"""The settings of a check: names, defaults, validators, and the one frozen record they build.
+
+Every setting is validated here and nowhere else.  A validator takes the
+value and ``source``, the place the value came from (``the tolerance=
+argument``, ``[tool.f1check] in /repo/pyproject.toml``,
+``--f1check-tolerance``), so a bad value is reported where the user wrote it,
+with the nearest valid spelling.  :func:`build` turns a mapping of raw values
+into a :class:`CheckSettings`; ``check()``, ``[tool.f1check]``, the marker and
+the fixtures all go through it.  Pure Python: the plugin validates with this
+before any test runs, without importing Keras or numpy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from numbers import Integral, Real
+
+from .errors import ConfigError, did_you_mean, one_of
+
+TASKS = ("binary", "multiclass", "multilabel")
+AVERAGES = ("binary", "micro", "macro", "weighted")
+JUDGES = ("seen", "total")
+MODES = ("evaluate", "fit", "fit-dropped", "validation", "validation-dropped")
+SCORES = ("f1", "precision", "recall", "fbeta", "mcc")
+DEVICES = ("auto", "cpu", "gpu")
+# How fuzzed multiclass scores are drawn: rows of a softmax (sum 1, no exact tie between the top classes),
+# softmax rows where the top two classes sometimes tie exactly, or independent per-class scores in [0, 1].
+MULTICLASS_SCORES = ("softmax", "softmax-ties", "independent")
+# How data reaches the loop (f1check.feeds builds them).
+FEEDS = ("pydataset", "generator", "generator-no-steps", "numpy", "tf.data", "tf.data-unknown")
+UNIFORM_FEEDS = ("numpy", "tf.data")  # feeds that can only cut equal batches (and a smaller last one)
+TENSORFLOW_FEEDS = ("tf.data", "tf.data-unknown")
+
+DEFAULT_TOLERANCE = 1e-3
+DEFAULT_EXAMPLES = 50
+DEFAULT_SEED = 0
+DEFAULT_THRESHOLD = 0.5
+API_MODES = ("evaluate",)  # check()'s default
+GATE_MODES = ("evaluate", "fit", "fit-dropped")  # [tool.f1check]'s default: catches a metric that never resets
+
+# Keys of one check's settings: check() arguments, [tool.f1check] and per-target keys, marker arguments.
+SETTING_KEYS = (
+    "modes", "tolerance", "judge", "examples", "seed", "task", "classes", "average", "threshold",
+    "zero_division", "score", "beta", "feeds", "replicas", "multiclass_scores",
+)
+
+
+@dataclass(frozen=True)
+class Semantics:
+    """How labels and scores become the reference number.
+
+    Binary scores are positive iff ``score > threshold`` (strict, as
+    ``keras.metrics.F1Score`` and half-to-even rounding do); multiclass data is
+    one-hot and the predicted class is the first argmax; multilabel data is
+    thresholded per column.  ``classes`` is the number of columns (1 for
+    binary) once the data is known.  ``score`` picks the quantity: F1,
+    precision, recall, F-beta (with ``beta``) or the Matthews correlation.
+    """
+
+    task: str = "binary"
+    classes: int | None = 1
+    average: str = "binary"
+    threshold: float = DEFAULT_THRESHOLD
+    zero_division: float | str = 0
+    score: str = "f1"
+    beta: float | None = None
+
+    @property
+    def score_name(self) -> str:
+        """How messages name the quantity: ``F1``, ``precision``, ``F-beta (beta=2)``, ``MCC``."""
+        if self.score == "fbeta":
+            return f"F-beta (beta={self.beta:g})"
+        return {"f1": "F1", "precision": "precision", "recall": "recall", "mcc": "MCC"}[self.score]
+
+    def with_classes(self, columns: int) -> Semantics:
+        return replace(self, classes=columns)
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """Everything one check needs besides the subject and the data: validated, immutable."""
+
+    modes: tuple[str, ...] = API_MODES
+    tolerance: float = DEFAULT_TOLERANCE
+    judge: str = "seen"
+    semantics: Semantics = field(default_factory=Semantics)
+    examples: int = DEFAULT_EXAMPLES
+    seed: int = DEFAULT_SEED
+    feeds: tuple[str, ...] | None = None  # None: every feed the mode can use
+    replicas: int = 1
+    multiclass_scores: str = "softmax"
+
+    def with_semantics(self, semantics: Semantics) -> CheckSettings:
+        return replace(self, semantics=semantics)
+
+    def with_examples(self, examples: int) -> CheckSettings:
+        return replace(self, examples=examples)
+
+
+# -- validators: one of each ---------------------------------------------------------------------------------
+
+
+def invalid(name: str, value: object, source: str, why: str) -> ConfigError:
+    return ConfigError(f"Invalid {name} {value!r} (from {source}): {why}")
+
+
+def is_whole(value: object) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def choice(name: str, value: object, choices: tuple, source: str) -> str:
+    if isinstance(value, str) and value in choices:
+        return value
+    raise invalid(name, value, source, f"valid values are {one_of(choices)}.{did_you_mean(value, choices)}")
+
+
+def whole(name: str, value: object, source: str, minimum: int = 1) -> int:
+    if not is_whole(value) or value < minimum:
+        raise invalid(name, value, source, f"it must be a whole number >= {minimum}.")
+    return int(value)
+
+
+def number(name: str, value: object, source: str, low: float = -math.inf, high: float = math.inf, why: str = "") -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not low <= float(value) <= high:
+        raise invalid(name, value, source, why or f"it must be a number in [{low:g}, {high:g}].")
+    return float(value)
+
+
+def tolerance(value: object, source: str) -> float:
+    value = number("tolerance", value, source, why="it must be a finite number, such as 0.001.")
+    if not math.isfinite(value):
+        raise invalid("tolerance", value, source, "it must be a finite number, such as 0.001.")
+    if value < 0:
+        raise invalid(
+            "tolerance", value, source, "it bounds |reported - sklearn| and cannot be negative; use 0 for exact agreement."
+        )
+    return value
+
+
+def threshold(value: object, source: str) -> float:
+    return number("threshold", value, source, 0.0, 1.0, "it must be a number in [0, 1]; scores above it are positive.")
+
+
+def zero_division(value: object, source: str) -> float | str:
+    """sklearn's ``zero_division``: ``0``, ``1``, ``"warn"`` or NaN."""
+    if isinstance(value, str):
+        if value == "warn":
+            return value
+        if value.lower() == "nan":
+            return math.nan
+    elif isinstance(value, Real) and not isinstance(value, bool):
+        if math.isnan(value):
+            return math.nan
+        if value in (0, 1):
+            return float(value)
+    raise invalid("zero_division", value, source, "valid values are 0, 1, 'warn' and 'nan', as in sklearn.")
+
+
+def modes(value: object, source: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, (list, tuple)) or not value:
+        raise invalid("modes", value, source, f"give a non-empty list of modes out of {one_of(MODES)}.")
+    return tuple(dict.fromkeys(choice("mode", mode, MODES, source) for mode in value))
+
+
+def feeds(value: object, source: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, (list, tuple)) or not value:
+        raise invalid("feeds", value, source, "give at least one feed, or None for all.")
+    out = []
+    for kind in value:
+        if kind not in FEEDS:
+            raise ConfigError(
+                f"Invalid feed {kind!r} (from {source}): valid feeds are {one_of(FEEDS)}.{did_you_mean(kind, FEEDS)}"
+            )
+        out.append(kind)
+    return tuple(dict.fromkeys(out))
+
+
+def average(value: object, task: str, source: str) -> str:
+    """The sklearn ``average``; ``None`` picks ``binary`` or ``macro`` by task."""
+    if value is None:
+        return "binary" if task == "binary" else "macro"
+    chosen = choice("average", value, AVERAGES, source)
+    if chosen == "binary" and task != "binary":
+        raise invalid(
+            "average", value, source,
+            f"'binary' averaging needs task='binary', but task={task!r}; use 'micro', 'macro' or 'weighted'.",
+        )
+    return chosen
+
+
+def classes(value: object, task: str, source: str) -> int | None:
+    if value is None:
+        return 1 if task == "binary" else None
+    count = whole("classes", value, source)
+    if task == "binary" and count != 1:
+        raise invalid("classes", value, source, "binary data has one column; use task='multiclass' for more classes.")
+    if task != "binary" and count < 2:
+        raise invalid("classes", value, source, f"task={task!r} needs at least 2 classes.")
+    return count
+
+
+def score(value: object, beta: object, task: str, source: Callable[[str], str]) -> tuple[str, float | None]:
+    """The quantity and its ``beta`` (required for, and only for, ``fbeta``)."""
+    name = choice("score", value, SCORES, source("score"))
+    if name == "fbeta":
+        if beta is None:
+            raise invalid("beta", beta, source("beta"), "score='fbeta' needs beta = <a positive number>, e.g. 2.0.")
+        beta = number("beta", beta, source("beta"), why="it must be a positive number, such as 0.5 or 2.")
+        if not 0 < beta < math.inf:
+            raise invalid("beta", beta, source("beta"), "it must be a positive finite number, such as 0.5 or 2.")
+        return name, beta
+    if beta is not None:
+        raise invalid("beta", beta, source("beta"), f"beta belongs to score='fbeta', but score={name!r}.")
+    if name == "mcc" and task == "multilabel":
+        raise invalid(
+            "score", value, source("score"),
+            "sklearn's matthews_corrcoef does not define MCC for multilabel data; check each label as a "
+            "binary target, or use task='multiclass' or 'binary'.",
+        )
+    return name, None
+
+
+def semantics(values: Mapping[str, object], source: Callable[[str], str]) -> Semantics:
+    """The reference's settings, validated together (the average depends on the task, beta on the score)."""
+    task = choice("task", values.get("task", "binary"), TASKS, source("task"))
+    chosen, beta = score(values.get("score", "f1"), values.get("beta"), task, source)
+    return Semantics(
+        task=task,
+        classes=classes(values.get("classes"), task, source("classes")),
+        average=average(values.get("average"), task, source("average")),
+        threshold=threshold(values.get("threshold", DEFAULT_THRESHOLD), source("threshold")),
+        zero_division=zero_division(values.get("zero_division", 0), source("zero_division")),
+        score=chosen,
+        beta=beta,
+    )
+
+
+def build(values: Mapping[str, object], source: Callable[[str], str], default_modes=API_MODES) -> CheckSettings:
+    """A :class:`CheckSettings` from raw ``values`` (keys of :data:`SETTING_KEYS`); ``source(key)`` names where each came from.
+
+    A key that is absent or None takes its default.
+    """
+    unknown = [k for k in values if k not in SETTING_KEYS]
+    if unknown:
+        raise ConfigError(
+            f"unknown setting {unknown[0]!r} (from {source(unknown[0])}): valid settings are "
+            f"{one_of(SETTING_KEYS)}.{did_you_mean(unknown[0], SETTING_KEYS)}"
+        )
+    values = {k: v for k, v in values.items() if v is not None}
+    return CheckSettings(
+        modes=modes(values.get("modes", default_modes), source("modes")),
+        tolerance=tolerance(values.get("tolerance", DEFAULT_TOLERANCE), source("tolerance")),
+        judge=choice("judge", values.get("judge", "seen"), JUDGES, source("judge")),
+        semantics=semantics(values, source),
+        examples=whole("examples", values.get("examples", DEFAULT_EXAMPLES), source("examples")),
+        seed=whole("seed", values.get("seed", DEFAULT_SEED), source("seed"), minimum=0),
+        feeds=feeds(values.get("feeds"), source("feeds")),
+        replicas=whole("replicas", values.get("replicas", 1), source("replicas")),
+        multiclass_scores=choice(
+            "multiclass_scores", values.get("multiclass_scores", "softmax"), MULTICLASS_SCORES,
+            source("multiclass_scores"),
+        ),
+    )
+
+
+def argument_source(key: str) -> str:
+    """Where a ``check()`` keyword came from."""
+    return f"the {key}= argument"
