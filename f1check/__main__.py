@@ -1,94 +1,122 @@
-"""``python -m f1check demo``: the approaches people use, through real Keras loops."""
+"""``python -m f1check demo``: the approaches people use, through real Keras loops, a row as each completes."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
+import os
 import sys
 import time
 
+from . import Partition, check
+from .backend import environment
+from .data import synthetic, worked_example
+from .report import fmt
+from .settings import Semantics
 
-def demo(seed: int = 0, samples: int = 1000) -> int:
-    import numpy as np
+ROW = "  {:<26} {:<16} {:>8} {:>8} {:>8}  {}"  # approach, partition, reported, f1_seen, f1_all, verdict: 100 columns
 
-    from . import Partition, check, examples
-    from .backend import environment
-    from .data import synthetic, worked_example
-    from .report import fmt, table
-    from .settings import Semantics
 
-    approaches = [
+@contextlib.contextmanager
+def quiet_stderr():
+    """TensorFlow's C++ start-up lines go to file descriptor 2 before its logging can be configured: mute it."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def approaches(examples) -> list[tuple[str, object, dict]]:
+    return [
         ("naive metric function", examples.naive_f1, {}),
-        (
-            "count metrics + log callback",
-            examples.F1FromLogs,
-            {"callback_key": "f1", "callback_metrics": examples.COUNT_METRICS},
-        ),
+        ("count metrics + callback", examples.F1FromLogs,
+         {"callback_key": "f1", "callback_metrics": examples.COUNT_METRICS}),
         ("predict callback (sklearn)", examples.predict_f1_callback, {"callback_key": "val_f1"}),
         ("keras.metrics.F1Score", examples.keras_f1_score, {}),
-        ("streaming metric (TP/FP/FN)", examples.StreamingF1, {}),
+        ("streaming TP/FP/FN metric", examples.StreamingF1, {}),
+        ("validation counts callback", examples.ValidationF1FromLogs,
+         {"callback_key": "val_f1", "callback_metrics": examples.VALIDATION_COUNT_METRICS,
+          "modes": ["validation"]}),
     ]
+
+
+def cases(seed: int, samples: int):
+    """(title, data, partitions): the worked example, then random data with uneven and floor-steps partitions."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     y, s = synthetic(samples, Semantics(), rng, positive_rate=0.1)
-    samples = len(y)
     cuts = sorted(rng.choice(np.arange(1, samples), size=min(9, samples - 1), replace=False).tolist())
     uneven = [b - a for a, b in zip([0, *cuts], [*cuts, samples])]
-    cases = [
-        ("worked example", worked_example(), [Partition([100, 100, 100])]),
-        (
-            f"random, {samples} samples, 10% positive",
-            (y, s),
-            [
-                Partition(uneven),
-                Partition.shuffled(uneven[::-1], order_seed=seed),
-                Partition.floor_steps(samples, max(1, samples // 15 - 3)),
-                Partition.floor_steps(samples, max(1, samples * 3 // 10)),
-            ],
-        ),
+    return [
+        ("worked example: 300 samples", worked_example(), [Partition([100, 100, 100])]),
+        (f"random: {samples} samples, 10% positive", (y, s), [
+            Partition(uneven),
+            Partition.shuffled(uneven[::-1], order_seed=seed),
+            Partition.floor_steps(samples, max(1, samples // 15 - 3)),
+            Partition.floor_steps(samples, max(1, samples * 3 // 10)),
+        ]),
     ]
-    started = time.perf_counter()
-    header = ("data", "partition", "approach", "reported", "f1_seen", "f1_all", "loop", "aggregation", "coverage", "drift", "verdict")
-    rows, failures, runs = [], 0, 0
-    for data_label, data, partitions in cases:
-        by_partition: dict = {p: [] for p in partitions}
-        for name, subject, kwargs in approaches:
+
+
+def short(partition, width: int = 16) -> str:
+    """The partition in at most ``width`` characters: ``46+118+...(10)`` when its batches do not fit."""
+    text = partition.short()
+    if len(text) <= width:
+        return text
+    sizes = partition.batch_sizes
+    tail = f"+...({len(sizes)})"
+    head = ""
+    for size in sizes:
+        if len(head) + len(str(size)) + 1 + len(tail) > width:
+            break
+        head = f"{head}+{size}" if head else str(size)
+    return head + tail
+
+
+def verdict(example) -> str:
+    if example.passed:
+        return "PASS"
+    return f"FAIL {example.blame} {fmt(getattr(example.error, example.blame), True)}"
+
+
+def demo(seed: int = 0, samples: int = 1000, out=sys.stdout) -> int:
+    """Print the table; TensorFlow's C++ log lines (which its logging settings cannot stop) are muted."""
+    with quiet_stderr():
+        return _demo(seed, samples, out)
+
+
+def _demo(seed: int, samples: int, out) -> int:
+    examples = importlib.import_module("f1check.examples")  # imports Keras and its backend
+    env = environment(seed)
+    started, runs, failures = time.perf_counter(), 0, 0
+    print("f1check demo: is the F1 your Keras loop logs true?", file=out)
+    print(env.header(), file=out)
+    print("Each row is one real Keras loop over one partition (model.evaluate; one epoch of fit for a", file=out)
+    print("callback; fit with validation_data for the validation row), judged against sklearn's F1 on", file=out)
+    print("what the loop fed (f1_seen) and on all samples (f1_all): the verdict bounds", file=out)
+    print("|reported - f1_seen| by 0.001 and names the largest error term when it fails.", file=out)
+    for title, data, partitions in cases(seed, samples):
+        print(f"\n{title}", file=out)
+        print(ROW.format("approach", "partition", "reported", "f1_seen", "f1_all", "verdict"), file=out, flush=True)
+        for name, subject, kwargs in approaches(examples):
             result = check(subject, data=data, partitions=partitions, seed=seed, **kwargs).results[0]
             for e in result.runs:
-                by_partition[e.partition].append((name, e))
-        for partition, found in by_partition.items():
-            partition_label = partition.short()
-            for name, e in found:
-                runs += 1
-                failures += not e.passed
-                rows.append(
-                    (
-                        data_label,
-                        partition_label,
-                        name,
-                        fmt(e.reported),
-                        fmt(e.f1_seen),
-                        fmt(e.f1_all),
-                        fmt(e.error.loop, True),
-                        fmt(e.error.aggregation, True),
-                        fmt(e.error.coverage, True),
-                        fmt(e.error.drift, True),
-                        "PASS" if e.passed else f"FAIL ({e.blame})",
-                    )
-                )
-                data_label = partition_label = ""  # each data and partition is named once
-            rows.append(("",) * len(header))
-    env = environment(seed)
-    print("f1check demo: is the F1 your Keras loop logs true?")
-    print(env.header())
-    print("Each row is one real model.evaluate (one epoch of fit for callbacks), judged against")
-    print("sklearn.metrics.f1_score on what the loop fed (f1_seen) and on all samples (f1_all).")
-    print("error terms add up to reported - f1_all; the verdict bounds |reported - f1_seen| by 0.001.")
-    print()
-    print("\n".join(table(rows[:-1], header)))
-    print()
-    print("Reading it: the naive function logs the mean of per-batch F1 (aggregation error); the count")
-    print("metrics, the predict callback and the stateful metrics are exact on what was fed; a dropped")
-    print("remainder shows as a coverage term (judge 'total' would fail it).")
-    print(f"{runs} runs, {failures} failed, {time.perf_counter() - started:.1f} s.")
+                runs, failures = runs + 1, failures + (not e.passed)
+                print(ROW.format(name, short(e.partition), fmt(e.reported), fmt(e.f1_seen), fmt(e.f1_all),
+                                 verdict(e)), file=out, flush=True)
+                name = ""
+    print("\nReading it: the naive function logs the mean of per-batch F1 (aggregation); the count", file=out)
+    print("metrics, the predict callback and the stateful metrics are exact on what was fed; a dropped", file=out)
+    print("remainder leaves samples unfed (f1_all differs: judge 'total' would fail it).", file=out)
+    print(f"{runs} runs, {failures} failed, {time.perf_counter() - started:.1f} s.", file=out)
     return 0
 
 

@@ -15,50 +15,30 @@ from .report import failure_message
 from .results import Report
 from .search import Search, explicit_partitions
 from .settings import API_MODES, DEFAULT_EXAMPLES, DEFAULT_THRESHOLD, DEFAULT_TOLERANCE, CheckSettings
-from .subjects import CallbackSubject, resolve
+from .subjects import CallbackSubject
+from .targets import resolve
 
 __all__ = ["assert_f1", "check"]
 
 
 def check(
-    subject: Any,
-    *,
-    modes: Sequence[str] = API_MODES,
-    tolerance: float = DEFAULT_TOLERANCE,
-    judge: str = "seen",
-    task: str = "binary",
-    classes: int | None = None,
-    average: str | None = None,
-    threshold: float = DEFAULT_THRESHOLD,
-    zero_division: float | str = 0,
-    score: str = "f1",
-    beta: float | None = None,
-    data: tuple[Any, Any] | None = None,
-    partitions: Iterable[Partition] | None = None,
-    examples: int = DEFAULT_EXAMPLES,
-    seed: int | None = None,
-    callback_key: str | None = None,
-    callback_metrics: Sequence[Any] = (),
-    feeds: Sequence[str] | None = None,
-    replicas: int = 1,
-    multiclass_scores: str = "softmax",
-    progress: Callable[[int, int, float], None] | None = None,
-    save_dir: str | Path | None = None,
+    subject: Any, *, modes: Sequence[str] = API_MODES, tolerance: float = DEFAULT_TOLERANCE, judge: str = "seen",
+    task: str = "binary", classes: int | None = None, average: str | None = None,
+    threshold: float = DEFAULT_THRESHOLD, zero_division: float | str = 0, score: str = "f1", beta: float | None = None,
+    data: tuple[Any, Any] | None = None, partitions: Iterable[Partition] | None = None, examples: int = DEFAULT_EXAMPLES,
+    seed: int | None = None, callback_key: str | None = None, callback_metrics: Sequence[Any] = (),
+    feeds: Sequence[str] | None = None, replicas: int = 1, multiclass_scores: str = "softmax",
+    progress: Callable[[int, int, float], None] | None = None, save_dir: str | Path | None = None,
 ) -> Report:
     """Check that ``subject`` logs the score sklearn gives, through real Keras loops.
 
-    Every example runs the real ``model.evaluate`` or ``model.fit`` over a model
-    that outputs the given scores (or starts from them and trains), fed exactly
-    the partition's batches; a recorder compiled beside the subject captures
-    what the loop fed, and sklearn gives the reference on it.  Fuzzed checks
-    start from fixed examples where the usual mistakes show, then search.
+    Every example runs a real Keras loop fed exactly the partition's batches; a recorder beside the subject
+    captures what the loop fed, and sklearn gives the reference.  Fuzzed checks start from fixed examples.
 
     Args:
-        subject: a metric function ``fn(y_true, y_pred)``, a ``keras.metrics.Metric`` class, instance (cloned
-            per run) or zero-argument factory, a ``keras.callbacks.Callback`` class or factory taking ``()`` or
-            ``(model, x, y)``, or any of these as ``"module:attr"``.
-        modes: loops to run: ``"evaluate"``, ``"fit"``, ``"fit-dropped"``, ``"validation"``,
-            ``"validation-dropped"``.
+        subject: a metric function ``fn(y_true, y_pred)``, a ``keras.metrics.Metric`` class, instance or factory,
+            a ``keras.callbacks.Callback`` class or factory (``()`` or ``(model, x, y)``), or ``"module:attr"``.
+        modes: loops: ``"evaluate"``, ``"fit"``, ``"fit-dropped"``, ``"validation"``, ``"validation-dropped"``.
         tolerance: the largest judged ``|reported - reference|`` that passes.
         judge: ``"seen"`` bounds the error against what the loop fed; ``"total"`` also against all samples.
         task: ``"binary"``, ``"multiclass"`` (one-hot labels, first argmax) or ``"multilabel"``.
@@ -71,13 +51,12 @@ def check(
         data: fixed ``(y_true, scores)``; None draws data.
         partitions: fixed :class:`Partition` values; None draws partitions.
         examples: examples per mode (fixed examples included).
-        seed: the seed of the whole check (default 0); the same seed gives the same verdicts.
+        seed: the seed of the check (default 0); the same seed gives the same verdicts.
         callback_key: the logs key a callback subject writes.
         callback_metrics: the metrics (objects or ``"module:attr"``) whose logs a callback reads.
         feeds: how data reaches the loop (default: every feed the mode can use).
         replicas: run the loops data-parallel over this many replicas (TensorFlow only).
-        multiclass_scores: how fuzzed multiclass scores are drawn: ``"softmax"``, ``"softmax-ties"`` or
-            ``"independent"``.
+        multiclass_scores: fuzzed multiclass scores: ``"softmax"``, ``"softmax-ties"`` or ``"independent"``.
         progress: called as ``progress(done, total, worst_error)`` while a mode runs.
         save_dir: where a counterexample too large to print is saved as ``.npz`` (default: a temporary folder).
 
@@ -85,8 +64,8 @@ def check(
         A :class:`~f1check.results.Report` with one :class:`~f1check.results.Result` per mode.
 
     Raises:
-        F1CheckError: bad input (arguments, data, partitions, a target that does not import, a subject that
-            raises, returns NaN or never reports), with a message that says what to do.
+        F1CheckError: bad input (arguments, data, a target that does not import, a subject that raises or
+            returns NaN), with a message that says what to do.
 
     Example:
         >>> import keras, f1check

@@ -13,11 +13,14 @@ through the real loop.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-from . import backend, verdict
+from . import backend, feeds, strategies, verdict
 from .diagnosis import nan_error
 from .drivers import FIT_EPOCHS, Driver
 from .errors import F1CheckError, SubjectError
@@ -179,3 +182,92 @@ class NoReplay(F1CheckError):
 def replay_failure(exc: Exception) -> bool:
     """Whether an error raised while replaying is the replay's (search through the loop instead) or the subject's."""
     return isinstance(exc, (NoReplay, SubjectError))
+
+
+# -- drawing candidates ----------------------------------------------------------------------------------
+
+
+def cases(settings: CheckSettings, mode: str, kinds: tuple[str, ...], fixed=None, explicit=None, *,
+          max_batches: int, max_size: int | None = None):
+    """A strategy of :class:`Candidate`: one example of a check, to judge.
+
+    The feed (how data reaches the loop) is drawn first, and the partition to
+    suit it: feeds that cut equal batches get uniform partitions; dropped
+    modes get the floor-steps form, the remainder never fed.  Under replicas
+    every batch is a multiple of the replica count.  Built from strategies
+    made once per size (drawing is the search's main cost).
+    """
+    from hypothesis import strategies as st
+
+    replicas = settings.replicas
+    drop = True if mode.endswith("-dropped") else None
+    data = _data_strategy(settings, max_size or strategies.LARGEST)
+    feed = st.sampled_from(kinds)
+
+    def partition_of(draw, n, kind):
+        return draw(_partitions_for(n // replicas, kind in feeds.UNIFORM_FEEDS, drop, max_batches)).scaled(replicas)
+
+    @st.composite
+    def fuzzed(draw):
+        y, s = draw(data)
+        if replicas > 1:  # whole multiples of the replicas: batches split evenly
+            keep = max(replicas, len(y) - len(y) % replicas)
+            y, s = y[:keep], s[:keep]
+        kind = draw(feed)
+        return Candidate(y, s, partition_of(draw, len(y), kind), kind)
+
+    @st.composite
+    def over_fixed(draw):
+        kind = draw(feed)
+        return Candidate(fixed[0], fixed[1], partition_of(draw, len(fixed[0]), kind), kind)
+
+    @st.composite
+    def over_explicit(draw):
+        p = draw(st.sampled_from(explicit))
+        kind = draw(st.sampled_from([k for k in kinds if feeds.fits(k, p)] or ["pydataset"]))
+        y, s = draw(_data_strategy(settings, p.n, p.n))
+        return Candidate(y, s, p, kind)
+
+    if fixed is not None:
+        return over_fixed()
+    if explicit is not None:
+        return over_explicit()
+    return fuzzed()
+
+
+@functools.lru_cache(maxsize=4096)
+def _partitions_for(n: int, uniform: bool, drop: bool | None, max_batches: int):
+    if uniform:
+        return strategies.uniform_partitions(n, drop=bool(drop), max_batches=max_batches)
+    return strategies.partitions(n, max_batches=max_batches, drop=drop)
+
+
+def _data_strategy(settings: CheckSettings, max_size: int, min_size: int = 1):
+    replicas = settings.replicas
+    return _data_cached(settings.semantics, settings.multiclass_scores, max(min_size, replicas), max(max_size, replicas))
+
+
+@functools.lru_cache(maxsize=256)
+def _data_cached(semantics, multiclass_scores: str, min_size: int, max_size: int):
+    return strategies.data_for(CheckSettings(semantics=semantics, multiclass_scores=multiclass_scores), min_size=min_size,
+                    max_size=max_size)
+
+
+@contextlib.contextmanager
+def private_storage():
+    """Point hypothesis's storage directory at a temporary one while f1check searches.
+
+    f1check keeps no example database, but hypothesis may still write caches
+    under ``./.hypothesis``; in the user's repository that would be litter.
+    The user's own setting comes back afterwards.
+    """
+    from hypothesis import configuration
+
+    name = "__hypothesis_home_directory"
+    before = getattr(configuration, name, None)
+    with tempfile.TemporaryDirectory(prefix="f1check-hypothesis-") as directory:
+        configuration.set_hypothesis_home_dir(directory)
+        try:
+            yield
+        finally:
+            setattr(configuration, name, before)

@@ -1,7 +1,8 @@
 """Example subjects: the ways people compute F1 in Keras, right and wrong.
 
-These are the approaches of DESIGN.md §1, written for Keras 3 (``keras.ops``)
-the way model repositories write them.  ``python -m f1check demo`` and the
+These are the approaches people use (a per-batch metric function, a predict
+callback, count metrics with a log callback, stateful metrics), written for
+Keras 3 (``keras.ops``) the way model repositories write them.  ``python -m f1check demo`` and the
 tests check them; they are also a starting point for your own.
 
 Importing this module imports Keras.
@@ -14,13 +15,16 @@ import numpy as np
 from keras import ops
 
 __all__ = [
+    "VALIDATION_COUNT_METRICS",
     "F1FromLogs",
+    "ValidationF1FromLogs",
     "StreamingF1",
     "TiesPositiveF1",
     "actual_positives",
     "keras_f1_score",
     "naive_f1",
     "predict_f1_callback",
+    "possible_positives",
     "predicted_positives",
     "true_positives",
 ]
@@ -93,6 +97,24 @@ class F1FromLogs(keras.callbacks.Callback):
         tp = logs["true_positives"]
         denominator = logs["actual_positives"] + logs["predicted_positives"]
         logs[self.key] = 2 * tp / denominator if denominator > 0 else 0.0
+
+
+# The same counts for the validation pass: fit logs them as val_<name>, and a callback reads those.
+def possible_positives(y_true, y_pred):
+    return ops.sum(ops.round(ops.clip(y_true, 0.0, 1.0)))
+
+
+VALIDATION_COUNT_METRICS = (true_positives, possible_positives, predicted_positives)
+
+
+class ValidationF1FromLogs(keras.callbacks.Callback):
+    """``val_f1`` from the validation pass's count metrics, as the logs of ``fit(validation_data=...)`` give them."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        tp = logs["val_true_positives"]
+        denominator = logs["val_possible_positives"] + logs["val_predicted_positives"]
+        logs["val_f1"] = 2 * tp / denominator if denominator > 0 else 0.0
 
 
 # 4. Stateful metrics.

@@ -89,8 +89,6 @@ def _environment_lines(replicas: int) -> list[str]:
 
 
 def _data_lines(example: Example, save_dir) -> list[str]:
-    import numpy as np
-
     y, scores = example.y_true, example.scores
     columns = y.shape[1]
     if len(y) <= INLINE_ROWS:

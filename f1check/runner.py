@@ -18,7 +18,7 @@ from .drivers import Driver, Epoch, Observation
 from .errors import SubjectError
 from .partitions import Partition
 from .results import Example
-from .settings import CheckSettings, Semantics
+from .settings import CheckSettings
 from .subjects import CallbackSubject, CarriedState, MetricSubject, log_key
 
 

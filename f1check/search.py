@@ -17,15 +17,15 @@ import hashlib
 import math
 import warnings
 
-from . import adversarial, backend, feeds, strategies, verdict
-from .candidates import Candidate, Judged, NoReplay, Replayer, sample_batch
+from . import adversarial, backend, feeds, verdict
+from .candidates import Candidate, NoReplay, Replayer, cases, private_storage, sample_batch
 from .candidates import DEFAULT_CLASSES
-from .errors import ConfigError, F1CheckError, SubjectError
+from .errors import ConfigError, F1CheckError, PartitionError, SubjectError
 from .partitions import Partition
 from .results import Example, Result
 from .runner import Runner
 from .settings import CheckSettings
-from .subjects import CallbackSubject, MetricSubject, carried_state
+from .subjects import MetricSubject, carried_state
 
 CHUNK = 32  # candidates per hypothesis call while exploring on replay
 MIN_SHRINK_SEARCH = 200  # calls the shrinking run may take to find the failure again
@@ -246,10 +246,9 @@ class Search:
         import hypothesis
         from hypothesis import strategies as st
 
-        case = strategies.cases(self.settings, self.mode, self.feeds, self.fixed, self.explicit,
-                                max_batches=MAX_BATCHES_JAX if _on_jax() else MAX_BATCHES, max_size=max_size
-                                ).map(lambda c: Candidate(c[0][0], c[0][1], c[1], c[2]))
-        cases = st.lists(case, min_size=chunk, max_size=chunk) if chunk > 1 else case.map(lambda c: [c])
+        case = cases(self.settings, self.mode, self.feeds, self.fixed, self.explicit,
+                     max_batches=MAX_BATCHES_JAX if _on_jax() else MAX_BATCHES, max_size=max_size)
+        chunks = st.lists(case, min_size=chunk, max_size=chunk) if chunk > 1 else case.map(lambda c: [c])
         limit = LOOP_SHRINK_CALLS if self.replayer is None else REPLAY_SHRINK_CALLS
         state = {"new_after_failure": 0, "smallest": None}
         stride = max(1, budget // SAMPLE)
@@ -275,7 +274,7 @@ class Search:
                     state["smallest"] = smallest
                 raise _Falsified(smallest)
 
-        return self._hypothesis(test, cases, calls, shrink, state)
+        return self._hypothesis(test, chunks, calls, shrink, state)
 
     def _explored(self, judged: list, stride: int) -> None:
         for k, found in enumerate(judged):
@@ -286,7 +285,7 @@ class Search:
         self.evaluated += len(judged)
         self._note_progress(len(self._fixed) + self.evaluated, self.worst.badness())
 
-    def _hypothesis(self, test, cases, calls: int, shrink: bool, state: dict):
+    def _hypothesis(self, test, chunks, calls: int, shrink: bool, state: dict):
         import hypothesis
         from hypothesis import HealthCheck, Phase, Verbosity, settings
 
@@ -294,9 +293,9 @@ class Search:
         rules = settings(max_examples=max(1, calls), deadline=None, database=None, derandomize=False, phases=phases,
                          suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False,
                          verbosity=Verbosity.quiet)
-        run = hypothesis.seed(self.settings.seed)(rules(hypothesis.given(cases)(test)))
+        run = hypothesis.seed(self.settings.seed)(rules(hypothesis.given(chunks)(test)))
         try:
-            with warnings.catch_warnings(), strategies.private_storage():
+            with warnings.catch_warnings(), private_storage():
                 # hypothesis would repr the drawn data for a report we do not print
                 warnings.simplefilter("ignore", hypothesis.errors.HypothesisWarning)
                 run()
@@ -354,8 +353,6 @@ def _on_jax() -> bool:
 
 def explicit_partitions(partitions, fixed) -> list[Partition] | None:
     """``partitions`` as a checked list (None stays None)."""
-    from .errors import PartitionError
-
     if partitions is None:
         return None
     if isinstance(partitions, Partition):
@@ -373,5 +370,3 @@ def explicit_partitions(partitions, fixed) -> list[Partition] | None:
             p.check_fits(len(fixed[0]))
     return out
 
-
-__all__ = ["Search", "explicit_partitions", "usable_feeds", "CallbackSubject"]

@@ -10,7 +10,7 @@ from f1check import Partition, examples, reference
 from f1check.data import worked_example
 from f1check.drivers import Driver
 from f1check.settings import FEEDS, Semantics
-from f1check.subjects import resolve
+from f1check.targets import resolve
 
 COUNTS = {"callback_key": "f1", "callback_metrics": list(examples.COUNT_METRICS)}
 

@@ -36,7 +36,7 @@ from f1check import backend
 from f1check.data import worked_example
 from f1check.drivers import Driver
 from f1check.settings import Semantics
-from f1check.subjects import resolve
+from f1check.targets import resolve
 from legacy_metrics.metrics import f1
 
 y, scores = worked_example()

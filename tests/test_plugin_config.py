@@ -4,7 +4,7 @@ import pytest
 from _pytest.config import ExitCode
 
 from f1check import config as f1config
-from f1check.plugin import DEVICE, EXAMPLES, JUDGE, OPTION, REPORT, SEED, TOLERANCE
+from f1check.options import DEVICE, EXAMPLES, JUDGE, OPTION, REPORT, SEED, TOLERANCE
 
 pytest_plugins = ["pytester"]
 

@@ -9,7 +9,7 @@ import f1check
 from f1check import Partition, SubjectError, examples, reference
 from f1check.drivers import Driver
 from f1check.settings import Semantics
-from f1check.subjects import resolve
+from f1check.targets import resolve
 
 
 def test_naive_function_shrinks_to_at_most_four_samples():

@@ -98,6 +98,8 @@ class Harness:
         self.trainable = mode != "evaluate"
         self.validation = mode in feeds.VALIDATION_MODES
         self.parts: Parts = parts(self.LEGACY)
+        if self.validation:  # the recorder also sees the training pass's batches
+            steps = max(steps, TRAINING_BATCHES + 1)
         self._build(rows, steps)
 
     # -- building ----------------------------------------------------------------------------------------

@@ -1,0 +1,128 @@
+"""The command line and ini options of the plugin: names, converters, and the values given.
+
+One group (``--f1check``, then ``--f1check-<noun>``), each flag a constant the
+tests import; converters name the flag's problem without repeating the flag
+(argparse prefixes it); every setting also has an ``f1check_<key>`` ini twin
+for projects without a pyproject.toml.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from . import config as f1config, settings as names
+from .errors import ConfigError, did_you_mean, one_of
+
+OPTION = "--f1check"
+EXAMPLES = "--f1check-examples"
+SEED = "--f1check-seed"
+TOLERANCE = "--f1check-tolerance"
+JUDGE = "--f1check-judge"
+DEVICE = "--f1check-device"
+REPORT = "--f1check-report"
+REPLICAS = "--f1check-replicas"
+NODE = "f1check"
+NODE_PREFIX = "f1check::"
+SKIP_REASON = "f1check check: run pytest with --f1check to run it"
+
+def _converter(flag: str, convert):
+    def parse(text: str):
+        try:
+            return convert(text)
+        except (ValueError, ConfigError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = flag  # argparse names the converter in some messages
+    return parse
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+
+
+def _choice(choices):
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"invalid choice {text!r}: valid values are {one_of(choices)}.{did_you_mean(text, choices)}")
+        return text
+
+    return parse
+
+
+INI_OPTIONS = (
+    ("targets", "linelist", "'module:attr' targets, one per line (tables need [tool.f1check])"),
+    ("modes", "args", f"modes: {' '.join(names.MODES)}"),
+    ("tolerance", "string", "as --f1check-tolerance"),
+    ("judge", "string", "as --f1check-judge"),
+    ("examples", "string", "as --f1check-examples"),
+    ("seed", "string", "as --f1check-seed"),
+    ("device", "string", "as --f1check-device"),
+    ("report", "string", "as --f1check-report"),
+    ("task", "string", "binary, multiclass or multilabel"),
+    ("classes", "string", "number of classes"),
+    ("average", "string", "binary, micro, macro or weighted"),
+    ("threshold", "string", "score threshold"),
+    ("zero_division", "string", "0, 1, warn or nan"),
+    ("score", "string", "f1, precision, recall, fbeta or mcc"),
+    ("beta", "string", "F-beta's beta (score = fbeta)"),
+    ("feeds", "args", f"how data reaches the loop: {' '.join(names.FEEDS)}"),
+    ("replicas", "string", "as --f1check-replicas"),
+    ("multiclass_scores", "string", "softmax, softmax-ties or independent"),
+)
+INI_NUMBERS, INI_WHOLE = ("tolerance", "threshold", "beta"), ("examples", "seed", "classes", "replicas")
+
+
+def add_options(parser) -> None:
+    """Register ``--f1check`` and the ``--f1check-*`` options, and their ini twins."""
+    group = parser.getgroup("f1check", "f1check: is the F1 your Keras loop logs true?")
+    group.addoption(OPTION, action="store_true", default=False,
+                    help="Check the targets in [tool.f1check] through real Keras loops, and run tests marked f1check.")
+    group.addoption(EXAMPLES, type=_converter(EXAMPLES, _whole), default=None, metavar="N",
+                    help=f"Examples per target and mode. Default: {names.DEFAULT_EXAMPLES}")
+    group.addoption(SEED, type=_converter(SEED, _whole), default=None, metavar="S",
+                    help=f"Seed of the whole run; the same seed gives the same verdicts. Default: {names.DEFAULT_SEED}")
+    group.addoption(TOLERANCE, type=_converter(TOLERANCE, _number), default=None, metavar="T",
+                    help=f"Largest |reported - sklearn| that passes. Default: {names.DEFAULT_TOLERANCE}")
+    group.addoption(JUDGE, type=_converter(JUDGE, _choice(names.JUDGES)), default=None,
+                    help="'seen': sklearn on what the loop fed; 'total': also on all samples. Default: 'seen'")
+    group.addoption(DEVICE, type=_converter(DEVICE, _choice(names.DEVICES)), default=None,
+                    help="Run models on 'cpu', 'gpu' (an error without one) or 'auto'. Default: 'auto'")
+    group.addoption(REPORT, default=None, metavar="PATH", help="Write the results as JSON to PATH. Default: none")
+    group.addoption(REPLICAS, type=_converter(REPLICAS, _whole), default=None, metavar="R",
+                    help="Run the loops data-parallel over R replicas (tf.distribute.MirroredStrategy; "
+                         "TensorFlow only). Default: 1")
+    for key, kind, text in INI_OPTIONS:
+        parser.addini(f"f1check_{key}", f"f1check: {text} (used when pyproject.toml has no [tool.f1check])", type=kind)
+
+
+def cli_values(config) -> dict:
+    flags = (("examples", EXAMPLES), ("seed", SEED), ("tolerance", TOLERANCE), ("judge", JUDGE), ("device", DEVICE),
+             ("report", REPORT), ("replicas", REPLICAS))
+    return {key: config.getoption(flag) for key, flag in flags if config.getoption(flag) is not None}
+
+
+def ini_values(config) -> dict:
+    """ini options, typed; a value that does not parse names its ini key."""
+    values = {}
+    for key in f1config.TOP_KEYS:
+        value = config.getini(f"f1check_{key}")
+        if value in ("", [], None):
+            continue
+        convert = _number if key in INI_NUMBERS else _whole if key in INI_WHOLE else None
+        if convert is not None:
+            try:
+                value = convert(value)
+            except ValueError as exc:
+                raise ConfigError(f"Invalid {key} {value!r} (from the ini option f1check_{key}): {exc}.") from None
+        values[key] = value
+    return values
