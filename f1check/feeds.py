@@ -77,14 +77,19 @@ def describe(kind: str, legacy: bool = False) -> str:
     }[kind]
 
 
-def feed(kind: str, inputs, y, partition: Partition, *, steps_key: str, dataset_class: Any, endless: bool = True) -> Feed:
+def feed(kind: str, inputs, y, partition: Partition, *, steps_key: str, dataset_class: Any, rotate: bool = False) -> Feed:
     """What a loop method takes to feed ``partition`` as ``kind``; ``steps_key`` names its steps argument.
 
     ``steps_key`` is ``steps`` (evaluate), ``steps_per_epoch`` (fit) or
     ``validation_steps`` (the validation pass of fit: data and batch size go
     to ``validation_data``/``validation_batch_size``, see :func:`as_validation`).
+    With ``rotate`` the generator cycles over all the data, the remainder as a
+    last smaller batch, while the loop takes only the partition's steps per
+    pass: each pass starts where the last one stopped.
     """
     batches = partition.batches()
+    if rotate and partition.dropped:
+        batches = [*batches, partition.dropped_indices()]
     if kind == "pydataset":
         return Feed((dataset_class(inputs, y, partition),), {steps_key: partition.steps})
     if kind in ("generator", "generator-no-steps"):
@@ -95,7 +100,7 @@ def feed(kind: str, inputs, y, partition: Partition, *, steps_key: str, dataset_
                     yield inputs[index], y[index]
 
         if kind == "generator":
-            return Feed((_endless(generate) if endless else generate(1),), {steps_key: partition.steps})
+            return Feed((_endless(generate),), {steps_key: partition.steps})
         return Feed((generate(1),))
     if kind == "numpy":
         order = partition.indices()

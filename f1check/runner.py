@@ -55,7 +55,7 @@ class Runner:
             self.harness, self.history = self.driver.harness, []
         replayed, replay_note = self._replay(observation, y, partition)
         judged = [self._judge(y, epoch, value) for epoch, value in zip(observation.epochs, replayed)]
-        self.history += [epoch.batches for epoch in observation.epochs]
+        self.history += [b for epoch in observation.epochs for b in (*epoch.preceding, epoch.batches)]
         worst = max(range(len(judged)), key=lambda e: judged[e].verdict.badness)
         epoch, chosen = observation.epochs[worst], judged[worst]
         example = Example(
@@ -98,18 +98,26 @@ class Runner:
         """What the subject computes fed each epoch's batches directly; a note if that could not be done."""
         epochs = observation.epochs
         if isinstance(self.subject, MetricSubject):
-            values = self._replay_metric(self.subject, [e.batches for e in epochs])
+            values = self._replay_metric(self.subject, epochs)
             for e, value in enumerate(values):
                 if math.isnan(value):
                     raise nan_error(self.subject.label, partition, epochs[e].batches, self.semantics)
             return values, None
         return self._replay_callback(observation, y)
 
-    def _replay_metric(self, subject: MetricSubject, epochs_batches: list) -> list[float]:
-        """One metric fed the epochs' batches, after what the same model's metric was fed before (if it carries state)."""
-        history = [] if self.clean else self.history
-        values = subject.replay_epochs(history + epochs_batches)
-        return values[len(history):]
+    def _replay_metric(self, subject: MetricSubject, epochs: list[Epoch]) -> list[float]:
+        """One metric fed each epoch's batches directly; for a metric that carries state, after everything the
+        loop's instance was fed before them (earlier runs on the same model, the training pass before a
+        validation pass), each with ``reset_state()`` between, as Keras resets."""
+        if self.clean:
+            return subject.replay_epochs([e.batches for e in epochs])
+        sequence, judged = list(self.history), []
+        for epoch in epochs:
+            sequence += epoch.preceding
+            judged.append(len(sequence))
+            sequence.append(epoch.batches)
+        values = subject.replay_epochs(sequence)
+        return [values[k] for k in judged]
 
     def _replay_callback(self, observation: Observation, y) -> tuple[list[float], str | None]:
         subject: CallbackSubject = self.subject
@@ -119,7 +127,7 @@ class Runner:
             keys = [log_key(obj) for obj in self.driver.harness.compiled]
             for companion, key in zip(subject.metrics, keys):
                 key = f"val_{key}" if self.mode.startswith("validation") else key
-                for e, value in enumerate(self._replay_metric(companion, [ep.batches for ep in epochs])):
+                for e, value in enumerate(self._replay_metric(companion, epochs)):
                     logs[e][key] = value
             weights = [e.weights for e in epochs]
             values = subject.replay_epochs(logs, observation.model, observation.inputs, y, weights)

@@ -45,6 +45,8 @@ class Epoch:
     logs: dict  # the logs at the end, after every callback
     logs_in: dict = field(default_factory=dict)  # the logs as callbacks got them (before any wrote)
     weights: Any = field(repr=False, default=None)  # the trained model's weights then
+    preceding: list = field(default_factory=list)  # batches the metrics saw earlier in the epoch (a validation
+    # pass comes after the training epoch: a metric that does not reset carries those counts in)
 
     @property
     def batch_sizes(self) -> list[int]:
@@ -192,11 +194,16 @@ class Harness:
         if self.validation:
             train = feeds.feed("generator" if feed == "generator" else "pydataset", inputs, y, training_partition(len(y)),
                                steps_key="steps_per_epoch", dataset_class=self.parts.dataset)
-            val = feeds.feed(feed, inputs, y, partition, steps_key="validation_steps", dataset_class=self.parts.dataset)
+            # validation-dropped feeds a generator that runs on over all the data, as a real one would: with
+            # validation_steps = n // batch_size each pass starts where the last one stopped (rotation)
+            val = feeds.feed(feed, inputs, y, partition, steps_key="validation_steps", dataset_class=self.parts.dataset,
+                             rotate=self.mode == "validation-dropped")
             kwargs = {**train.kwargs, **feeds.as_validation(val)}
             self.loop_method(feed, training=True)(*train.args, epochs=FIT_EPOCHS, shuffle=False, verbose=0,
                                                   callbacks=callbacks, **kwargs)
             snapshots = observer.validations
+            for snapshot, training in zip(snapshots, observer.epochs):
+                snapshot.preceding = [training.batches]
         else:
             given = feeds.feed(feed, inputs, y, partition, steps_key="steps_per_epoch", dataset_class=self.parts.dataset)
             self.loop_method(feed, training=True)(*given.args, epochs=FIT_EPOCHS if self.trainable else 1,
@@ -215,7 +222,8 @@ class Harness:
         else:
             reported = self.subject.read(logs)
         end = scores if snapshot.end_scores is None else snapshot.end_scores
-        return Epoch(reported, snapshot.batches, snapshot.fed_indices, end, logs, snapshot.logs, snapshot.weights)
+        return Epoch(reported, snapshot.batches, snapshot.fed_indices, end, logs, snapshot.logs, snapshot.weights,
+                     snapshot.preceding)
 
     def _logged(self, logs: dict, key: str) -> float:
         if key not in logs:

@@ -291,6 +291,7 @@ class Snapshot:
     end_scores: Any = None  # the model's predictions for every sample at the epoch's end (trained models)
     weights: Any = field(default=None, repr=False)  # the model's weights then
     logs: dict = field(default_factory=dict)  # the logs as callbacks got them (before any wrote)
+    preceding: list = field(default_factory=list)  # batches of the passes before this one in the epoch
 
 
 def _observer_class(keras):

@@ -1,0 +1,76 @@
+"""The validation pass: val_ metrics and callbacks judged on what fit evaluates after each epoch."""
+
+import numpy as np
+import pytest
+
+import f1check
+from f1check import Partition, examples, reference
+from f1check.data import worked_example
+from f1check.drivers import Driver
+from f1check.settings import Semantics
+from f1check.targets import resolve
+
+VALIDATION_COUNTS = {"callback_key": "val_f1", "callback_metrics": list(examples.VALIDATION_COUNT_METRICS)}
+SEM = Semantics()
+
+
+def test_the_seeds_validation_count_callback_passes_validation():
+    report = f1check.check(examples.ValidationF1FromLogs, modes=["validation"], examples=12, seed=0, **VALIDATION_COUNTS)
+    assert report.passed, str(report)
+    assert report.results[0].worst.epochs == 2  # every epoch's validation pass is judged
+
+
+def test_validation_dropped_leaves_samples_unfed_judge_total_fails_on_coverage():
+    y, s = worked_example()
+    part = Partition.floor_steps(300, 120)  # validation_steps = 300 // 120 = 2: 60 samples are not fed
+    kwargs = dict(modes=["validation-dropped"], data=(y, s), partitions=[part], **VALIDATION_COUNTS)
+    assert f1check.check(examples.ValidationF1FromLogs, **kwargs).passed
+    total = f1check.check(examples.ValidationF1FromLogs, judge="total", **kwargs).results[0]
+    assert not total.passed and total.worst.blame == "coverage"
+    assert abs(total.worst.error.coverage) > 0.001 and total.worst.error.aggregation == pytest.approx(0, abs=1e-6)
+
+
+def test_a_naive_val_f1_logs_the_mean_of_the_validation_batches():
+    y, s = worked_example()
+    observation = Driver(resolve(examples.naive_f1), "validation", SEM, 1).run(y, s, Partition([100, 100, 100]))
+    for epoch in observation.epochs:  # each epoch's val_naive_f1, against sklearn on the batches it evaluated
+        assert epoch.reported == pytest.approx(reference.batch_mean(epoch.batches, SEM), abs=1e-5)
+        assert epoch.batch_sizes == [100, 100, 100] and "val_naive_f1" in epoch.logs
+        # the validation pass predicts with the end-of-epoch weights: what was fed is the end-of-epoch model's
+        fed = np.concatenate([b[1] for b in epoch.batches])
+        np.testing.assert_allclose(fed, epoch.end_scores[epoch.fed_indices], atol=1e-6)
+    result = f1check.check(examples.naive_f1, modes=["validation"], examples=8, seed=0).results[0]
+    assert not result.passed
+    assert any("averages per-batch F1" in note for note in result.counterexample.diagnosis)
+
+
+@pytest.mark.parametrize("mode", ["validation", "validation-dropped"])
+def test_a_streaming_f1_passes_both_validation_modes(mode):
+    assert f1check.check(examples.StreamingF1, modes=[mode], examples=12, seed=0).passed
+
+
+def test_counts_carried_from_the_training_epoch_into_validation_are_named():
+    result = f1check.check(examples.NeverResetF1, modes=["validation"], examples=6, seed=0).results[0]
+    assert not result.passed
+    ce = result.counterexample
+    assert ce.error.loop == pytest.approx(0, abs=1e-6)  # the subject's fault, not the loop's
+    assert any(note.startswith("state carried across reset_state()") and "the training epoch just before" in note
+               for note in ce.diagnosis), ce.diagnosis
+
+
+def test_what_a_validation_generator_really_feeds_is_what_is_judged():
+    import keras
+
+    y, s = worked_example()
+    y, s = y[:12], s[:12]
+    part = Partition.floor_steps(12, 5)  # 2 steps of 5; the endless generator also yields the remainder [10, 11]
+    observation = Driver(resolve(examples.StreamingF1), "validation-dropped", SEM, 1).run(y, s, part, "generator")
+    first, second = (epoch.fed_indices.tolist() for epoch in observation.epochs)
+    assert first == list(range(10))
+    if keras.backend.backend() == "tensorflow" and not f1check.backend.legacy():
+        # Keras 3 does not run on through a Python generator from one validation pass to the next: every
+        # pass feeds its first validation_steps batches again, so the remainder is never validated.
+        assert second == list(range(10))
+    for epoch in observation.epochs:  # f1_seen is over exactly what the recorder saw fed
+        fed_y = np.concatenate([b[0] for b in epoch.batches])
+        np.testing.assert_array_equal(fed_y, y[epoch.fed_indices])
