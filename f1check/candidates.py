@@ -85,18 +85,21 @@ class Replayer:
         self.metrics = [subject] if isinstance(subject, MetricSubject) else list(subject.metrics)
         self.clean = carried is None
         self.compiled: CompiledReplay | None = None
-        self.model_driver: Driver | None = None  # a fixed-score model for callbacks that take one
+        self.model_driver: Driver | None = None  # a fixed-score model, for callbacks (made or borrowed when needed)
         self._fixed_confusion = None
 
     @classmethod
-    def build(cls, subject, mode: str, settings: CheckSettings, columns: int, carried, sample) -> Replayer | None:
+    def build(cls, subject, mode: str, settings: CheckSettings, columns: int, carried, sample,
+              loop_driver: Driver | None = None) -> Replayer | None:
+        """``loop_driver`` is the real loop's, whose fixed-score model (evaluate mode) callbacks may borrow."""
         if settings.replicas > 1:
             return None  # each replica computes on its share of a batch: whole-batch replay is not what runs
         replayer = cls(subject, mode, settings, columns, carried)
         if replayer.metrics and replayer.clean:
-            replayer.compiled = CompiledReplay.build(replayer.metrics, sample)
+            replayer.compiled = CompiledReplay.shared(replayer.metrics, sample)
         if isinstance(subject, CallbackSubject):
-            replayer.model_driver = Driver(subject, "evaluate", settings.semantics, columns, clean=True)
+            borrow = mode == "evaluate" and loop_driver is not None
+            replayer.model_driver = loop_driver if borrow else Driver(subject, "evaluate", settings.semantics, columns)
         return replayer
 
     @property
@@ -133,17 +136,14 @@ class Replayer:
     def _callback_values(self, candidate: Candidate, companion_values) -> list[float]:
         """The callback's value for each epoch the loop would run, on the logs its companions make."""
         subject: CallbackSubject = self.subject
-        driver = self.model_driver
         y, scores = candidate.y, candidate.scores
-        if driver.harness is None or not driver.harness.holds(len(y), candidate.partition.steps):
-            driver.begin_sequence(max(len(y), 2 * (driver.harness.rows if driver.harness else 0)),
-                                  max(candidate.partition.steps, 64))
-        harness = driver.harness
+        harness = self.model_driver.model_for(len(y), candidate.partition.steps)
         inputs = harness.load(scores)
         harness.tap.switch(False)
-        logs = {"loss": 0.0}
+        prefix = "val_" if self.mode.startswith("validation") else ""
+        logs = {"loss": 0.0, **({"val_loss": 0.0} if prefix else {})}  # what a real loop's logs hold besides
         for metric, value in zip(subject.metrics, companion_values):
-            logs[log_key(metric.fresh())] = float(value)
+            logs[prefix + log_key(metric.fresh())] = float(value)
         epochs = 1 if self.mode == "evaluate" else FIT_EPOCHS
         with backend.quiet():
             values = subject.replay_epochs([logs] * epochs, harness.model, inputs, y)

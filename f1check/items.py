@@ -54,16 +54,25 @@ def run_environment(config):
 
 
 def item_ids(run) -> list[tuple[str, f1config.TargetSpec, str]]:
-    """``(name, target, mode)`` of every item, in configuration order: ``target[mode]``, ``target(2)[mode]`` ..."""
+    """``(name, target, mode)`` of every item, in configuration order.
+
+    ``target[mode]``; a target listed again for another score is ``target[mode,score]``, listed again
+    otherwise ``target(2)[mode]``.
+    """
+    scores: dict[str, set] = {}
+    for spec in run.targets:
+        scores.setdefault(spec.label, set()).add(spec.settings.semantics.score)
     seen: dict[str, int] = {}
     out = []
     for spec in run.targets:
-        label = spec.label
-        seen[label] = seen.get(label, 0) + 1
-        if seen[label] > 1:  # the same target twice, with other settings
-            label = f"{label}({seen[label]})"
+        label, score = spec.label, spec.settings.semantics.score
+        by_score = len(scores[label]) > 1
+        key = (label, score) if by_score else label
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:  # the same target again, with other settings
+            label = f"{label}({seen[key]})"
         for mode in spec.settings.modes:
-            out.append((f"{label}[{mode}]", spec, mode))
+            out.append((f"{label}[{mode},{score}]" if by_score else f"{label}[{mode}]", spec, mode))
     return out
 
 

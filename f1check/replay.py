@@ -22,6 +22,9 @@ from .subjects import MetricSubject, call_user, to_float
 
 # Independent replay lanes: one per core, at least 2 (the loops overlap even on 2 cores).
 LANES = min(4, max(2, os.cpu_count() or 2))
+# Traced replays of this process, by the identity of the objects their metrics are made from and the columns:
+# a target checked in several modes (pytest items) is traced once.  The objects are kept, so ids stay theirs.
+_TRACED: dict[tuple, tuple[tuple, CompiledReplay]] = {}
 
 
 class CompiledReplay:
@@ -89,6 +92,17 @@ class CompiledReplay:
             function = self._function(autograph=True)
             function.get_concrete_function()
         self._replay = function
+
+    @classmethod
+    def shared(cls, subjects: Sequence[MetricSubject], sample) -> CompiledReplay | None:
+        """:meth:`build`, once per process for the same metrics (by the identity of what they are made from)."""
+        origins = tuple(s.origin for s in subjects)
+        if any(o is None for o in origins):
+            return cls.build(subjects, sample)
+        key = (tuple(id(o) for o in origins), sample[0].shape[1], backend.backend_name())
+        if key not in _TRACED:
+            _TRACED[key] = (origins, cls.build(subjects, sample))
+        return _TRACED[key][1]
 
     @classmethod
     def build(cls, subjects: Sequence[MetricSubject], sample) -> CompiledReplay | None:

@@ -25,7 +25,7 @@ from .partitions import Partition
 from .results import Example, Result
 from .runner import Runner
 from .settings import CheckSettings
-from .subjects import MetricSubject, carried_state
+from .subjects import CallbackSubject, MetricSubject, carried_state
 
 CHUNK = 32  # candidates per hypothesis call while exploring on replay
 MIN_SHRINK_SEARCH = 200  # calls the shrinking run may take to find the failure again
@@ -33,7 +33,7 @@ MAX_BATCHES = 64  # the search's partitions feed at most this many batches
 # Keras on JAX compiles its step once per new batch shape (~0.1-0.3 s each): fewer batches there bound the
 # batch-size variety of an example.
 MAX_BATCHES_JAX = 8
-SAMPLE = 4  # candidates of the regular sample confirmed through the loop
+SAMPLE = 1  # candidates of the regular sample confirmed through the loop (the fixed examples ran there too)
 LOOP_SHRINK_EXAMPLES = 20  # budget of the loop search that shrinks a loop-only failure
 LOOP_SHRINK_CALLS = 30  # shrinking steps through the real loop (each runs a model)
 REPLAY_SHRINK_CALLS = 2000  # shrinking steps on replay
@@ -62,14 +62,18 @@ def order_key(found) -> tuple:
     return (preceded, *verdict.smallest_key(found.partition))
 
 
-def fingerprint(candidate: Candidate) -> bytes:
-    """A candidate's identity, so that hypothesis replaying an input gets the same verdict without a rerun."""
-    p = candidate.partition
-    digest = hashlib.blake2b(digest_size=16)
-    for part in (candidate.y.tobytes(), candidate.scores.tobytes(), repr((p.batch_sizes, p.dropped, p.order_seed,
-                                                                           p.order if p.order_seed is None else None,
-                                                                           candidate.feed)).encode()):
-        digest.update(part)
+def fingerprint(candidate: Candidate, data_only: bool = False) -> bytes:
+    """A candidate's identity, so that hypothesis replaying an input gets the same verdict without a rerun.
+
+    ``data_only`` for a subject whose replay does not depend on the partition (a callback that scores its
+    data itself): candidates with the same data are the same candidate.
+    """
+    digest = hashlib.blake2b(candidate.y.tobytes(), digest_size=16)
+    digest.update(candidate.scores.tobytes())
+    if not data_only:
+        p = candidate.partition
+        order = p.order if p.order_seed is None else None
+        digest.update(repr((p.batch_sizes, p.dropped, p.order_seed, order, candidate.feed)).encode())
     return digest.digest()
 
 
@@ -110,8 +114,9 @@ class Search:
         self.replayer = None
         if settings.replicas == 1 and not (fixed is not None and explicit is not None):
             self.replayer = Replayer.build(subject, mode, settings, self.columns, self.carried,
-                                           sample_batch(settings, fixed))
+                                           sample_batch(settings, fixed), self.runner.driver)
         self.memo: dict[bytes, object] = {}
+        self.data_only = isinstance(subject, CallbackSubject) and subject.scores_itself
         self.evaluated = 0
         self.failed = False
         self.worst = None
@@ -193,11 +198,14 @@ class Search:
 
     def _judge_memo(self, drawn: list[Candidate]) -> tuple[list, list]:
         """Verdicts of ``drawn`` (remembered ones reused), and the newly judged ones."""
-        keys = [fingerprint(c) for c in drawn]
+        keys = [self._key(c) for c in drawn]
         new = {k: c for k, c in zip(keys, drawn) if k not in self.memo}
         if new:
             self.memo.update(zip(new, self.judge(list(new.values()))))
         return [self.memo[k] for k in keys], [self.memo[k] for k in new]
+
+    def _key(self, candidate: Candidate) -> bytes:
+        return fingerprint(candidate, self.data_only and self.replayer is not None)
 
     def _note_progress(self, done: int, worst: float) -> None:
         if self.progress is not None:
@@ -228,12 +236,13 @@ class Search:
         return self._loop_search(budget)
 
     def _loop_search(self, budget: int):
+        """Search through the real loop: every new candidate is a loop run (repeated ones are remembered)."""
         if self.fixed is None and self.explicit is None and budget >= 3:
             # Through the loop every shrinking step costs a model run, so look at small data first.
-            found = self._run(budget, 1, budget // 3, shrink=True, explore=True, max_size=SMALL_FIRST)
+            found = self._run(budget // 3, 1, 4 * budget, shrink=True, explore=True, max_size=SMALL_FIRST)
             if found is not None:
                 return found
-        return self._run(budget, 1, max(1, budget - self.evaluated), shrink=True, explore=True)
+        return self._run(budget, 1, 4 * budget, shrink=True, explore=True)
 
     def _run(self, budget: int, chunk: int, calls: int, shrink: bool, explore: bool, max_size: int | None = None):
         """One hypothesis run of ``calls`` calls of ``chunk`` candidates; the smallest failure found, or None.
@@ -255,10 +264,12 @@ class Search:
 
         def test(drawn):
             if explore and not self.failed:
-                if self.evaluated >= budget:
+                if self.evaluated >= budget:  # stop; a run that shrinks would shrink the stop: let it run out
+                    if shrink:
+                        return
                     raise _BudgetSpent()
                 drawn = drawn[: budget - self.evaluated]
-            if state["smallest"] is not None and not all(fingerprint(c) in self.memo for c in drawn):
+            if state["smallest"] is not None and not all(self._key(c) in self.memo for c in drawn):
                 state["new_after_failure"] += 1
                 if state["new_after_failure"] > limit:
                     return

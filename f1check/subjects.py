@@ -108,6 +108,7 @@ class MetricSubject:
     label: str
     make: Callable[[], Any]
     is_function: bool
+    origin: Any = field(default=None, repr=False, compare=False)  # the object it was made from (its identity)
 
     def fresh(self) -> Any:
         """A new object for ``compile(metrics=[...])``: the function, or a new Metric."""

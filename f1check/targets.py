@@ -169,7 +169,7 @@ def resolve(subject: Any, *, callback_key: str | None = None, callback_metrics: 
             f"{label} is a metric, but callback_metrics were given: companion metrics belong to a "
             "callback subject that reads their logs."
         )
-    return MetricSubject(label=label, make=make, is_function=kind == "function")
+    return MetricSubject(label=label, make=make, is_function=kind == "function", origin=obj)
 
 
 def _companion(spec: Any, keras) -> MetricSubject:
@@ -178,7 +178,7 @@ def _companion(spec: Any, keras) -> MetricSubject:
     kind, make = _recognise(obj, label, keras)
     if kind == "callback":
         raise TargetError(f"{label} is a callback; a callback's companion metrics must be metrics.")
-    return MetricSubject(label=label, make=make, is_function=kind == "function")
+    return MetricSubject(label=label, make=make, is_function=kind == "function", origin=obj)
 
 
 def _not_a_subject(label: str, obj: Any) -> TargetError:

@@ -56,6 +56,19 @@ BAD_SUBJECTS = [
     ("factory returns something else", "fixtures.subjects:returns_a_string", {}, TargetError, "returned str"),
     ("metric class needs arguments", "fixtures.subjects:NeedsArguments", {}, TargetError, "needs constructor arguments"),
     ("companion metrics on a metric", "f1check.examples:StreamingF1", {"callback_metrics": ["f1check.examples:true_positives"]}, TargetError, "companion metrics belong to a callback"),
+    ("metric function with a third argument", "fixtures.subjects:f1_with_threshold", {}, TargetError,
+     r"f1_with_threshold\(y_true, y_pred, threshold\) takes 3 required arguments, but Keras calls a metric "
+     r"function with \(y_true, y_pred\) only: give threshold a default"),
+    ("one required argument", "fixtures.subjects:make_metric", {}, TargetError, "takes 1 required argument:"),
+    (".numpy() in a metric", "fixtures.subjects:numpy_f1", {}, SubjectError,
+     "has no attribute 'numpy'.*Keras runs metrics compiled.*keras.ops"),
+    ("Keras 2 backend on Keras 3", "fixtures.subjects:keras2_backend_f1", {}, SubjectError,
+     "has no attribute 'sum'.*Keras 3's keras.backend has no sum.*keras.ops.sum.*TF_USE_LEGACY_KERAS=1"),
+    ("a package the module imports is missing", "fixtures.needs_a_package:f1", {}, TargetError,
+     r"No module named 'tensorflow_addons_not_installed' \(at .*needs_a_package.py:3: import "
+     r"tensorflow_addons_not_installed as tfa.*\)\. The module 'fixtures.needs_a_package' imports "
+     r"'tensorflow_addons_not_installed', which is not installed here"),
+    ("a typo in the module path", "fixtures.subjcts:nan_f1", {}, TargetError, "Did you mean 'subjects'"),
 ]
 
 

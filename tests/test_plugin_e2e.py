@@ -1,16 +1,20 @@
 """``pytest --f1check`` end to end, the way users run it (subprocesses: TensorFlow state stays out)."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 pytest_plugins = ["pytester"]
-pytest.importorskip("keras")
 
 MODEL_REPO = Path(__file__).parent.parent / "fixtures" / "model_repo"
+PATTERNS_REPO = Path(__file__).parent.parent / "fixtures" / "patterns_repo"
 ALL = ("evaluate", "fit", "fit-dropped")
 RIGHT = [  # (target, modes) the example repo lists and that must pass
     ("repo_metrics.metrics:StreamingF1", ALL),
@@ -34,6 +38,27 @@ WRONG_ITEMS = [(t, m) for t, modes in WRONG for m in modes]
 def model_repo(pytester):
     shutil.copytree(MODEL_REPO, pytester.path, dirs_exist_ok=True)
     return pytester
+
+
+def reproduce(repo: Path, result: dict) -> tuple[dict, subprocess.CompletedProcess]:
+    """Run a failing result's ``reproduce`` snippet in a fresh interpreter in the repository."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(repo))
+    run = subprocess.run([sys.executable, "-c", result["reproduce"]], cwd=repo, env=env, capture_output=True,
+                         text=True, timeout=300)
+    return result, run
+
+
+def assert_every_failure_reproduces(repo: Path, results: list[dict]) -> None:
+    """Each failing item's snippet, pasted into a fresh process, fails again with the same logged value."""
+    failing = [r for r in results if r["status"] == "fail"]
+    assert failing
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for result, run in pool.map(lambda r: reproduce(repo, r), failing):
+            target = f"{result['target']} [{result['mode']}]"
+            assert run.returncode != 0, f"{target}: the snippet passed:\n{result['reproduce']}"
+            assert "F1CheckFailure" in run.stderr and f"{target} FAILED" in run.stderr, run.stderr[-3000:]
+            logged = f"{result['counterexample']['reported']:.6f}"
+            assert logged in run.stderr, (target, logged, run.stderr[-3000:])
 
 
 def test_without_the_flag_only_the_repos_tests_run_and_marked_ones_skip(model_repo):
@@ -93,6 +118,7 @@ def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo):
     assert properties[("repo_metrics.metrics:TiesF1[evaluate]", "f1check_passed")] == "False"
     assert properties[("repo_metrics.metrics:TiesF1[evaluate]", "f1check_dominant_error")] == "aggregation"
     assert properties[("repo_metrics.metrics:StreamingF1[fit]", "f1check_examples")] == "10"
+    assert_every_failure_reproduces(model_repo.path, report["results"])
 
 
 def test_the_rerun_command_runs_just_that_item(model_repo):
@@ -223,3 +249,51 @@ def test_fixtures_work_inside_given_tests(pytester):
     )
     result = pytester.runpytest_subprocess("--f1check", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+PATTERNS_RIGHT = [
+    "patterns.metrics:BinaryF1[evaluate]",
+    "patterns.callbacks:predict_f1[evaluate]",
+    "patterns.metrics:macro_f1[evaluate]",
+    "patterns.metrics:keras_precision[evaluate]",
+    "patterns.metrics:keras_recall[evaluate]",
+    "patterns.metrics:keras_f2[evaluate]",
+    "patterns.metrics:StreamingMCC[evaluate]",
+    "patterns.callbacks:ValidationF1[validation]",
+]
+PATTERNS_WRONG = {  # item -> what the message must say
+    "patterns.metrics:F1Score[evaluate]": "counts a score of exactly the threshold (0.5) as positive",
+    "patterns.callbacks:broadcast_f1[evaluate]": "the callback's F1 differs from sklearn's on the data it was given",
+    "patterns.metrics:UntrackedF1[evaluate]": "state carried across reset_state()",
+    "patterns.metrics:UntrackedF1[fit]": "state carried across reset_state()",
+    "patterns.metrics:macro_f1_at_half[evaluate]": "thresholds every class at 0.5 instead of taking the argmax",
+    "patterns.metrics:precision_m[evaluate]": "the subject averages per-batch precision",
+    "patterns.metrics:recall_m[evaluate]": "the subject averages per-batch recall",
+    "patterns.metrics:fbeta_m[evaluate]": "the subject averages per-batch F-beta (beta=2)",
+    "patterns.metrics:mcc_m[evaluate]": "the subject averages per-batch MCC",
+}
+
+
+def test_patterns_from_public_repos_get_the_right_verdicts_quietly(pytester):
+    shutil.copytree(PATTERNS_REPO, pytester.path, dirs_exist_ok=True)
+    before = set(pytester.path.rglob("*"))
+    result = pytester.runpytest_subprocess("--f1check", "-p", "no:cacheprovider", "--f1check-report=report.json",
+                                           "-W", "error::DeprecationWarning")
+    result.assert_outcomes(passed=len(PATTERNS_RIGHT) + 1, failed=len(PATTERNS_WRONG))  # + the repo's own test
+    for item in PATTERNS_RIGHT:
+        result.stdout.no_fnmatch_line(f"*f1check::{item.replace('[', '[[]').replace(']', '[]]', 1)}*")
+    for item, why in PATTERNS_WRONG.items():
+        target, mode = item[:-1].split("[")
+        result.stdout.fnmatch_lines([f"*{target} [[]{mode}[]] FAILED*", f"*{why}*"])
+    # Quiet and clean: no framework warning provoked by f1check, nothing left behind but the report asked for.
+    assert "warning" not in result.stdout.lines[-1].lower()
+    assert not (pytester.path / ".hypothesis").exists()
+    left = {p.relative_to(pytester.path) for p in set(pytester.path.rglob("*")) - before}
+    # pytester's own files, and Keras's ~/.keras (pytester makes the test folder HOME), are not the repo's
+    theirs = {"__pycache__", ".keras", "stdout", "stderr", "runpytest-current", "runpytest-0"}
+    assert {p for p in left if not theirs & set(p.parts)} == {Path("report.json")}
+    report = json.loads((pytester.path / "report.json").read_text())
+    scores = {f"{r['target']}[{r['mode']}]": r["score"] for r in report["results"]}
+    assert scores["patterns.metrics:keras_precision[evaluate]"] == "precision"
+    assert scores["patterns.metrics:StreamingMCC[evaluate]"] == "mcc"
+    assert_every_failure_reproduces(pytester.path, report["results"])

@@ -14,11 +14,16 @@ from ..errors import ConfigError
 from ..partitions import Partition
 from ..settings import Semantics
 from .harness import FIT_EPOCHS, Epoch, Harness, Observation, first_lines, starting_features
-from .legacy import LegacyHarness, legacy_capacity
+from .legacy import LegacyHarness
 from .parts import RECORDER_NAME
 
 __all__ = ["FIT_EPOCHS", "RECORDER_NAME", "Driver", "Epoch", "Observation", "check_replicable", "first_lines",
            "starting_features"]
+
+# A kept model's smallest room: samples and steps (the search feeds at most 64 batches).  A table of 1024 rows
+# costs nothing; every rebuild costs a compile and a trace.
+MIN_ROWS = 1024
+MIN_STEPS = 64
 
 
 class Driver:
@@ -44,8 +49,8 @@ class Driver:
 
     def _new(self, rows: int, steps: int) -> Harness:
         kind = LegacyHarness if self.legacy else Harness
-        if self.legacy and self.clean:
-            rows, steps = legacy_capacity(rows, steps)
+        if self.clean:  # kept between runs: room to spare
+            rows, steps = max(rows, MIN_ROWS), max(steps, MIN_STEPS)
         self.builds += 1
         return kind(self.subject, self.semantics, self.columns, self.mode, rows, steps, self.replicas)
 
@@ -58,16 +63,24 @@ class Driver:
         partition.check_fits(len(y))
         if self.replicas > 1:
             check_replicable(partition, self.replicas)
-        n, steps = len(y), partition.steps
         current = self.harness
-        if in_sequence and current is not None and current.holds(n, steps):
-            pass
-        elif current is None or not self.clean or not current.holds(n, steps):
-            grow = 2 if current is not None and self.clean else 1
-            rows = max(n, current.rows * grow) if grow > 1 else n
-            room = max(steps, current.steps * grow) if grow > 1 else steps
-            self.harness = self._new(rows, room)
+        if not (in_sequence and current is not None and current.holds(len(y), partition.steps)):
+            if current is None or not self.clean or not current.holds(len(y), partition.steps):
+                self.harness = self._room_for(len(y), partition.steps)
         return self.harness.run(y, scores, partition, feed)
+
+    def model_for(self, n: int, steps: int) -> Harness:
+        """A harness of this driver with room for ``n`` samples (kept if it has it): for replays that need a model."""
+        if self.harness is None or not self.harness.holds(n, steps):
+            self.harness = self._room_for(n, steps)
+        return self.harness
+
+    def _room_for(self, n: int, steps: int) -> Harness:
+        """A new harness for ``n`` samples and ``steps`` steps; a kept one grows by doubling."""
+        current = self.harness
+        if current is not None and self.clean:
+            n, steps = max(n, 2 * current.rows), max(steps, 2 * current.steps)
+        return self._new(n, steps)
 
 
 def check_replicable(partition: Partition, replicas: int) -> None:

@@ -17,11 +17,6 @@ from ..errors import SubjectError
 from ..settings import UNIFORM_FEEDS
 from .harness import Harness
 
-# A kept model's smallest capacity: samples and steps (every rebuild costs tf-keras a new trace, ~1 s).
-MIN_ROWS = 1024
-MIN_STEPS = 64
-
-
 class LegacyHarness(Harness):
     """:class:`Harness` with tf-keras's modules, endpoints, logs and messages."""
 
@@ -44,10 +39,6 @@ class LegacyHarness(Harness):
     def failure(self, exc: Exception, feed: str) -> SubjectError:
         error = super().failure(exc, feed)
         return SubjectError(str(error) + _shape_hint(exc, feed))
-
-
-def legacy_capacity(n: int, steps: int) -> tuple[int, int]:
-    return max(n, MIN_ROWS), max(steps, MIN_STEPS)
 
 
 def _shape_hint(exc: Exception, feed: str) -> str:
