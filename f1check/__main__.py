@@ -87,10 +87,10 @@ def verdict(example) -> str:
     return f"FAIL {example.blame} {fmt(getattr(example.error, example.blame), True)}"
 
 
-def demo(seed: int = 0, samples: int = 1000, out=sys.stdout) -> int:
-    """Print the table; TensorFlow's C++ log lines (which its logging settings cannot stop) are muted."""
+def demo(seed: int = 0, samples: int = 1000, out=None) -> int:
+    """Print the table to ``out`` (stdout); TensorFlow's C++ log lines, which its logging settings cannot stop, are muted."""
     with quiet_stderr():
-        return _demo(seed, samples, out)
+        return _demo(seed, samples, out or sys.stdout)
 
 
 def _demo(seed: int, samples: int, out) -> int:

@@ -103,6 +103,12 @@ class Replayer:
         return replayer
 
     @property
+    def costly(self) -> bool:
+        """Each candidate costs a model call (a callback that predicts) or eager updates: shrink on a small budget."""
+        scores_itself = isinstance(self.subject, CallbackSubject) and self.subject.scores_itself
+        return scores_itself or (bool(self.metrics) and self.compiled is None)
+
+    @property
     def epochs(self) -> int:
         """Epochs to replay: one for a clean metric (Keras resets it), as many as the loop runs otherwise."""
         if self.clean and isinstance(self.subject, MetricSubject):

@@ -229,7 +229,8 @@ class Search:
                 found = self._run(budget, chunk, 20 * math.ceil(budget / chunk), shrink=False, explore=True)
                 if found is None:
                     return None
-                shrunk = self._run(budget, 1, max(budget, MIN_SHRINK_SEARCH), shrink=True, explore=False)
+                again = budget if self.replayer.costly else max(budget, MIN_SHRINK_SEARCH)
+                shrunk = self._run(budget, 1, again, shrink=True, explore=False)
                 return min((f for f in (shrunk, found) if f is not None), key=order_key)
         except _ReplayUnusable:
             budget = max(1, budget - self.evaluated)
@@ -258,7 +259,7 @@ class Search:
         case = cases(self.settings, self.mode, self.feeds, self.fixed, self.explicit,
                      max_batches=MAX_BATCHES_JAX if _on_jax() else MAX_BATCHES, max_size=max_size)
         chunks = st.lists(case, min_size=chunk, max_size=chunk) if chunk > 1 else case.map(lambda c: [c])
-        limit = LOOP_SHRINK_CALLS if self.replayer is None else REPLAY_SHRINK_CALLS
+        limit = LOOP_SHRINK_CALLS if self.replayer is None or self.replayer.costly else REPLAY_SHRINK_CALLS
         state = {"new_after_failure": 0, "smallest": None}
         stride = max(1, budget // SAMPLE)
 
