@@ -120,6 +120,11 @@ def run_check(subject, chosen: CheckSettings, data=None, partitions=None, callba
 
 
 def _check_replicas(chosen: CheckSettings, fixed, explicit) -> None:
+    if chosen.replicas > 1 and backend.legacy():
+        raise ConfigError(
+            f"replicas={chosen.replicas} is not supported with tf-keras ({backend.LEGACY_ENV}=1): f1check drives "
+            "tf-keras loops on one device only. Use replicas=1, or unset the variable to check Keras 3 subjects."
+        )
     if fixed is not None and len(fixed[0]) % chosen.replicas:
         raise ConfigError(
             f"replicas={chosen.replicas}: the data has {len(fixed[0])} samples, not a multiple of "

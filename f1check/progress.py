@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 
@@ -24,6 +25,7 @@ class LiveLine:
             and not hasattr(config, "workerinput")
         )
         self.writer, self.name = writer, name
+        self.capture = config.pluginmanager.get_plugin("capturemanager")  # the item's output is captured meanwhile
         self.started = self.drawn = time.monotonic()
         self.width = 0
 
@@ -36,14 +38,19 @@ class LiveLine:
         room = max(0, self.writer.fullwidth - len(self.writer._current_line) - 1)
         self._draw(text[:room])
 
-    def _draw(self, text: str) -> None:
+    def _draw(self, text: str, end: str = "") -> None:
         line = self.writer._current_line
-        self.file.write("\r" + line + text + " " * max(0, self.width - len(text)))
-        self.file.flush()
+        with self._terminal():
+            self.file.write("\r" + line + text + " " * max(0, self.width - len(text)) + end)
+            self.file.flush()
         self.width = len(text)
+
+    def _terminal(self):
+        """Capture suspended while drawing (pytest captures file descriptor 1 while an item runs)."""
+        if self.capture is None:
+            return contextlib.nullcontext()
+        return self.capture.global_and_fixture_disabled()
 
     def close(self) -> None:
         if self.enabled and self.width:
-            self._draw("")
-            self.file.write("\r" + self.writer._current_line)
-            self.file.flush()
+            self._draw("", end="\r" + self.writer._current_line)

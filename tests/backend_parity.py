@@ -51,6 +51,17 @@ def main(fuzzed_examples: int) -> dict:
     phantom = f1check.check(examples.naive_f1, data=(y[keep], s[keep]), partitions=[Partition([100, 100, 50])],
                             feeds=["generator-no-steps"]).results[0].worst
     out["generator_without_steps_naive_reported"] = phantom.reported
+    out["fit"] = {}
+    for name in ("naive_f1", "StreamingF1", "F1FromLogs"):
+        subject, extra = SUBJECTS[name]
+        for mode in ("fit", "fit-dropped"):
+            result = f1check.check(subject, modes=[mode], examples=fuzzed_examples, seed=0, **extra).results[0]
+            out["fit"][f"{name}:{mode}"] = {"passed": result.passed,
+                                            "most_batches": max(len(e.fed_batch_sizes) for e in result.runs)}
+    from f1check.replay import CompiledReplay
+    from f1check.targets import resolve
+
+    out["compiled_replay"] = CompiledReplay.build([resolve(examples.StreamingF1)], (y[:2], s[:2])) is not None
     return out
 
 

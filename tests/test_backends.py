@@ -6,7 +6,6 @@ skips, except in CI (``F1CHECK_CI=1``, set by .ci/run), where a missing
 backend is a failure.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -14,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import require
 
 from f1check.data import worked_example
 
@@ -30,12 +30,6 @@ EXPECTED = {  # the example subjects that are right pass; the wrong ones fail (f
     "predict_first_samples_callback": ([False, False], False),
 }
 
-
-def require(module: str) -> None:
-    if importlib.util.find_spec(module) is None:
-        if os.environ.get("F1CHECK_CI"):
-            pytest.fail(f"{module} is not installed, and CI (F1CHECK_CI=1) must run this test: see README set-up")
-        pytest.skip(f"{module} is not installed (pip install -e '.[jax]')")
 
 
 def run_on(backends: list[str]) -> dict:
@@ -55,7 +49,7 @@ def run_on(backends: list[str]) -> dict:
 
 
 def test_jax_gives_the_verdicts_and_values_tensorflow_gives():
-    require("jax")
+    require("jax", "pip install -e '.[jax]'")
     found = run_on(["tensorflow", "jax"])
     tf, jax = found["tensorflow"]["subjects"], found["jax"]["subjects"]
     assert sorted(tf) == sorted(jax) == sorted(EXPECTED)
@@ -75,3 +69,10 @@ def test_jax_gives_the_verdicts_and_values_tensorflow_gives():
     assert found["tensorflow"]["generator_without_steps_naive_reported"] == pytest.approx(
         MEAN_OF_BATCH_F1 * 3 / 4, abs=1e-5)
     assert found["jax"]["generator_without_steps_naive_reported"] == pytest.approx(MEAN_OF_BATCH_F1, abs=1e-5)
+    # fit modes run on JAX too, with the same verdicts; fuzzed partitions there feed at most 8 batches (Keras on
+    # JAX compiles per batch shape), and the search replays eagerly (no tf.function on JAX)
+    assert found["jax"]["fit"].keys() == found["tensorflow"]["fit"].keys()
+    for key, on_jax in found["jax"]["fit"].items():
+        assert on_jax["passed"] is found["tensorflow"]["fit"][key]["passed"] is not key.startswith("naive_f1"), key
+        assert on_jax["most_batches"] <= 8, key
+    assert found["jax"]["compiled_replay"] is False and found["tensorflow"]["compiled_replay"] is True

@@ -62,7 +62,7 @@ def test_assert_f1_raises_an_assertion_error_that_explains(worked):
     for expected in (
         "f1check.examples:naive_f1 [evaluate] FAILED",
         "0.643939",
-        "0.807947",
+        f"{122 / 151:.6f}",
         "averages per-batch F1",
         "partitions = [f1check.Partition(batch_sizes=[100, 100, 100])]",
         "f1check.assert_f1('f1check.examples:naive_f1', data=(y_true, scores), partitions=partitions, "
@@ -186,3 +186,28 @@ def test_same_seed_same_results():
 def test_fuzzed_data_catches_the_naive_function_and_passes_a_streaming_metric():
     assert not f1check.check(examples.naive_f1, examples=32).passed
     assert f1check.check(examples.StreamingF1, examples=32).passed
+
+
+def test_zero_division_is_the_targets_choice_through_the_real_loop():
+    y, s = np.zeros(20, "float32"), np.full(20, 0.1, "float32")  # no positive label, no positive prediction
+    parts = [Partition([10, 10])]
+    assert f1check.check(examples.StreamingF1, data=(y, s), partitions=parts, zero_division=0).passed
+    result = f1check.check(examples.StreamingF1, data=(y, s), partitions=parts, zero_division=1).results[0]
+    assert not result.passed  # sklearn gives 1.0 with zero_division=1; the metric returns 0 there
+    assert (result.worst.f1_seen, result.worst.reported) == (1.0, 0.0)
+
+
+@pytest.mark.parametrize("average", ["micro", "macro", "weighted"])
+def test_multilabel_averages_through_the_real_loop(average):
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(4)
+    y = (rng.random((90, 3)) < 0.4).astype("float32")
+    s = np.clip(y * 0.6 + rng.random((90, 3)) * 0.5, 0, 1).astype("float32")
+    subject = lambda: keras.metrics.F1Score(average=average, threshold=0.5)  # noqa: E731
+    result = f1check.check(subject, task="multilabel", average=average, data=(y, s),
+                           partitions=[Partition([30, 45, 15])]).results[0]
+    assert result.passed, result
+    expected = f1_score(y.astype(int), (s > 0.5).astype(int), average=average, labels=[0, 1, 2], zero_division=0)
+    assert result.worst.f1_seen == pytest.approx(expected, abs=1e-12)
+    assert result.worst.reported == pytest.approx(expected, abs=1e-5)

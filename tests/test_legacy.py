@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import require
 
 pytest_plugins = ["pytester"]
 
@@ -32,6 +33,8 @@ WORKED_EXAMPLE = """
 import json
 import tf_keras
 import f1check
+import numpy as np
+
 from f1check import backend
 from f1check.data import worked_example
 from f1check.drivers import Driver
@@ -48,15 +51,32 @@ for feed in ("pydataset", "generator"):  # a Sequence through evaluate, a genera
                  "f1_all": worst.f1_all, "fed": list(worst.fed_batch_sizes), "blame": worst.blame}
 observation = Driver(resolve(f1), "evaluate", Semantics(), 1).run(y, scores, partition)
 out["tf_keras_model"] = isinstance(observation.model, tf_keras.Model)
+keep = np.r_[0:200, 250:300]  # batches of 100, 100 and 50 fed by a generator without steps
+out["no_steps"] = f1check.check(f1, data=(y[keep], scores[keep]), partitions=[f1check.Partition([100, 100, 50])],
+                                feeds=["generator-no-steps"]).results[0].worst.reported
+try:
+    f1check.check(f1, data=(y, scores), partitions=[partition], replicas=2)
+except f1check.ConfigError as exc:
+    out["replicas"] = str(exc)
+try:
+    f1check.check(lambda: tf_keras.metrics.F1Score(threshold=0.5), data=(y, scores), partitions=[partition],
+                  feeds=["generator"])
+except f1check.SubjectError as exc:
+    out["issue_771"] = str(exc)
+counts = ["legacy_metrics.metrics:true_positives", "legacy_metrics.metrics:possible_positives",
+          "legacy_metrics.metrics:predicted_positives"]
+dropped = f1check.Partition.floor_steps(300, 120)
+for feed in ("pydataset", "generator"):  # fit with a Sequence, fit_generator with validation_data=generator
+    for judge in ("seen", "total"):
+        result = f1check.check("legacy_metrics.callbacks:ValidationF1FromLogs", modes=["validation-dropped"],
+                               data=(y, scores), partitions=[dropped], feeds=[feed], judge=judge,
+                               callback_key="val_f1", callback_metrics=counts).results[0]
+        out[f"validation-dropped:{feed}:{judge}"] = [result.passed, result.worst.blame, result.worst.fed_batch_sizes]
+naive_validation = f1check.check(f1, modes=["validation"], data=(y, scores), partitions=[partition]).results[0]
+out["naive_validation"] = [naive_validation.passed, list(naive_validation.worst.diagnosis)]
 print(json.dumps(out))
 """
 
-
-def require(module: str) -> None:
-    if importlib.util.find_spec(module) is None:
-        if os.environ.get("F1CHECK_CI"):
-            pytest.fail(f"{module} is not installed, and CI (F1CHECK_CI=1) must run this test: see README set-up")
-        pytest.skip(f"{module} is not installed (pip install tf-keras)")
 
 
 def legacy_env() -> dict:
@@ -79,7 +99,7 @@ def worked_example_run():
 
 @pytest.fixture
 def legacy_repo(pytester, monkeypatch, worked_example_run):
-    require("tf_keras")
+    require("tf_keras", "pip install --no-deps tf-keras")
     for key, value in legacy_env().items():
         monkeypatch.setenv(key, value)
     shutil.copytree(LEGACY_REPO, pytester.path, dirs_exist_ok=True)
@@ -90,7 +110,7 @@ def test_legacy_repo_fails_exactly_the_per_batch_f1(legacy_repo):
     result = legacy_repo.runpytest_subprocess(
         "--f1check", "--f1check-examples=10", "--f1check-report=out/report.json", "-p", "no:cacheprovider", "-v"
     )
-    right = [(t, m) for t in RIGHT for m in MODES]
+    right = [(t, m) for t in RIGHT for m in MODES] + [("legacy_metrics.callbacks:ValidationF1FromLogs", "validation")]
     result.assert_outcomes(passed=len(right) + 2, failed=len(MODES))  # + the repository's own 2 tests
     result.stdout.fnmatch_lines(["f1check *: keras tf-keras 2.*, backend tensorflow, device CPU, --f1check-seed=0"])
     result.stdout.fnmatch_lines(["*tests/test_f1.py::test_per_batch_f1_on_the_worked_example PASSED*"])
@@ -112,7 +132,7 @@ def test_legacy_repo_fails_exactly_the_per_batch_f1(legacy_repo):
 
 
 def test_worked_example_through_the_tf_keras_evaluate_loop(worked_example_run):
-    require("tf_keras")
+    require("tf_keras", "pip install --no-deps tf-keras")
     stdout, stderr = worked_example_run.communicate(timeout=300)
     assert worked_example_run.returncode == 0, stderr[-4000:]
     found = json.loads(stdout.strip().splitlines()[-1])
@@ -126,3 +146,13 @@ def test_worked_example_through_the_tf_keras_evaluate_loop(worked_example_run):
         assert run["replayed"] == pytest.approx(run["reported"], abs=1e-6)
         assert run["f1_all"] == pytest.approx(F1_ALL, abs=1e-5) and run["f1_seen"] == pytest.approx(F1_ALL, abs=1e-5)
         assert run["blame"] == "aggregation"
+    # tf-keras has no phantom step: a generator without steps logs the true mean of the 100/100/50 batches
+    assert found["no_steps"] == pytest.approx((0.75 + 2 / 11 + 1.0) / 3, abs=1e-5)
+    assert "replicas=2 is not supported with tf-keras" in found["replicas"]
+    assert "tf-keras issue #771" in found["issue_771"] and 'feeds = ["numpy", "tf.data"]' in found["issue_771"]
+    for feed in ("pydataset", "generator"):  # the validation pass through fit and fit_generator
+        seen, total = found[f"validation-dropped:{feed}:seen"], found[f"validation-dropped:{feed}:total"]
+        assert seen[0] is True and seen[2] == [120, 120]  # validation_steps = 300 // 120
+        assert total[0] is False and total[1] in ("coverage", "drift")
+    assert found["naive_validation"][0] is False
+    assert any("averages per-batch F1" in note for note in found["naive_validation"][1])

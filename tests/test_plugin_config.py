@@ -145,3 +145,87 @@ def test_target_tables_override_the_top_level_and_both_forms_parse(tmp_path):
     sem = macro.settings.semantics
     assert macro.settings.tolerance == 0.1 and sem.average == "macro" and sem.classes == 3
     assert callback.callback and callback.key == "f1" and callback.metrics == ("pkg.m:tp",)
+
+
+def test_the_fixture_checker_merges_run_marker_and_call_settings():
+    from f1check.fixtures import Checker
+
+    checker = Checker({"tolerance": 0.01, "task": "multiclass", "classes": 4, "average": "micro", "examples": 9}, seed=3)
+    assert checker.options() == {"tolerance": 0.01, "task": "multiclass", "classes": 4, "average": "micro",
+                                 "examples": 9, "seed": 3}
+    checker.marker = {"tolerance": 0.5}
+    assert checker.options(examples=2)["tolerance"] == 0.5 and checker.options(examples=2)["examples"] == 2
+    # a call that changes the task takes that task's default average and classes, unless it sets them too
+    changed = checker.options(task="binary")
+    assert changed["task"] == "binary" and "average" not in changed and "classes" not in changed
+    assert checker.options(task="multilabel", classes=3)["classes"] == 3
+
+
+def test_the_model_factory_builds_seeded_compiled_models():
+    import numpy as np
+
+    from f1check.fixtures import DataFactory, ModelFactory
+
+    make = ModelFactory("CPU", seed=7)
+    first, again, other = make(features=3), make(features=3), make(features=3, seed=8)
+    for a, b in zip(first.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)  # the same seed, the same starting weights
+    assert any(not np.array_equal(a, b) for a, b in zip(first.get_weights(), other.get_weights()))
+    multiclass = make(features=3, task="multiclass", classes=4, hidden=5)
+    assert multiclass.output_shape == (None, 4) and multiclass.layers[-1].activation.__name__ == "softmax"
+    x, y = DataFactory(seed=7).learnable(512, features=3)
+    history = first.fit(x, y, epochs=3, batch_size=64, verbose=0).history["loss"]
+    assert history[-1] < history[0]  # it learns what the data factory makes learnable
+
+
+def test_valid_command_line_values_take_effect(pytester):
+    import json
+    import xml.etree.ElementTree as ET
+
+    write_config(pytester, 'examples = 2\ntargets = [\n  { metric = "f1check.examples:naive_f1", modes = ["evaluate"] },\n'
+                 '  { callback = "f1check.examples:F1FromLogs", key = "f1", modes = ["fit-dropped"], metrics = '
+                 '["f1check.examples:true_positives", "f1check.examples:actual_positives", '
+                 '"f1check.examples:predicted_positives"] },\n]\n')
+    result = pytester.runpytest_subprocess(
+        OPTION, f"{TOLERANCE}=0.18", f"{JUDGE}=total", f"{DEVICE}=cpu", f"{SEED}=4", f"{REPORT}=r.json",
+        "--junitxml=j.xml", "-p", "no:cacheprovider")
+    # Two examples: the fixed ones.  Tolerance 0.18 lets the per-batch F1 pass their errors (0.17 at worst);
+    # judge total fails the count metrics on what "seen" does not bound (samples a dropped remainder never fed,
+    # weights that moved during the epoch); CPU; seed 4.
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["f1check *: keras *, device CPU, --f1check-seed=4"])
+    results = {r["target"]: r for r in json.loads((pytester.path / "r.json").read_text())["results"]}
+    assert results["f1check.examples:naive_f1"]["status"] == "pass"
+    assert results["f1check.examples:naive_f1"]["tolerance"] == 0.18
+    counts = results["f1check.examples:F1FromLogs"]
+    error = counts["worst"]["error"]
+    assert counts["status"] == "fail" and abs(error["coverage"] + error["drift"]) > 0.18
+    assert abs(error["loop"] + error["aggregation"]) < 1e-5  # right about what the loop fed
+    worst = counts["worst"]
+    assert {"order_seed", "epoch", "feed"} <= set(worst) and counts["examples"] == 2
+    properties = {(c.get("name"), p.get("name")): p.get("value")
+                  for c in ET.parse(pytester.path / "j.xml").iter("testcase") for p in c.iter("property")}
+    item = "f1check.examples:F1FromLogs[fit-dropped]"
+    assert properties[(item, "f1check_tolerance")] == "0.18"
+    assert float(properties[(item, "f1check_max_abs_error")]) == pytest.approx(counts["max_abs_error"])
+    assert properties[(item, "f1check_dominant_error")] in ("coverage", "drift")
+
+
+def test_ini_options_configure_a_project_without_pyproject(pytester):
+    pytester.makeini(
+        "[pytest]\n"
+        "f1check_targets =\n    f1check.examples:StreamingF1\n    f1check.examples:TiesPositiveF1\n"
+        "f1check_modes = evaluate\nf1check_examples = 3\nf1check_seed = 2\nf1check_threshold = 0.5\n"
+        "f1check_feeds = pydataset numpy\nf1check_tolerance = 0.002\n"
+    )
+    result = pytester.runpytest_subprocess(OPTION, "-p", "no:cacheprovider", "--co", "-q")
+    result.stdout.fnmatch_lines(["f1check::f1check.examples:StreamingF1[[]evaluate[]]",
+                                 "f1check::f1check.examples:TiesPositiveF1[[]evaluate[]]", "2 tests collected*"])
+    result = pytester.runpytest_subprocess(OPTION, "-p", "no:cacheprovider", "-v", f"{REPORT}=r.json")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*--f1check-seed=2*", "*tolerance 0.002*"])
+    import json
+
+    results = json.loads((pytester.path / "r.json").read_text())["results"]
+    assert {r["worst"]["feed"] for r in results} <= {"pydataset", "numpy"}
+    assert [r["examples"] for r in results] == [3, results[1]["examples"]] and results[0]["tolerance"] == 0.002

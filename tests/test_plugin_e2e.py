@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from support import require
 
 pytest_plugins = ["pytester"]
 
@@ -157,7 +158,7 @@ def test_same_seed_gives_a_byte_identical_report(pytester):
 
 
 def test_xdist_gives_the_same_verdicts_and_one_summary(pytester):
-    pytest.importorskip("xdist")
+    require("xdist", "pip install -e '.[test]'")
     serial = run_small(pytester, "-n", "0", "--f1check-report=serial.json")
     parallel = run_small(pytester, "-n", "2", "--f1check-report=parallel.json")
     serial_json = json.loads((pytester.path / "serial.json").read_text())
@@ -297,3 +298,77 @@ def test_patterns_from_public_repos_get_the_right_verdicts_quietly(pytester):
     assert scores["patterns.metrics:keras_precision[evaluate]"] == "precision"
     assert scores["patterns.metrics:StreamingMCC[evaluate]"] == "mcc"
     assert_every_failure_reproduces(pytester.path, report["results"])
+
+
+COLLECT_PROJECT = """
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+
+[tool.f1check]
+examples = 3
+modes = ["evaluate"]
+targets = ["f1check.examples:StreamingF1", "f1check.examples:TiesPositiveF1"]
+"""
+
+
+@pytest.fixture
+def collect_project(pytester):
+    pytester.makepyprojecttoml(COLLECT_PROJECT)
+    pytester.mkdir("tests")
+    (pytester.path / "tests" / "test_a.py").write_text("def test_a():\n    pass\n")
+    return pytester
+
+
+@pytest.mark.parametrize(
+    "args, listed, summary",
+    [
+        ([], ["tests/test_a.py::test_a", "f1check::f1check.examples:StreamingF1[[]evaluate[]]",
+              "f1check::f1check.examples:TiesPositiveF1[[]evaluate[]]"], "3 tests collected*"),
+        (["tests/test_a.py"], ["tests/test_a.py::test_a"], "1 test collected*"),
+        (["-k", "Streaming"], ["f1check::f1check.examples:StreamingF1[[]evaluate[]]"], "1/3 tests collected (2 deselected)*"),
+        (["--deselect", "f1check::f1check.examples:StreamingF1[evaluate]"],
+         ["tests/test_a.py::test_a", "f1check::f1check.examples:TiesPositiveF1[[]evaluate[]]"],
+         "2/3 tests collected (1 deselected)*"),
+        (["f1check"], ["f1check::f1check.examples:StreamingF1[[]evaluate[]]",
+                       "f1check::f1check.examples:TiesPositiveF1[[]evaluate[]]"], "2 tests collected*"),
+        (["f1check::f1check.examples:TiesPositiveF1[evaluate]"],
+         ["f1check::f1check.examples:TiesPositiveF1[[]evaluate[]]"], "1 test collected*"),
+    ],
+    ids=["testpaths and every target", "a path runs only that path", "-k", "--deselect", "f1check alone", "one item"],
+)
+def test_f1check_items_are_collected_like_any_test(collect_project, args, listed, summary):
+    result = collect_project.runpytest_subprocess("--f1check", "--co", "-q", "-p", "no:cacheprovider", *args)
+    assert result.ret == 0
+    items = [line for line in result.stdout.lines if "::" in line]
+    assert len(items) == len(listed)
+    result.stdout.fnmatch_lines([*listed, summary])
+
+
+def test_a_long_item_shows_live_progress_on_a_terminal_only(collect_project):
+    import pty
+
+    def run(*args):
+        primary, secondary = pty.openpty()
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", COLUMNS="120")
+        proc = subprocess.Popen([sys.executable, "-m", "pytest", "--f1check", "-p", "no:cacheprovider",
+                                 "--f1check-examples=60", *args, "f1check::f1check.examples:StreamingF1[evaluate]"],
+                                cwd=collect_project.path, stdout=secondary, stderr=subprocess.DEVNULL, env=env)
+        os.close(secondary)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        proc.wait(timeout=300)
+        os.close(primary)
+        return b"".join(chunks).decode(errors="replace")
+
+    shown = run()
+    assert "1 passed" in shown
+    assert "f1check.examples:StreamingF1[evaluate] " in shown and "examples, worst |error|" in shown
+    assert "/60 examples" in shown and "\r" in shown
+    assert "examples, worst |error|" not in run("-q")  # quiet under -q

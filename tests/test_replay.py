@@ -5,7 +5,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import keras  # noqa: F401  (a required dependency: a missing Keras fails here, it never skips)
 
 from f1check import examples, reference, strategies
 from f1check import settings as names

@@ -39,11 +39,6 @@ class Driver:
         self.subject, self.mode, self.semantics, self.columns = subject, mode, semantics, columns
         self.replicas, self.clean = replicas, clean
         self.legacy = backend.legacy()
-        if self.legacy and replicas > 1:
-            raise ConfigError(
-                f"replicas={replicas} is not supported with tf-keras ({backend.LEGACY_ENV}=1): f1check drives "
-                "tf-keras loops on one device only. Use replicas=1, or unset the variable to check Keras 3 subjects."
-            )
         self.harness: Harness | None = None
         self.builds = 0
 
