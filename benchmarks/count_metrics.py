@@ -37,7 +37,7 @@ def main() -> None:
     import f1check
     from f1check import Partition, examples
     from f1check.data import synthetic
-    from f1check.options import Semantics
+    from f1check.settings import Semantics
 
     counts = {"callback_key": "f1", "callback_metrics": list(examples.COUNT_METRICS)}
     rows = []

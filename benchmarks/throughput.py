@@ -9,7 +9,7 @@ One run prints a table at N = 1k, 10k, 100k for a stateful metric (StreamingF1):
   the real loop included;
 - numpy floor: confusion counts and F1 per partition, nothing else.
 
-Usage: python benchmarks/throughput.py [--examples 1000] [--plain 20] [--sizes 1000 10000 100000]
+Usage: python benchmarks/throughput.py [--examples 300] [--plain 20] [--sizes 1000 10000 100000]
 Timings are for reading side by side within one run; nothing asserts on them.
 """
 
@@ -44,63 +44,78 @@ def draw_partitions(n: int, count: int, seed: int):
 
 
 def plain_way(y, s, partitions) -> float:
-    """Examples per second: one model.evaluate per partition, model compiled once."""
+    """Examples per second: one model.evaluate per partition, a plain Keras model compiled once.
+
+    The model looks each sample's score up by its index (a frozen Embedding); a PyDataset feeds exactly
+    the partition's batches.  Nothing of f1check's is in it.
+    """
     import keras
     import numpy as np
 
-    from f1check.drivers import _parts, fixed_score_model
     from f1check.examples import StreamingF1
 
-    FedBatches = _parts()[3]
-    model, _ = fixed_score_model(s, capacity=len(y))
+    class Batches(keras.utils.PyDataset):
+        def __init__(self, partition):
+            super().__init__()
+            self.batches = partition.batches()
+
+        def __len__(self):
+            return len(self.batches)
+
+        def __getitem__(self, k):
+            index = self.batches[k]
+            return index[:, None].astype("int32"), y[index]
+
+    model = keras.Sequential([
+        keras.Input((1,), dtype="int32"),
+        keras.layers.Embedding(len(y), 1, embeddings_initializer=keras.initializers.Constant(s.reshape(-1, 1)),
+                               trainable=False),
+        keras.layers.Reshape((1,)),
+    ])
     model.compile(loss="binary_crossentropy", metrics=[StreamingF1()])
-    inputs = np.arange(len(y), dtype=np.int32)[:, None]
-    model.evaluate(FedBatches(inputs, y, partitions[0]), steps=partitions[0].steps, verbose=0)  # trace once
+    model.evaluate(Batches(partitions[0]), steps=partitions[0].steps, verbose=0)  # trace once
     started = time.perf_counter()
     for p in partitions:
-        model.evaluate(FedBatches(inputs, y, p), steps=p.steps, verbose=0)
-    del keras
+        model.evaluate(Batches(p), steps=p.steps, verbose=0)
+    del np
     return len(partitions) / (time.perf_counter() - started)
 
 
 def numpy_floor(y, s, partitions) -> float:
-    from f1check.options import Semantics
     from f1check.reference import Confusion
+    from f1check.settings import Semantics
 
     confusion = Confusion(y, s, Semantics())
     started = time.perf_counter()
     for p in partitions:
-        confusion.f1_fed(p.indices(), p.fed)
+        confusion.fed(p.indices(), p.fed)
     return len(partitions) / (time.perf_counter() - started)
 
 
 def f1check_rates(y, s, examples: int, seed: int):
     """(search examples/s, whole check examples/s, examples, replay traces)."""
-    from f1check import check, options
-    from f1check.check import _Settings, run_example
+    from f1check import check
     from f1check.examples import StreamingF1
     from f1check.search import Search
-    from f1check.subjects import resolve
+    from f1check.settings import CheckSettings, Semantics
+    from f1check.targets import resolve
 
-    settings = _Settings(
-        modes=("evaluate",), tolerance=1e-3, judge="seen", semantics=options.Semantics(classes=1),
-        examples=examples, seed=seed,
-    )
-    target = resolve(StreamingF1)
+    settings = CheckSettings(examples=examples, seed=seed, semantics=Semantics())
     started = time.perf_counter()  # the replay's build and trace count
-    search = Search(target, "evaluate", settings, (y, s), None, run_example)
-    assert search.search() is None
+    search = Search(resolve(StreamingF1), "evaluate", settings, fixed=(y, s))
+    search._fixed = []  # the search alone: no fixed examples
+    assert search._search(examples) is None
     search_rate = search.evaluated / (time.perf_counter() - started)
     started = time.perf_counter()
     report = check(StreamingF1, data=(y, s), examples=examples, seed=seed)
     check_rate = report.results[0].examples / (time.perf_counter() - started)
     assert report.passed, str(report)
-    return search_rate, check_rate, report.results[0].examples, search.replay.traces
+    return search_rate, check_rate, report.results[0].examples, search.replayer.compiled.traces
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=1000, help="f1check examples per size. Default: %(default)r")
+    parser.add_argument("--examples", type=int, default=300, help="f1check examples per size. Default: %(default)r")
     parser.add_argument("--plain", type=int, default=20, help="model.evaluate runs per size. Default: %(default)r")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--seed", type=int, default=0)
@@ -110,7 +125,7 @@ def main() -> None:
     import numpy as np
 
     from f1check.data import synthetic
-    from f1check.options import Semantics
+    from f1check.settings import Semantics
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"keras {keras.__version__} ({keras.backend.backend()})")

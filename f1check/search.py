@@ -224,7 +224,7 @@ class Search:
         """
         try:
             if self.replayer is not None:
-                chunk = max(1, min(CHUNK, budget // 8))
+                chunk = CHUNK  # hypothesis repeats most of a chunk in the next; 32 a call still draws fastest
                 # more calls than the budget needs: hypothesis repeats some inputs, which are not judged again
                 found = self._run(budget, chunk, 20 * math.ceil(budget / chunk), shrink=False, explore=True)
                 if found is None:

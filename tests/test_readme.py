@@ -1,0 +1,71 @@
+"""The README is a contract: its Python runs as pasted, its numbers are sklearn's, its commands are the tested ones."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score, precision_score, recall_score
+
+from f1check.data import worked_example
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+
+
+def test_the_worked_example_table_is_sklearns():
+    y, s = worked_example()
+    labels, predicted = y.ravel().astype(int), (s.ravel() > 0.5).astype(int)
+    batches = [slice(0, 100), slice(100, 200), slice(200, 300)]
+    for name, score in (("F1", f1_score), ("precision", precision_score), ("recall", recall_score)):
+        per_batch = [score(labels[b], predicted[b], zero_division=0) for b in batches]
+        everything = score(labels, predicted, zero_division=0)
+        rows = [line for line in README.splitlines() if re.match(r"\| (1|2|3|all) \|", line)]
+        column = 6 + ("F1", "precision", "recall").index(name)
+        cells = [row.split("|")[column].strip().strip("*") for row in rows]
+        assert [float(c) for c in cells] == pytest.approx([*per_batch, everything], abs=5e-5), name
+        assert f"{np.mean(per_batch):.4f}" in README, name  # what the per-batch function logs
+        assert f"{everything:.4f}" in README, name
+
+
+def test_every_python_block_runs_as_pasted():
+    found = blocks("python")
+    assert len(found) >= 2
+    outputs = []
+    for code in found:
+        run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, f"{code}\n{run.stderr[-3000:]}"
+        outputs.append(run.stdout.splitlines())
+    first = outputs[0]
+    assert first[:4] == ["False", "0.643939", "0.807947", "True"]
+    assert first[4].startswith("f1check: f1check.examples:naive_f1 [evaluate] FAILED")
+
+
+# Every shell command of the README, and where the project runs it.
+TESTED = {
+    ".venv/bin/python -m f1check demo": "tests/test_demo.py runs f1check.__main__.main(['demo', ...])",
+    ".venv/bin/python -m pytest -n auto": ".ci/run",
+    ".venv/bin/python -m build --wheel --outdir dist .": "tests/test_packaging.py (offline: --no-isolation)",
+    "pytest --f1check": "tests/test_plugin_e2e.py (the example repos)",
+    "pytest --f1check f1check": "tests/test_plugin_e2e.py::test_f1check_items_are_collected_like_any_test",
+    "pytest --f1check --co -q": "tests/test_plugin_e2e.py::test_f1check_items_are_collected_like_any_test",
+    "pytest --f1check -k StreamingF1 -v": "tests/test_plugin_e2e.py::test_f1check_items_are_collected_like_any_test",
+    "pytest --f1check --f1check-report f1check.json": "tests/test_plugin_e2e.py (--f1check-report)",
+    "pytest": "tests/test_plugin_e2e.py::test_plain_pytest_imports_no_framework",
+}
+
+
+def test_every_shell_command_is_one_the_project_runs():
+    setup, *others = blocks("sh")
+    ci = (ROOT / ".ci" / "run").read_text()
+    for step in setup.strip().split(" && "):  # the set-up is .ci/run's, step by step
+        assert step.replace(".venv/bin/python -m pip install", ".venv/bin/python -m pip install -q") in ci or step in ci
+    commands = [line.split("  #")[0].strip() for block in others for line in block.strip().splitlines()]
+    assert set(commands) == set(TESTED), set(commands) ^ set(TESTED)
+    assert "F1CHECK_CI=1 .venv/bin/python -m pytest -n auto" in ci
