@@ -12,6 +12,13 @@ the gap with its attribution:
   the end-of-epoch model, since the predict callback is exact);
 - loop, aggregation, coverage, drift: the terms of that gap (they add up).
 
+The same study for the validation pass: the seed's validation-count callback
+(``val_f1`` from ``val_true_positives``, ``val_possible_positives``,
+``val_predicted_positives``) in ``validation`` and ``validation-dropped``
+(``validation_steps = N // batch_size``), fed as a ``PyDataset`` and as a
+Python generator (which a real ``fit_generator`` loop would run on from one
+epoch to the next: rotation).
+
 Usage: python benchmarks/count_metrics.py [--samples 2000] [--datasets 3]
 """
 
@@ -39,7 +46,12 @@ def main() -> None:
     from f1check.data import synthetic
     from f1check.settings import Semantics
 
-    counts = {"callback_key": "f1", "callback_metrics": list(examples.COUNT_METRICS)}
+    training = (examples.F1FromLogs, {"callback_key": "f1", "callback_metrics": list(examples.COUNT_METRICS)})
+    validation = (examples.ValidationF1FromLogs,
+                  {"callback_key": "val_f1", "callback_metrics": list(examples.VALIDATION_COUNT_METRICS)})
+    studies = [("fit-dropped", "pydataset", training), ("fit", "pydataset", training),
+               ("validation-dropped", "pydataset", validation), ("validation-dropped", "generator", validation),
+               ("validation", "pydataset", validation)]
     rows = []
     for dataset in range(args.datasets):
         y, s = synthetic(args.samples, Semantics(), np.random.default_rng(dataset), positive_rate=0.2)
@@ -47,14 +59,16 @@ def main() -> None:
         dropped = [Partition.floor_steps(n, bs) for bs in BATCH_SIZES]
         # the same batch sizes with the remainder fed as a last, smaller batch: no coverage term
         fed = [Partition([bs] * (n // bs) + ([n % bs] if n % bs else [])) for bs in BATCH_SIZES]
-        for mode, partitions in (("fit-dropped", dropped), ("fit", fed)):
-            common = {"data": (y, s), "partitions": partitions, "modes": [mode], "judge": "total", "seed": dataset}
-            log = f1check.check(examples.F1FromLogs, **counts, **common).results[0].runs
+        for mode, feed, (log_callback, counts) in studies:
+            partitions = dropped if mode.endswith("-dropped") else fed
+            common = {"data": (y, s), "partitions": partitions, "modes": [mode], "judge": "total", "seed": dataset,
+                      "feeds": [feed]}
+            log = f1check.check(log_callback, **counts, **common).results[0].runs
             predict = f1check.check(examples.predict_f1_callback, callback_key="val_f1", **common).results[0].runs
             for a, b in zip(log, predict):
-                rows.append((dataset, mode, a, b))
-    print(f"{args.samples} samples, 20% positive; {args.datasets} datasets x {len(BATCH_SIZES)} batch sizes x 2 modes;"
-          " the worst epoch of 2 of the log callback is shown")
+                rows.append((dataset, f"{mode} ({feed})", a, b))
+    print(f"{args.samples} samples, 20% positive; {args.datasets} datasets x {len(BATCH_SIZES)} batch sizes x "
+          f"{len(studies)} studies; the worst epoch of 2 of the log callback is shown")
     print("| data | mode | batch size | dropped | log F1 | sklearn, all (predict callback) | gap | loop | aggregation | coverage | drift |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for dataset, mode, a, b in rows:
@@ -62,7 +76,7 @@ def main() -> None:
         print(f"| {dataset} | {mode} | {a.batch_sizes[0]} | {a.dropped} | {a.reported:.4f} | {a.f1_all:.4f} | "
               f"{a.reported - a.f1_all:+.4f} | {e.loop:+.4f} | {e.aggregation:+.4f} | {e.coverage:+.4f} | {e.drift:+.4f} |")
     print()
-    for mode in ("fit-dropped", "fit"):
+    for mode in dict.fromkeys(m for _, m, _, _ in rows):
         picked = [(a, b) for _, m, a, b in rows if m == mode]
         gaps = [abs(a.reported - a.f1_all) for a, _ in picked]
         mean = lambda xs: statistics.mean(abs(x) for x in xs)  # noqa: E731

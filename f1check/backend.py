@@ -220,6 +220,24 @@ def keras_version() -> str:
     return keras().__version__
 
 
+def share_cores(processes: int) -> None:
+    """Give TensorFlow ``cpu_count // processes`` threads, so that ``processes`` processes do not oversubscribe.
+
+    Must run before TensorFlow starts; the plugin calls it in pytest-xdist workers (each would otherwise
+    spread every op over all the machine's cores while the other workers do the same).
+    """
+    if backend_name() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    threads = max(1, (os.cpu_count() or 1) // max(1, processes))
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # TensorFlow has started: its thread pools are fixed now
+        pass
+
+
 def prepare_replicas(replicas: int) -> bool:
     """Split the CPU into ``replicas`` logical devices, if TensorFlow has not started yet.
 

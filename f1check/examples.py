@@ -19,8 +19,16 @@ __all__ = [
     "F1FromLogs",
     "ValidationF1FromLogs",
     "StreamingF1",
+    "StreamingMCC",
     "TiesPositiveF1",
     "actual_positives",
+    "f2_m",
+    "keras_f2",
+    "keras_precision",
+    "keras_recall",
+    "mcc_m",
+    "precision_m",
+    "recall_m",
     "keras_f1_score",
     "naive_f1",
     "predict_f1_callback",
@@ -156,6 +164,65 @@ class TiesPositiveF1(StreamingF1):
 
     def _positive(self, y_pred):
         return ops.cast(y_pred >= self.threshold, "float32")
+
+
+# Beyond F1: the per-batch precision and recall that sit next to f1 in many compile(metrics=[...]) calls, their
+# F-beta and MCC, all averaged by Keras over the batches (wrong); and the stateful ways (right).
+def precision_m(y_true, y_pred):
+    true_positives = ops.sum(ops.round(ops.clip(y_true * y_pred, 0.0, 1.0)))
+    predicted = ops.sum(ops.round(ops.clip(y_pred, 0.0, 1.0)))
+    return true_positives / (predicted + keras.config.epsilon())
+
+
+def recall_m(y_true, y_pred):
+    true_positives = ops.sum(ops.round(ops.clip(y_true * y_pred, 0.0, 1.0)))
+    possible = ops.sum(ops.round(ops.clip(y_true, 0.0, 1.0)))
+    return true_positives / (possible + keras.config.epsilon())
+
+
+def f2_m(y_true, y_pred):
+    """Per-batch F-beta with beta = 2."""
+    p, r = precision_m(y_true, y_pred), recall_m(y_true, y_pred)
+    return 5 * p * r / (4 * p + r + keras.config.epsilon())
+
+
+def mcc_m(y_true, y_pred):
+    """Per-batch Matthews correlation."""
+    y_pred = ops.round(ops.clip(y_pred, 0.0, 1.0))
+    tp, tn = ops.sum(y_true * y_pred), ops.sum((1 - y_true) * (1 - y_pred))
+    fp, fn = ops.sum((1 - y_true) * y_pred), ops.sum(y_true * (1 - y_pred))
+    return (tp * tn - fp * fn) / (ops.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)) + keras.config.epsilon())
+
+
+def keras_precision():
+    return keras.metrics.Precision(thresholds=0.5)
+
+
+def keras_recall():
+    return keras.metrics.Recall(thresholds=0.5)
+
+
+def keras_f2():
+    return keras.metrics.FBetaScore(beta=2.0, threshold=0.5)
+
+
+class StreamingMCC(keras.metrics.Metric):
+    """The Matthews correlation from the epoch's confusion counts. Right."""
+
+    def __init__(self, name: str = "streaming_mcc", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.counts = self.add_variable(shape=(4,), initializer="zeros", name="counts")  # tp, tn, fp, fn
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = ops.cast(y_true, "float32")
+        p = ops.cast(y_pred > 0.5, "float32")
+        self.counts.assign_add(ops.stack([ops.sum(y_true * p), ops.sum((1 - y_true) * (1 - p)),
+                                          ops.sum((1 - y_true) * p), ops.sum(y_true * (1 - p))]))
+
+    def result(self):
+        tp, tn, fp, fn = self.counts[0], self.counts[1], self.counts[2], self.counts[3]
+        denominator = ops.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+        return ops.where(denominator > 0, (tp * tn - fp * fn) / ops.maximum(denominator, 1e-12), 0.0)
 
 
 class NeverResetF1(StreamingF1):

@@ -15,7 +15,7 @@ import pytest
 from . import backend, config as f1config
 from .errors import ConfigError, did_you_mean, one_of
 from .fixtures import MARKER_KEYS, Checker, DataFactory, ModelFactory
-from .items import NODE, NODE_PREFIX, STATE, F1CheckCollector, Reporting, RunState, run_environment
+from .items import NODE, NODE_PREFIX, STATE, F1CheckCollector, Reporting, RunState, is_worker, run_environment
 from .options import OPTION, add_options, cli_values, ini_values
 
 SKIP_REASON = "f1check check: run pytest with --f1check to run it"
@@ -44,10 +44,6 @@ def _state(config) -> RunState:
     return config.stash[STATE]
 
 
-def _is_worker(config) -> bool:
-    return hasattr(config, "workerinput")
-
-
 # -- configure, header, collection -------------------------------------------------------------------------
 
 
@@ -62,6 +58,8 @@ def pytest_configure(config):
         return
     try:
         state = _resolve(config)
+        if is_worker(config):
+            backend.share_cores(int(config.workerinput.get("workercount", 1)))
         _prepare_replicas(state.run)
         if state.run.device != "auto":
             state.device = backend.select_device(state.run.device)
