@@ -92,22 +92,30 @@ def numpy_floor(y, s, partitions) -> float:
     return len(partitions) / (time.perf_counter() - started)
 
 
-def f1check_rates(y, s, examples: int, seed: int):
+SUBJECTS = {  # score -> the stateful metric checked (f1check.examples)
+    "f1": "StreamingF1",
+    "precision": "keras_precision",
+    "recall": "keras_recall",
+    "mcc": "StreamingMCC",
+}
+
+
+def f1check_rates(y, s, examples: int, seed: int, score: str = "f1"):
     """(search examples/s, whole check examples/s, examples, replay traces)."""
-    from f1check import check
-    from f1check.examples import StreamingF1
+    from f1check import check, examples as subjects
     from f1check.search import Search
     from f1check.settings import CheckSettings, Semantics
     from f1check.targets import resolve
 
-    settings = CheckSettings(examples=examples, seed=seed, semantics=Semantics())
+    subject = getattr(subjects, SUBJECTS[score])
+    settings = CheckSettings(examples=examples, seed=seed, semantics=Semantics(score=score))
     started = time.perf_counter()  # the replay's build and trace count
-    search = Search(resolve(StreamingF1), "evaluate", settings, fixed=(y, s))
+    search = Search(resolve(subject), "evaluate", settings, fixed=(y, s))
     search._fixed = []  # the search alone: no fixed examples
     assert search._search(examples) is None
     search_rate = search.evaluated / (time.perf_counter() - started)
     started = time.perf_counter()
-    report = check(StreamingF1, data=(y, s), examples=examples, seed=seed)
+    report = check(subject, data=(y, s), examples=examples, seed=seed, score=score)
     check_rate = report.results[0].examples / (time.perf_counter() - started)
     assert report.passed, str(report)
     return search_rate, check_rate, report.results[0].examples, search.replayer.compiled.traces
@@ -119,6 +127,7 @@ def main() -> None:
     parser.add_argument("--plain", type=int, default=20, help="model.evaluate runs per size. Default: %(default)r")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--scores", nargs="+", default=["f1"], choices=sorted(SUBJECTS))
     args = parser.parse_args()
 
     import keras
@@ -129,7 +138,8 @@ def main() -> None:
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"keras {keras.__version__} ({keras.backend.backend()})")
-    header = ("N", "plain ex/s", "f1check search ex/s", "f1check check ex/s", "numpy floor ex/s", "search/plain", "check/plain", "traces")
+    header = ("score", "N", "plain ex/s", "f1check search ex/s", "f1check check ex/s", "numpy floor ex/s", "search/plain",
+              "check/plain", "traces")
     rows = []
     for n in args.sizes:
         rng = np.random.default_rng([args.seed, n])
@@ -137,10 +147,11 @@ def main() -> None:
         partitions = draw_partitions(n, max(args.plain, 200), args.seed)
         plain = plain_way(y, s, partitions[: args.plain])
         floor = numpy_floor(y, s, partitions)
-        search, whole, examples, traces = f1check_rates(y, s, args.examples, args.seed)
-        rows.append((f"{n:,}", f"{plain:.1f}", f"{search:.0f}", f"{whole:.0f}", f"{floor:.0f}",
-                     f"{search / plain:.0f}x", f"{whole / plain:.0f}x", str(traces)))
-        print(f"  N={n:,}: {examples} examples", flush=True)
+        for score in args.scores:
+            search, whole, examples, traces = f1check_rates(y, s, args.examples, args.seed, score)
+            rows.append((score, f"{n:,}", f"{plain:.1f}", f"{search:.0f}", f"{whole:.0f}", f"{floor:.0f}",
+                         f"{search / plain:.0f}x", f"{whole / plain:.0f}x", str(traces)))
+            print(f"  {score}, N={n:,}: {examples} examples", flush=True)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, tuple("-" * w for w in widths), *rows]:
         print("| " + " | ".join(c.rjust(w) for c, w in zip(r, widths)) + " |")

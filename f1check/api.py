@@ -89,9 +89,8 @@ def run_check(subject, chosen: CheckSettings, data=None, partitions=None, callba
     if data is not None:
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise ConfigError("data must be a pair (y_true, scores) of arrays.")
-        y, s, columns = validate(data[0], data[1], chosen.semantics)
-        fixed = (y, s)
-        chosen = chosen.with_semantics(chosen.semantics.with_classes(columns))
+        fixed = validate(data[0], data[1], chosen.semantics)
+        chosen = chosen.with_semantics(chosen.semantics.with_classes(fixed[0].shape[1]))
     explicit = explicit_partitions(partitions, fixed)
     _check_replicas(chosen, fixed, explicit)
     target = resolve(subject, callback_key=callback_key, callback_metrics=callback_metrics)

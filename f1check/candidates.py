@@ -23,7 +23,7 @@ from typing import Any
 from . import backend, feeds, strategies, verdict
 from .diagnosis import nan_error
 from .drivers import FIT_EPOCHS, Driver
-from .errors import F1CheckError, SubjectError
+from .errors import F1CheckError
 from .partitions import Partition
 from .reference import Confusion
 from .replay import CompiledReplay, eager_replay
@@ -183,11 +183,6 @@ class Replayer:
 
 class NoReplay(F1CheckError):
     """The subject cannot be judged outside the loop (the loop itself will be used)."""
-
-
-def replay_failure(exc: Exception) -> bool:
-    """Whether an error raised while replaying is the replay's (search through the loop instead) or the subject's."""
-    return isinstance(exc, (NoReplay, SubjectError))
 
 
 # -- drawing candidates ----------------------------------------------------------------------------------

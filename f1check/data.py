@@ -21,8 +21,8 @@ __all__ = ["validate", "worked_example", "synthetic"]
 WORKED_EXAMPLE_COUNTS = ((50, 10, 10, 30), (90, 9, 0, 1), (70, 0, 0, 30))
 
 
-def validate(y_true, scores, semantics: Semantics) -> tuple[np.ndarray, np.ndarray, int]:
-    """Check labels and scores against the task; return them as (N, C) float32 and C."""
+def validate(y_true, scores, semantics: Semantics) -> tuple[np.ndarray, np.ndarray]:
+    """Check labels and scores against the task; return them as ``(y_true, scores)``, each (N, C) float32."""
     import numpy as np
 
     try:
@@ -80,7 +80,7 @@ def validate(y_true, scores, semantics: Semantics) -> tuple[np.ndarray, np.ndarr
             f"scores must be probabilities in [0, 1], found {float(s.min() if s.min() < 0 else s.max()):g}: "
             "apply the sigmoid/softmax first (or pass probabilities, not logits)."
         )
-    return y.astype(np.float32), s.astype(np.float32), c
+    return y.astype(np.float32), s.astype(np.float32)
 
 
 def worked_example() -> tuple[np.ndarray, np.ndarray]:

@@ -16,10 +16,25 @@ __all__ = ["Partition"]
 
 
 class Partition:
-    """An explicit partition: ``Partition(batch_sizes, order=None, dropped=0)``.
+    """How a loop feeds ``n`` samples: in which order, in which batches, and how many never.
 
-    ``order`` is a permutation of ``range(n)`` with ``n = sum(batch_sizes) +
-    dropped`` (the identity if ``None``).  Partitions are immutable values.
+    Partitions are immutable values; ``repr`` is the Python that rebuilds one.
+
+    Args:
+        batch_sizes: the size of every fed batch, in order (each >= 1).
+        order: a permutation of ``range(n)``, ``n = sum(batch_sizes) + dropped``; the identity if None.
+        dropped: how many samples, the last of the order, are never fed (a dropped remainder).
+        order_seed: (keyword) the order is ``numpy.random.default_rng(order_seed).permutation(n)``, made
+            when first needed; see :meth:`shuffled`.
+
+    Raises:
+        PartitionError: a batch size below 1, a negative ``dropped``, or an order that is not a permutation.
+
+    Example:
+        >>> f1check.Partition([100, 100, 100]).short()
+        '100+100+100'
+        >>> f1check.Partition.floor_steps(1000, 128)    # steps_per_epoch = 1000 // 128: 104 never fed
+        f1check.Partition(batch_sizes=[128, 128, 128, 128, 128, 128, 128], dropped=104)
     """
 
     __slots__ = ("batch_sizes", "_order", "dropped", "order_seed")

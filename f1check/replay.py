@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from . import backend
 from .errors import F1CheckError, SubjectError
-from .subjects import MetricSubject, call_user, to_float
+from .subjects import MetricSubject
 
 # Independent replay lanes: one per core, at least 2 (the loops overlap even on 2 cores).
 LANES = min(4, max(2, os.cpu_count() or 2))
@@ -159,8 +159,8 @@ def eager_replay(subjects: Sequence[MetricSubject], fed, epochs: int = 1):
 
     With ``epochs > 1`` each example's batches are fed that many times to the
     same metric with ``reset_state()`` between, as a multi-epoch loop feeds
-    them, and the worst epoch is kept per metric... the last epoch's value,
-    which is where state carried across epochs shows.
+    them, and the last epoch's value is kept: where state carried across
+    epochs shows.
     """
     import numpy as np
 
@@ -172,11 +172,3 @@ def eager_replay(subjects: Sequence[MetricSubject], fed, epochs: int = 1):
             with backend.quiet():
                 values[e, m] = subject.replay_epochs([batches] * epochs)[-1]
     return values
-
-
-def check_result(subject: MetricSubject, sample) -> None:
-    """Run the subject once on ``sample`` so that a metric that cannot run at all fails early, named."""
-    metric = subject.fresh_metric()
-    y, p = sample
-    call_user(subject.label, "update_state", metric.update_state, y, p)
-    to_float(call_user(subject.label, "result()", metric.result), subject.label, "result()")

@@ -95,9 +95,6 @@ class CheckSettings:
     def with_semantics(self, semantics: Semantics) -> CheckSettings:
         return replace(self, semantics=semantics)
 
-    def with_examples(self, examples: int) -> CheckSettings:
-        return replace(self, examples=examples)
-
 
 # -- validators: one of each ---------------------------------------------------------------------------------
 

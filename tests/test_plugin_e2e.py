@@ -372,3 +372,20 @@ def test_a_long_item_shows_live_progress_on_a_terminal_only(collect_project):
     assert "f1check.examples:StreamingF1[evaluate] " in shown and "examples, worst |error|" in shown
     assert "/60 examples" in shown and "\r" in shown
     assert "examples, worst |error|" not in run("-q")  # quiet under -q
+
+
+def test_a_target_listed_for_two_scores_names_the_score_in_its_id(pytester):
+    pytester.makepyprojecttoml(
+        '[tool.f1check]\nmodes = ["evaluate"]\ntargets = [\n'
+        '  { metric = "f1check.examples:keras_precision", score = "precision" },\n'
+        '  { metric = "f1check.examples:keras_precision", score = "recall" },\n'
+        '  "f1check.examples:StreamingF1",\n  { metric = "f1check.examples:StreamingF1", tolerance = 0.01 },\n]\n'
+    )
+    result = pytester.runpytest_subprocess("--f1check", "--co", "-q", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines([
+        "f1check::f1check.examples:keras_precision[[]evaluate,precision[]]",
+        "f1check::f1check.examples:keras_precision[[]evaluate,recall[]]",
+        "f1check::f1check.examples:StreamingF1[[]evaluate[]]",
+        "f1check::f1check.examples:StreamingF1(2)[[]evaluate[]]",
+        "4 tests collected*",
+    ])
