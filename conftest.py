@@ -9,3 +9,8 @@ import os
 
 # TensorFlow's C++ start-up logging is noise in test output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def pytest_collection_modifyitems(items):
+    """Start the long tests (marked ``long``) first, so that pytest-xdist workers do not end on one of them."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

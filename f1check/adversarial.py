@@ -64,8 +64,10 @@ def dropped_mode(mode: str) -> bool:
 def fixed_runs(settings: CheckSettings, mode: str, feeds: tuple[str, ...], data=None) -> FixedRuns | None:
     """The fixed runs of ``mode``: over ``data`` if given, else over this module's small dataset.
 
-    ``feeds`` are those the mode can use; each partition goes to the first
-    that can give it exactly.  None when nothing fits (data of one sample).
+    ``feeds`` are those the mode can use.  The runs share one feed (the first
+    that can give the most of the partitions exactly), so that the sequence is
+    what ``check(data=..., partitions=[...], feeds=[feed])`` runs: its
+    reproduction.  None when nothing fits (data of one sample).
     """
     import numpy as np
 
@@ -77,13 +79,15 @@ def fixed_runs(settings: CheckSettings, mode: str, feeds: tuple[str, ...], data=
     else:
         y, scores = data
         candidates = _partitions_of(y, settings, mode)
-    runs = []
-    for unit in candidates:
-        partition = unit.scaled(replicas) if data is None else unit
-        feed = next((f for f in feeds if fits(f, partition)), None)
-        if feed is not None and partition.n == len(y):
-            runs.append((partition, feed))
-    runs = tuple(runs[: min(COUNT, settings.examples)])
+    partitions = [unit.scaled(replicas) if data is None else unit for unit in candidates]
+    partitions = [p for p in partitions if p.n == len(y)]
+    count = min(COUNT, settings.examples)
+
+    def fitting(feed):
+        return [p for p in partitions if fits(feed, p)][:count]
+
+    feed = max(feeds, key=lambda f: (len(fitting(f)), -feeds.index(f)), default=None)
+    runs = tuple((p, feed) for p in fitting(feed)) if feed is not None else ()
     return FixedRuns(y, scores, runs) if runs else None
 
 

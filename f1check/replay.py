@@ -109,23 +109,22 @@ class CompiledReplay:
         """A compiled replay of ``subjects`` (clean metrics), or None where only the eager replay is faithful.
 
         ``sample`` is a small ``(y_true, y_pred)`` batch used to build the
-        metrics (some create their variables on the first update) and to make
-        sure each result is one number.
+        metrics (some create their variables on the first update).
         """
         if backend.legacy() or backend.backend_name() != "tensorflow":
             return None
         y, p = sample
-        for subject in subjects:
-            subject.replay([(y, p)])  # raises the subject's own error, named, if it cannot run at all
-        replay = cls(subjects, y.shape[1])
-        for metrics in replay.lanes:  # build variables eagerly, outside the traced loop
-            for metric in metrics:
-                metric.update_state(y, p)
-                metric.reset_state()
         try:
+            replay = cls(subjects, y.shape[1])
+            for metrics in replay.lanes:  # build variables eagerly, outside the traced loop
+                for metric in metrics:
+                    metric.update_state(y, p)
+                    metric.reset_state()
             replay.trace()
         except Exception:
-            return None  # not traceable apart from the Keras loop: replay eagerly instead
+            # Not traceable apart from the Keras loop, or not runnable at all: replay eagerly instead, where an
+            # error is confirmed through the real loop before it becomes the check's (search.Search.judge).
+            return None
         return replay
 
     def __call__(self, fed: list[tuple]):

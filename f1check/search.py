@@ -117,6 +117,7 @@ class Search:
                                            sample_batch(settings, fixed), self.runner.driver)
         self.memo: dict[bytes, object] = {}
         self.data_only = isinstance(subject, CallbackSubject) and subject.scores_itself
+        self._fixed: list[Example] = []
         self.evaluated = 0
         self.failed = False
         self.worst = None

@@ -52,7 +52,7 @@ def main(fuzzed_examples: int) -> dict:
                             feeds=["generator-no-steps"]).results[0].worst
     out["generator_without_steps_naive_reported"] = phantom.reported
     out["fit"] = {}
-    for name in ("naive_f1", "StreamingF1", "F1FromLogs"):
+    for name in ("naive_f1", "F1FromLogs"):
         subject, extra = SUBJECTS[name]
         for mode in ("fit", "fit-dropped"):
             result = f1check.check(subject, modes=[mode], examples=fuzzed_examples, seed=0, **extra).results[0]

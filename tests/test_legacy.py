@@ -106,6 +106,7 @@ def legacy_repo(pytester, monkeypatch, worked_example_run):
     return pytester
 
 
+@pytest.mark.long
 def test_legacy_repo_fails_exactly_the_per_batch_f1(legacy_repo):
     result = legacy_repo.runpytest_subprocess(
         "--f1check", "--f1check-examples=10", "--f1check-report=out/report.json", "-p", "no:cacheprovider", "-v"

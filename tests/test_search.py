@@ -57,12 +57,12 @@ def test_same_seed_gives_identical_results_and_another_seed_explores_differently
     [(examples.StreamingF1, {}), (examples.keras_f1_score, {}), (examples.StreamingF1, {"judge": "seen", "threshold": 0.3})],
     ids=["streaming metric", "keras.metrics.F1Score", "streaming at threshold 0.3"],
 )
-def test_correct_metrics_pass_a_thousand_fuzzed_examples(subject, kwargs):
+def test_correct_metrics_pass_hundreds_of_distinct_fuzzed_examples(subject, kwargs):
     if "threshold" in kwargs:
         subject = lambda: examples.StreamingF1(threshold=0.3)  # noqa: E731
-    report = f1check.check(subject, examples=1000, seed=1, **kwargs)
+    report = f1check.check(subject, examples=300, seed=1, **kwargs)
     assert report.passed, str(report)
-    assert report.results[0].examples >= 1000
+    assert report.results[0].examples == 300  # distinct candidates: hypothesis's repeats are not counted
 
 
 def test_fixed_data_fuzzes_partitions_only():
