@@ -91,6 +91,38 @@ def fixed_runs(settings: CheckSettings, mode: str, feeds: tuple[str, ...], data=
     return FixedRuns(y, scores, runs) if runs else None
 
 
+LARGE = 1000  # samples of the fixed example for subjects that score their data themselves
+
+
+def large_run(settings: CheckSettings, mode: str, feeds: tuple[str, ...]):
+    """One larger fixed example, ``(y, scores, partition, feed)``, for a callback that scores its data itself.
+
+    What such a callback gets wrong depends on the data, not the batches: it
+    scores part of it (the first samples, one batch).  Here the positives are
+    all in the last fifth, so anything that looks at the first samples only
+    sees none.
+    """
+    import numpy as np
+
+    from .data import synthetic
+
+    semantics = settings.semantics
+    n = LARGE * settings.replicas
+    rng = np.random.default_rng(0)
+    y, scores = synthetic(n, semantics, rng, positive_rate=0.2)
+    if semantics.task != "multiclass":
+        order = np.argsort(y.max(axis=1), kind="stable")  # negatives first, positives last
+        y, scores = y[order], scores[order]
+    r = settings.replicas
+    candidates = [Partition.floor_steps(LARGE, 300).scaled(r)] if dropped_mode(mode) else [
+        Partition([500, 499, 1]).scaled(r), Partition([250] * 4).scaled(r)]
+    for partition in candidates:
+        feed = next((f for f in feeds if fits(f, partition)), None)
+        if feed is not None:
+            return y, scores, partition, feed
+    return None
+
+
 def _dataset(settings: CheckSettings):
     """The small adversarial dataset of the task, as (N, C) float32 arrays."""
     import numpy as np

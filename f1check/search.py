@@ -159,6 +159,11 @@ class Search:
         if self.explicit is None:
             runs = adversarial.fixed_runs(self.settings, self.mode, self.feeds, self.fixed)
         self._fixed = self.runner.sequence(runs.y, runs.scores, list(runs.runs)) if runs else []
+        large = None
+        if self.data_only and self.fixed is None and self.explicit is None and self.settings.examples > len(self._fixed):
+            large = adversarial.large_run(self.settings, self.mode, self.feeds)
+        if large is not None:
+            self._fixed.append(self.runner.run(*large))
         if self._fixed:
             self._note_progress(len(self._fixed), max(e.badness() for e in self._fixed))
         return list(self._fixed)

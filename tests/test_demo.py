@@ -28,7 +28,7 @@ def rows_of(out: str) -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def seed_0():
     out = io.StringIO()
-    assert demo(seed=0, samples=200, out=out) == 0
+    assert demo(seed=0, samples=100, out=out) == 0
     return out.getvalue()
 
 
@@ -48,7 +48,7 @@ def test_demo_prints_every_approach_on_every_partition(seed_0):
 
 
 def test_the_command_line_runs_the_demo_and_its_seed_changes_the_random_data(seed_0, capsys):
-    assert main(["demo", "--samples", "200", "--seed", "1"]) == 0
+    assert main(["demo", "--samples", "100", "--seed", "1"]) == 0
     seed_1 = capsys.readouterr().out
     assert "--f1check-seed=0" in seed_0 and "--f1check-seed=1" in seed_1
     worked = [out.split("random:")[0].splitlines()[-8:] for out in (seed_0, seed_1)]

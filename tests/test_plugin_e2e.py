@@ -72,13 +72,13 @@ def test_without_the_flag_only_the_repos_tests_run_and_marked_ones_skip(model_re
 @pytest.mark.long
 def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo):
     result = model_repo.runpytest_subprocess(  # fewer examples than the repo's 20, to keep the suite short
-        "--f1check", "--f1check-examples=10", "--f1check-report=out/report.json", "--junitxml=junit.xml",
+        "--f1check", "--f1check-examples=6", "--f1check-report=out/report.json", "--junitxml=junit.xml",
         "-p", "no:cacheprovider",
     )
     result.assert_outcomes(passed=len(RIGHT_ITEMS) + 4, failed=len(WRONG_ITEMS))  # + the repo's own 4 tests
     result.stdout.fnmatch_lines(["f1check *: keras *, backend tensorflow, device CPU, --f1check-seed=0"])
     for target, mode in RIGHT_ITEMS:
-        result.stdout.fnmatch_lines([f"{target} *{mode} *PASS *10 *"])
+        result.stdout.fnmatch_lines([f"{target} *{mode} *PASS *6 *"])
     for target, mode in WRONG_ITEMS:
         result.stdout.fnmatch_lines([f"FAILED f1check::{target}[[]{mode}[]]*"])
         result.stdout.fnmatch_lines([f"{target} *{mode} *FAIL * aggregation *"])
@@ -94,7 +94,7 @@ def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo):
             "*repo_metrics.metrics:f1 [[]evaluate[]] FAILED*",
             "*why: the subject averages per-batch F1*",
             "*partitions = [[]f1check.Partition(batch_sizes=*",
-            "*rerun: pytest --f1check --f1check-seed=0 --f1check-examples=10 'f1check::repo_metrics.metrics:f1[[]evaluate[]]'",
+            "*rerun: pytest --f1check --f1check-seed=0 --f1check-examples=6 'f1check::repo_metrics.metrics:f1[[]evaluate[]]'",
         ]
     )
     result.stdout.fnmatch_lines(["*repo_metrics.metrics:CumulativeF1 [[]fit[]] FAILED*", "*state carried across reset_state()*epoch 1*"])
@@ -119,7 +119,7 @@ def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo):
     }
     assert properties[("repo_metrics.metrics:TiesF1[evaluate]", "f1check_passed")] == "False"
     assert properties[("repo_metrics.metrics:TiesF1[evaluate]", "f1check_dominant_error")] == "aggregation"
-    assert properties[("repo_metrics.metrics:StreamingF1[fit]", "f1check_examples")] == "10"
+    assert properties[("repo_metrics.metrics:StreamingF1[fit]", "f1check_examples")] == "6"
     assert_every_failure_reproduces(model_repo.path, report["results"])
 
 
@@ -277,7 +277,7 @@ def test_patterns_from_public_repos_get_the_right_verdicts_quietly(pytester):
     shutil.copytree(PATTERNS_REPO, pytester.path, dirs_exist_ok=True)
     before = set(pytester.path.rglob("*"))
     result = pytester.runpytest_subprocess("--f1check", "-p", "no:cacheprovider", "--f1check-report=report.json",
-                                           "--f1check-examples=10", "-W", "error::DeprecationWarning")
+                                           "--f1check-examples=6", "-W", "error::DeprecationWarning")
     result.assert_outcomes(passed=len(PATTERNS_RIGHT) + 1, failed=len(PATTERNS_WRONG))  # + the repo's own test
     for item in PATTERNS_RIGHT:
         result.stdout.no_fnmatch_line(f"*f1check::{item.replace('[', '[[]').replace(']', '[]]', 1)}*")
