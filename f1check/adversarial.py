@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .data import synthetic
 from .feeds import fits
 from .partitions import Partition
 from .settings import CheckSettings
@@ -103,8 +104,6 @@ def large_run(settings: CheckSettings, mode: str, feeds: tuple[str, ...]):
     sees none.
     """
     import numpy as np
-
-    from .data import synthetic
 
     semantics = settings.semantics
     n = LARGE * settings.replicas

@@ -36,6 +36,7 @@ MAX_BATCHES_JAX = 8
 SAMPLE = 1  # candidates of the regular sample confirmed through the loop (the fixed examples ran there too)
 LOOP_SHRINK_EXAMPLES = 20  # budget of the loop search that shrinks a loop-only failure
 LOOP_SHRINK_CALLS = 30  # shrinking steps through the real loop (each runs a model)
+COSTLY_SHRINK_CALLS = 15  # shrinking steps where each replay calls a model (a callback that predicts)
 REPLAY_SHRINK_CALLS = 2000  # shrinking steps on replay
 SMALL_FIRST = 64  # through the loop, a third of the budget goes to data of at most this many samples first
 
@@ -265,7 +266,8 @@ class Search:
         case = cases(self.settings, self.mode, self.feeds, self.fixed, self.explicit,
                      max_batches=MAX_BATCHES_JAX if _on_jax() else MAX_BATCHES, max_size=max_size)
         chunks = st.lists(case, min_size=chunk, max_size=chunk) if chunk > 1 else case.map(lambda c: [c])
-        limit = LOOP_SHRINK_CALLS if self.replayer is None or self.replayer.costly else REPLAY_SHRINK_CALLS
+        limit = (LOOP_SHRINK_CALLS if self.replayer is None
+                 else COSTLY_SHRINK_CALLS if self.replayer.costly else REPLAY_SHRINK_CALLS)
         state = {"new_after_failure": 0, "smallest": None}
         stride = max(1, budget // SAMPLE)
 

@@ -17,9 +17,7 @@ from f1check.data import worked_example
 COUNTS = {"callback_key": "f1", "callback_metrics": list(examples.COUNT_METRICS)}
 SUBJECTS = {  # name -> (subject, extra check() arguments)
     "naive_f1": (examples.naive_f1, {}),
-    "keras_f1_score": (examples.keras_f1_score, {}),
     "StreamingF1": (examples.StreamingF1, {}),
-    "TiesPositiveF1": (examples.TiesPositiveF1, {}),
     "F1FromLogs": (examples.F1FromLogs, COUNTS),
     "predict_f1_callback": (examples.predict_f1_callback, {"callback_key": "val_f1"}),
     "predict_first_samples_callback": (examples.predict_first_samples_callback, {"callback_key": "val_f1"}),

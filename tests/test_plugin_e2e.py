@@ -133,7 +133,7 @@ def test_the_rerun_command_runs_just_that_item(model_repo):
 
 SMALL_PROJECT = """
 [tool.f1check]
-examples = 12
+examples = 6
 modes = ["evaluate"]
 targets = [
   "f1check.examples:StreamingF1",
