@@ -6,7 +6,10 @@ wall time, the outcome line and the summary table. With no GPU visible to
 the Keras backend, f1check refuses ``--f1check-device gpu`` with a usage
 error, which this script reports rather than timing a CPU run.
 
-Usage: python benchmarks/gpu_fit.py [--backend tensorflow|jax] [--examples 20]
+``--device cpu`` runs the same items with the accelerator hidden, the
+baseline to compare with on the same machine.
+
+Usage: python benchmarks/gpu_fit.py [--backend tensorflow|jax] [--examples 20] [--device gpu|cpu] [-k fit]
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "tensorflow"))
     parser.add_argument("--examples", type=int, default=20)
+    parser.add_argument("--device", choices=["gpu", "cpu"], default="gpu")
+    parser.add_argument("-k", dest="keyword", default="fit", help="pytest -k expression over the items (default: fit)")
     args = parser.parse_args()
     env = {**os.environ, "KERAS_BACKEND": args.backend}
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--f1check", "--f1check-device=gpu",
-               f"--f1check-examples={args.examples}", "-k", "fit"]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--f1check", f"--f1check-device={args.device}",
+               f"--f1check-examples={args.examples}", "-k", args.keyword]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
@@ -37,7 +42,8 @@ def main() -> None:
         print(f"no GPU for the {args.backend} backend: {out.strip().splitlines()[-1]}")
         sys.exit(1)
     summary = out[out.find("f1check summary"):] if "f1check summary" in out else out[-3000:]
-    print(f"backend {args.backend}, {args.examples} examples per item, {elapsed:.1f} s wall")
+    print(f"backend {args.backend}, device {args.device}, -k {args.keyword!r}, {args.examples} examples per item, "
+          f"{elapsed:.1f} s wall")
     print(summary)
 
 

@@ -8,7 +8,10 @@ without it.
 from __future__ import annotations
 
 import os
+import re
+import sys
 import contextlib
+import tempfile
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,8 +32,8 @@ FRAMEWORK_NOISE = (
 @lru_cache(maxsize=None)
 def keras():
     """Import Keras once, with TensorFlow's C++ start-up chatter turned down."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras as keras_module
+    with _quiet_start():
+        import keras as keras_module
 
     if keras_module.backend.backend() == "tensorflow":
         import logging
@@ -86,6 +89,15 @@ def environment(seed: int, device: str | None = None) -> Environment:
     )
 
 
+@lru_cache(maxsize=None)
+def tensorflow():
+    """Import TensorFlow once, quietly (it may start before Keras does: tf-keras, devices, replicas)."""
+    with _quiet_start():
+        import tensorflow as tf_module
+
+    return tf_module
+
+
 def backend_name() -> str:
     """The Keras backend the loops run on (``tensorflow`` under tf-keras, without importing Keras 3)."""
     return "tensorflow" if legacy() else keras().backend.backend()
@@ -96,8 +108,7 @@ def device_name() -> str:
     backend = backend_name()
     try:
         if backend == "tensorflow":
-            import tensorflow as tf
-
+            tf = tensorflow()
             return "GPU" if tf.config.list_logical_devices("GPU") else "CPU"
         if backend == "jax":
             import jax
@@ -135,13 +146,46 @@ def select_device(requested: str) -> str:
     return found
 
 
+# TensorFlow's C++ start-up lines: written to file descriptor 2 while it loads, before its logging is set up,
+# so TF_CPP_MIN_LOG_LEVEL does not reach the absl ones (TensorFlow 2.21). Not the user's to fix.
+_START_UP_NOISE = re.compile(
+    r"absl::InitializeLog\(\) is called|oneDNN custom operations are on|cpu_feature_guard\.cc|"
+    r"^To enable the following instructions: .*rebuild TensorFlow"
+)
+
+
+@contextlib.contextmanager
+def _quiet_start():
+    """Import the framework with its C++ start-up chatter held back; anything else it writes still shows."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no file descriptor 2 to hold: import as it comes
+        yield
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            lines = sink.read().decode(errors="replace").splitlines(keepends=True)
+            kept = "".join(line for line in lines if not _START_UP_NOISE.search(line))
+            if kept:
+                sys.stderr.write(kept)
+                sys.stderr.flush()
+
+
 def _hide_accelerators() -> None:
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
     backend = backend_name()
     if backend == "tensorflow":
-        import tensorflow as tf
-
+        tf = tensorflow()
         try:
             tf.config.set_visible_devices([], "GPU")
         except RuntimeError:  # already initialised: placement then follows CUDA_VISIBLE_DEVICES/defaults
@@ -197,8 +241,8 @@ def _tf_keras_installed() -> bool:
 @lru_cache(maxsize=None)
 def legacy_keras():
     """The tf-keras module (what ``tf.keras`` is under ``TF_USE_LEGACY_KERAS=1``), imported once."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tf_keras
+    with _quiet_start():
+        import tf_keras
 
     return tf_keras
 
@@ -228,8 +272,7 @@ def share_cores(processes: int) -> None:
     """
     if backend_name() != "tensorflow":
         return
-    import tensorflow as tf
-
+    tf = tensorflow()
     threads = max(1, (os.cpu_count() or 1) // max(1, processes))
     try:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -245,7 +288,7 @@ def prepare_replicas(replicas: int) -> bool:
     count first).  Must run before anything touches a TensorFlow device: the
     plugin calls it at session start when a target asks for replicas.
     """
-    import tensorflow as tf
+    tf = tensorflow()
 
     if len(tf.config.list_physical_devices("GPU")) >= replicas:
         return True

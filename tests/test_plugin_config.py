@@ -3,14 +3,14 @@
 import pytest
 from _pytest.config import ExitCode
 
-from f1check import config as f1config
+from f1check import backend, config as f1config
 from f1check.options import DEVICE, EXAMPLES, JUDGE, OPTION, REPORT, SEED, TOLERANCE
 
 pytest_plugins = ["pytester"]
 
 # In-process pytester runs roll sys.modules back afterwards; numpy cannot be imported twice in a
 # process, so the frameworks a run may load are imported here first.
-
+backend.keras()
 
 
 def test_help_lists_the_options_in_their_group(pytester):
@@ -92,6 +92,33 @@ def test_gpu_without_a_gpu_is_a_usage_error(pytester):
     result = pytester.runpytest(OPTION, f"{DEVICE}=gpu")
     assert result.ret == ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--f1check-device gpu, but the * backend sees no GPU*"])
+
+
+@pytest.mark.parametrize("device", ["cpu", "auto"])
+def test_choosing_the_device_starts_the_backend_quietly(pytester, monkeypatch, device):
+    # The device is chosen before Keras is imported; TensorFlow's C++ start-up lines (oneDNN, absl) must not
+    # reach the user's terminal from that import either. The variable this process set must not hide a leak.
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    write_config(pytester, 'examples = 2\ntargets = ["f1check.examples:StreamingF1"]')
+    result = pytester.runpytest_subprocess(OPTION, f"{DEVICE}={device}", "-p", "no:cacheprovider")
+    assert result.ret == ExitCode.OK, result.stdout.str()[-2000:]
+    result.assert_outcomes(passed=3)  # evaluate, fit, fit-dropped
+    assert result.stderr.lines == [], result.stderr.str()[-2000:]
+
+
+def test_the_quiet_start_holds_back_only_the_start_up_lines(capfd):
+    # What TensorFlow 2.21 writes to file descriptor 2 as it loads, whatever TF_CPP_MIN_LOG_LEVEL says, and a
+    # line that is not start-up chatter (which must still reach the user).
+    import os
+
+    chatter = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1795688505.959422   15369 port.cc:153] oneDNN custom operations are on. You may see slightly "
+        "different numerical results due to floating-point round-off errors from different computation orders.\n"
+    )
+    with backend._quiet_start():
+        os.write(2, (chatter + "E0000 something the user must see\n").encode())
+    assert capfd.readouterr().err == "E0000 something the user must see\n"
 
 
 def test_unknown_marker_argument_is_refused(pytester):
