@@ -77,9 +77,10 @@ def diagnose(example: Example, observation: Observation, subject, semantics: Sem
         notes += _aggregation_notes(example, epoch, subject, semantics, where)
     term = example.blame
     if term == "coverage" and abs(example.error.coverage) > tolerance:
+        unfed = unfed_note(epoch.fed_indices, len(epoch.end_scores), example.dropped, where, example.feed)
         notes.append(
-            f"{example.dropped} samples were never fed (a dropped remainder); sklearn's {name} on all samples differs "
-            f"by {example.error.coverage:+.6f}. The subject is right about what it saw."
+            f"{unfed}; sklearn's {name} on all samples differs by {example.error.coverage:+.6f}. The subject is right "
+            "about what it saw."
         )
     elif term == "drift" and abs(example.error.drift) > tolerance:
         notes.append(
@@ -92,6 +93,36 @@ def diagnose(example: Example, observation: Observation, subject, semantics: Sem
         else:
             notes.append(f"the subject itself computes a different {name}{where} from sklearn's on the samples it was fed.")
     return notes
+
+
+def unfed_note(fed, total: int, dropped: int, where: str, feed: str) -> str:
+    """Which of ``total`` samples a pass left out, given the indices it ``fed`` in order.
+
+    A dropped remainder when exactly those were missed; otherwise the windows
+    that were fed (a generator run on across epochs, or a loop re-feeding what
+    it prefetched, feeds some samples twice and others never).
+    """
+    fed = [int(i) for i in fed]
+    distinct = len(set(fed))
+    never, again = total - distinct, len(fed) - distinct
+    if again == 0 and never == dropped:
+        return f"{never} samples were never fed (a dropped remainder)"
+    return (
+        f"{never} of the {total} samples were never fed{where} and {again} were fed more than once: the loop fed "
+        f"samples {fed_runs(fed)} ({feeds.describe(feed)}), another window of the data than the partition's"
+    )
+
+
+def fed_runs(indices, limit: int = 6) -> str:
+    """``0-5, 3-8``: the fed sample indices as runs of consecutive ones, in the order they were fed."""
+    runs: list[list[int]] = []
+    for i in indices:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    text = ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in runs[:limit])
+    return text + (f", ... ({len(runs) - limit} runs more)" if len(runs) > limit else "")
 
 
 def _loop_note(example: Example, epoch: Epoch, semantics: Semantics, where: str) -> str:

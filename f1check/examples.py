@@ -10,9 +10,12 @@ Importing this module imports Keras.
 
 from __future__ import annotations
 
-import keras
 import numpy as np
-from keras import ops
+
+from .backend import keras as _import_keras
+
+keras = _import_keras()  # as `import keras`, with TensorFlow's C++ start-up lines held back
+ops = keras.ops
 
 __all__ = [
     "VALIDATION_COUNT_METRICS",

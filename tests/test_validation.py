@@ -6,6 +6,7 @@ import pytest
 import f1check
 from f1check import Partition, examples, reference
 from f1check.data import worked_example
+from f1check.diagnosis import unfed_note
 from f1check.drivers import Driver
 from f1check.settings import Semantics
 from f1check.targets import resolve
@@ -72,3 +73,15 @@ def test_what_a_validation_generator_really_feeds_is_what_is_judged():
     for epoch in observation.epochs:  # f1_seen is over exactly what the recorder saw fed
         fed_y = np.concatenate([b[0] for b in epoch.batches])
         np.testing.assert_array_equal(fed_y, y[epoch.fed_indices])
+
+
+def test_a_pass_that_fed_another_window_is_described_by_what_it_fed():
+    # The second pass above: batch 1 fed twice, batch 3 never. Not "a dropped remainder", which it is not.
+    note = unfed_note([0, 1, 2, 3, 4, 5, 3, 4, 5, 6, 7, 8], 12, 0, " in epoch 2 of 2", "generator")
+    assert note == ("3 of the 12 samples were never fed in epoch 2 of 2 and 3 were fed more than once: the loop fed "
+                    "samples 0-5, 3-8 (a Python generator with steps), another window of the data than the partition's")
+    # A generator run on across epochs, past a dropped remainder: the second pass starts at the remainder
+    rotated = unfed_note([*range(240, 300), *range(60)], 300, 60, "", "generator")
+    assert rotated.startswith("180 of the 300 samples were never fed and 0 were fed more than once") and \
+        "samples 240-299, 0-59 " in rotated
+    assert unfed_note(range(240), 300, 60, "", "generator") == "60 samples were never fed (a dropped remainder)"
