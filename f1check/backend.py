@@ -36,10 +36,15 @@ def keras():
         import keras as keras_module
 
     if keras_module.backend.backend() == "tensorflow":
-        import logging
-
-        logging.getLogger("tensorflow").addFilter(_RetracingNoise())
+        _drop_retracing_noise()
     return keras_module
+
+
+@lru_cache(maxsize=None)
+def _drop_retracing_noise() -> None:
+    import logging
+
+    logging.getLogger("tensorflow").addFilter(_RetracingNoise())
 
 
 class _RetracingNoise:
@@ -243,6 +248,8 @@ def legacy_keras():
     """The tf-keras module (what ``tf.keras`` is under ``TF_USE_LEGACY_KERAS=1``), imported once."""
     with _quiet_start():
         import tf_keras
+
+    _drop_retracing_noise()
 
     return tf_keras
 

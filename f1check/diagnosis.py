@@ -187,9 +187,27 @@ def _aggregation_notes(example: Example, epoch: Epoch, subject, semantics: Seman
                 f"{where} is {per_batch:.6f}, which is what was logged. {name} does not decompose over batches; "
                 "accumulate counts in a stateful metric instead."
             )
+    if isinstance(subject, MetricSubject) and not notes and steps > 1:
+        last = reference.reference(*epoch.batches[-1], semantics)
+        if abs(example.replayed - last) <= SAME_VALUE and abs(example.f1_seen - last) > SAME_VALUE:
+            notes.append(
+                f"the subject logs the last batch's {name} only: sklearn's {name} on the last fed batch "
+                f"({len(epoch.batches[-1][0])} samples){where} is {last:.6f}, which is what was logged. Keras reads "
+                "result() after the last batch: accumulate counts over the epoch in update_state()."
+            )
+    if semantics.task == "binary" and semantics.average == "binary" and not notes and epoch.batches:
+        both = _macro_over_both_classes(example, epoch, subject, semantics)
+        if abs(example.replayed - both) <= SAME_VALUE and abs(example.f1_seen - both) > SAME_VALUE:
+            notes.append(
+                f"the subject averages {name} over the classes (average='macro'): sklearn's macro {name} of what it "
+                f"scored is {both:.6f}, which is what was logged, while the check's reference is the positive "
+                "class's (average='binary'). If the macro average is what you mean, set the target's average = "
+                "\"macro\"."
+            )
     if semantics.task != "multiclass" and not notes and epoch.batches:
         inclusive = _threshold_inclusive(epoch, semantics)
-        if inclusive is not None and abs(example.replayed - inclusive) <= SAME_VALUE:
+        if inclusive is not None and abs(example.replayed - inclusive) <= SAME_VALUE and \
+                _right_below_the_threshold(subject, epoch, semantics):
             notes.append(
                 f"the subject counts a score of exactly the threshold ({semantics.threshold:g}) as positive: sklearn's "
                 f"{name} of predictions score >= {semantics.threshold:g} is {inclusive:.6f}, which is what was logged. "
@@ -219,6 +237,43 @@ def _threshold_inclusive(epoch: Epoch, semantics: Semantics) -> float | None:
         return None
     nudged = np.where(s == np.float32(semantics.threshold), np.nextafter(s, np.float32(2)), s)
     return reference.reference(y, nudged, semantics)
+
+
+def _right_below_the_threshold(subject, epoch: Epoch, semantics: Semantics) -> bool:
+    """Whether a metric agrees with sklearn once its tied scores sit just below the threshold.
+
+    A ``>=`` bug does; a subject with another cut (``> 0`` on probabilities, say) does not, and is not a tie bug.
+    Callbacks are not replayed for this: their reading stands on the numbers alone.
+    """
+    import numpy as np
+
+    if not isinstance(subject, MetricSubject):
+        return True
+    tie = np.float32(semantics.threshold)
+    below = [(y, np.where(s == tie, np.nextafter(tie, np.float32(-1)), s)) for y, s in epoch.batches]
+    try:
+        value = subject.replay(below)
+    except SubjectError:
+        return False
+    y = np.concatenate([b[0] for b in below])
+    s = np.concatenate([b[1] for b in below])
+    return abs(value - reference.reference(y, s, semantics)) <= SAME_VALUE
+
+
+def _macro_over_both_classes(example: Example, epoch: Epoch, subject, semantics: Semantics) -> float:
+    """sklearn's macro average over the classes 0 and 1 on what the subject scored, the one of the two
+    readings (both labels, or the labels present) that matches what was logged."""
+    import numpy as np
+
+    if isinstance(subject, CallbackSubject) and subject.scores_itself:  # it predicted every sample itself
+        y, s = example.y_true, epoch.end_scores
+    else:
+        y = np.concatenate([b[0] for b in epoch.batches])
+        s = np.concatenate([b[1] for b in epoch.batches])
+    both = reference.reference(y, s, replace(semantics, average="macro"))
+    if abs(example.replayed - both) <= SAME_VALUE:
+        return both
+    return reference.macro_of_present_classes(y, s, semantics)
 
 
 def _per_class_threshold(epoch: Epoch, semantics: Semantics) -> float:

@@ -114,15 +114,18 @@ class F1CheckItem(pytest.Item):
         spec = self.spec
         chosen = replace(spec.settings, modes=(self.mode,), seed=item_seed(state.run.seed, self.name))
         live = LiveLine(self.config, self.name)
+        error = None
         try:
             report = run_check(spec.subject, chosen, callback_key=spec.key, callback_metrics=spec.metrics,
                                progress=live, save_dir=data_dir(self.config))
         except F1CheckError as exc:
-            self._record(error_json(spec.subject, self.mode, chosen.semantics.score, str(exc)),
-                         error_row(spec.subject, self.mode, str(exc)))
-            pytest.fail(f"f1check: {exc}", pytrace=False)  # a setup error: the message, no traceback
+            error = str(exc)
         finally:
             live.close()
+        if error is not None:  # outside the except: pytest would print the error twice, as a chain
+            self._record(error_json(spec.subject, self.mode, chosen.semantics.score, error),
+                         error_row(spec.subject, self.mode, error))
+            pytest.fail(f"f1check: {error}", pytrace=False)  # a setup error: the message, no traceback
         report.environment = run_environment(self.config)  # the run's seed in the header, the one to rerun with
         result = report.results[0]
         self._record(result_json(result), summary_row(result), result)

@@ -37,10 +37,13 @@ def _resolve(config) -> RunState:
 def _state(config) -> RunState:
     """The stashed state, resolved on first use (fixtures work without --f1check too)."""
     if STATE not in config.stash:
+        error = None
         try:
             config.stash[STATE] = _resolve(config)
         except ConfigError as exc:
-            pytest.fail(f"f1check: {exc}", pytrace=False)
+            error = str(exc)
+        if error is not None:  # outside the except: pytest would print the error twice, as a chain
+            pytest.fail(f"f1check: {error}", pytrace=False)
     return config.stash[STATE]
 
 
@@ -147,10 +150,13 @@ def f1check_device(pytestconfig) -> str:
     """``"GPU"`` or ``"CPU"``: where f1check's models run (``--f1check-device``)."""
     state = _state(pytestconfig)
     if state.device is None:
+        error = None
         try:
             state.device = backend.select_device(state.run.device)
         except ConfigError as exc:
-            pytest.fail(f"f1check: {exc}", pytrace=False)
+            error = str(exc)
+        if error is not None:
+            pytest.fail(f"f1check: {error}", pytrace=False)
     return state.device
 
 

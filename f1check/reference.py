@@ -80,6 +80,23 @@ def reference(y: np.ndarray, scores: np.ndarray, semantics: Semantics) -> float:
         return float(function(truth, predicted, **sklearn_kwargs(semantics, y.shape[1])))
 
 
+def macro_of_present_classes(y: np.ndarray, scores: np.ndarray, semantics: Semantics) -> float:
+    """sklearn's macro average over the labels present in ``y`` or the predictions (``labels=None``): what
+    ``f1_score(y, p, average="macro")`` gives on binary labels. NaN for MCC, which has no average."""
+    from sklearn import metrics
+    from sklearn.exceptions import UndefinedMetricWarning
+
+    if semantics.score == "mcc":
+        return math.nan
+    function = {"f1": metrics.f1_score, "precision": metrics.precision_score, "recall": metrics.recall_score,
+                "fbeta": metrics.fbeta_score}[semantics.score]
+    extra = {"beta": semantics.beta} if semantics.score == "fbeta" else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        return float(function(true_labels(y, semantics).ravel(), predicted_labels(scores, semantics).ravel(),
+                              average="macro", labels=None, zero_division=semantics.zero_division, **extra))
+
+
 def batch_mean(batches, semantics: Semantics) -> float:
     """The mean of the per-batch reference over ``[(y_batch, scores_batch), ...]``: what a naive metric logs."""
     values = [reference(y, s, semantics) for y, s in batches]

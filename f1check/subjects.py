@@ -216,21 +216,28 @@ class CarriedState:
 
     def describe(self) -> str:
         held = ", ".join(f"{name}={value}" for name, value in self.leftovers[:6])
-        return f" (after reset_state() it still held {held})" if held else ""
+        return f" (probed on two batches of its own, after reset_state() it still held {held})" if held else ""
 
 
 def _probe_batches(columns: int, task: str):
-    """Two batches whose counts differ, so a metric that keeps the first one's counts shows it in the second."""
+    """Two batches such that keeping any of the first one's counts (tp, fp, fn, tn) changes the second's value.
+
+    Binary and multilabel: the first has tp=3, fp=1, fn=2, tn=1 in every column, the second tp=2, fp=0, fn=1,
+    tn=1, so F1 is 0.8 fresh and differs with any of tp, fp, fn (or all) carried over.
+    """
     import numpy as np
 
     if task == "multiclass":
         eye = np.eye(columns, dtype=np.float32)
-        first = (eye[[0, 0, 0]], eye[[0, 0, 0]])
-        second = (eye[[1, 1]], eye[[1, 0]])
-    else:
-        first = (np.ones((3, columns), np.float32), np.ones((3, columns), np.float32))
-        second = (np.asarray([[1.0], [0.0]] * 1, np.float32).repeat(columns, 1), np.asarray([[0.0], [1.0]], np.float32).repeat(columns, 1))
-    return first, second
+        first = (eye[[0, 0, 1, 1, 0] if columns > 1 else [0] * 5], eye[[0, 1, 1, 0, 0] if columns > 1 else [0] * 5])
+        second = (eye[[1, 1, 0] if columns > 1 else [0] * 3], eye[[1, 0, 0] if columns > 1 else [0] * 3])
+        return first, second
+
+    def batch(labels, scores):
+        return (np.asarray(labels, np.float32)[:, None].repeat(columns, 1),
+                np.asarray(scores, np.float32)[:, None].repeat(columns, 1))
+
+    return batch([1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 0, 0, 1, 0]), batch([1, 1, 1, 0], [1, 1, 0, 0])
 
 
 def _leftovers(metric) -> tuple[tuple[str, str], ...]:
@@ -240,8 +247,9 @@ def _leftovers(metric) -> tuple[tuple[str, str], ...]:
     found = {}
     for v in getattr(metric, "variables", []):
         found[getattr(v, "path", None) or getattr(v, "name", "variable")] = v
+    tracked = {id(v) for v in found.values()}
     for name, value in vars(metric).items():
-        if hasattr(value, "assign") and hasattr(value, "dtype") and not name.startswith("_"):
+        if hasattr(value, "assign") and hasattr(value, "dtype") and not name.startswith("_") and id(value) not in tracked:
             found.setdefault(name, value)
     out = []
     for name, variable in found.items():
@@ -251,7 +259,7 @@ def _leftovers(metric) -> tuple[tuple[str, str], ...]:
             continue
         if array.size and np.any(array != 0):
             text = np.array2string(array, precision=4, threshold=6) if array.size > 1 else f"{float(array.reshape(-1)[0]):g}"
-            out.append((name.rsplit("/", 1)[-1], text))
+            out.append((name.rsplit("/", 1)[-1].removesuffix(":0"), text))
     return tuple(out)
 
 

@@ -182,6 +182,7 @@ targets = ["no_such_module:f1", "local_subjects:NOT_A_METRIC", "f1check.examples
     result.stdout.fnmatch_lines(["*local_subjects:NOT_A_METRIC (str) is neither a metric nor a callback*"])
     result.stdout.fnmatch_lines(["no_such_module:f1 *evaluate *ERROR*"])
     result.stdout.no_fnmatch_line("*Traceback*")
+    result.stdout.no_fnmatch_line("*During handling of the above exception*")  # each error said once, not as a chain
     result.stdout.no_fnmatch_line("*Did you mean*")  # nothing in the project is spelled like no_such_module
     statuses = {r["target"]: r["status"] for r in json.loads((pytester.path / "r.json").read_text())["results"]}
     assert statuses == {"no_such_module:f1": "error", "local_subjects:NOT_A_METRIC": "error",

@@ -12,7 +12,7 @@ from f1check.drivers import Driver
 from f1check.replay import CompiledReplay, eager_replay
 from f1check.subjects import carried_state
 from f1check.targets import resolve
-from fixtures.subjects import RawVariableF1
+from fixtures.subjects import PartialResetF1, RawVariableF1
 
 SEM = names.Semantics()
 
@@ -74,11 +74,20 @@ def test_carried_state_is_found_by_behaviour_even_in_untracked_variables():
     assert carried_state(resolve(examples.keras_f1_score), 1, "binary") is None
     assert carried_state(resolve(examples.naive_f1), 1, "binary") is None
     broken = carried_state(resolve(examples.NeverResetF1), 1, "binary")
-    assert broken is not None and broken.fresh == 0.0 and broken.after_reset > 0.5
+    # the probe's second batch (tp=2, fp=0, fn=1) alone: F1 0.8; after the first (tp=3, fp=1, fn=2): 10/14
+    assert broken is not None and broken.fresh == pytest.approx(0.8) and broken.after_reset == pytest.approx(10 / 14)
     # Counts in raw tf.Variable attributes: metric.variables is empty, reset_state() does nothing.
     raw = carried_state(resolve(RawVariableF1), 1, "binary")
     assert resolve(RawVariableF1).fresh_metric().variables == []
-    assert raw is not None and ("tp", "3") in raw.leftovers
+    assert raw is not None and {("tp", "3"), ("fp", "1"), ("fn", "2")} <= set(raw.leftovers)
+
+
+@pytest.mark.parametrize("forgets, kept, after", [("tp", "3", 10 / 11), ("fp", "1", 4 / 6), ("fn", "2", 4 / 7)])
+def test_a_reset_that_forgets_any_one_count_is_found(forgets, kept, after):
+    subject = type(f"Forgets{forgets}", (PartialResetF1,), {"forgets": forgets})
+    found = carried_state(resolve(subject), 1, "binary")
+    assert found is not None and found.fresh == pytest.approx(0.8) and found.after_reset == pytest.approx(after)
+    assert found.leftovers == ((forgets, kept),)  # named once, though tracked and an attribute's value
 
 
 def _semantics(task, average, zero_division, threshold, score, beta):

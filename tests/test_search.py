@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.metrics import f1_score
 
 import keras
 
@@ -30,6 +31,33 @@ def test_ties_counted_positive_shrink_to_one_sample_at_the_threshold():
     assert ce.y_true.ravel().tolist() == [1.0] and ce.scores.ravel().tolist() == [0.5]
     assert (ce.reported, ce.f1_seen) == (pytest.approx(1.0), 0.0)
     assert any("exactly the threshold (0.5) as positive" in note for note in ce.diagnosis)
+
+
+def test_a_cut_elsewhere_is_not_called_a_tie():
+    # Cut at 0: the same smallest counterexample as a ">=" (y=[1], score 0.5), but the subject is also wrong
+    # just below 0.5, so the tie reading does not hold and is not given.
+    ce = f1check.check("fixtures.subjects:LogitCutF1", seed=2).results[0].counterexample
+    assert ce.y_true.ravel().tolist() == [1.0] and ce.scores.ravel().tolist() == [0.5]
+    assert (ce.reported, ce.f1_seen) == (pytest.approx(1.0), 0.0)
+    assert not any("threshold" in note for note in ce.diagnosis), ce.diagnosis
+
+
+def test_a_metric_that_keeps_only_the_last_batch_is_named():
+    ce = f1check.check("fixtures.subjects:LastBatchF1", seed=0).results[0].counterexample
+    last = ce.partition.batches()[-1]
+    expected = f1_score(ce.y_true[last].ravel(), (ce.scores[last] > 0.5).ravel(), zero_division=0)
+    assert ce.reported == pytest.approx(expected, abs=1e-6)
+    assert any(note.startswith("the subject logs the last batch's F1 only") and f"{expected:.6f}" in note
+               for note in ce.diagnosis), ce.diagnosis
+
+
+def test_a_macro_average_on_binary_labels_is_named():
+    ce = f1check.check("fixtures.subjects:macro_predict_f1", callback_key="val_f1", seed=0).results[0].counterexample
+    # evaluate mode: the model predicts exactly the fuzzed scores, so the callback scored these
+    expected = f1_score(ce.y_true.ravel(), (ce.scores > 0.5).ravel(), average="macro", zero_division=0)
+    assert ce.reported == pytest.approx(expected, abs=1e-6)
+    assert any("averages F1 over the classes (average='macro')" in note and f"{expected:.6f}" in note
+               for note in ce.diagnosis), ce.diagnosis
 
 
 def test_failure_message_prints_a_reproduction():
@@ -105,7 +133,9 @@ def test_nan_from_a_subject_is_an_error_about_the_smallest_batch():
     assert not getattr(info.value, "__notes__", [])  # hypothesis's notes about our internal test are gone
 
 
-@pytest.mark.parametrize("subject", [examples.NeverResetF1, "fixtures.subjects:RawVariableF1"], ids=["no-op reset", "raw tf.Variable"])
+@pytest.mark.parametrize("subject", [examples.NeverResetF1, "fixtures.subjects:RawVariableF1",
+                                     "fixtures.subjects:PartialResetF1"],
+                         ids=["no-op reset", "raw tf.Variable", "reset forgets fn"])
 def test_a_metric_that_carries_state_fails_evaluate_and_says_so(subject):
     result = f1check.check(subject, examples=8, seed=0).results[0]
     assert not result.passed
