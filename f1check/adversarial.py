@@ -62,6 +62,12 @@ def dropped_mode(mode: str) -> bool:
     return mode.endswith("-dropped")
 
 
+def feeds_everything(settings: CheckSettings, mode: str) -> bool:
+    """Judged on all samples (judge 'total') outside the dropped modes: every partition feeds every sample, as
+    the user's own loop does there (a sample never fed would be f1check's doing, not the subject's)."""
+    return settings.judge == "total" and not dropped_mode(mode)
+
+
 def fixed_runs(settings: CheckSettings, mode: str, feeds: tuple[str, ...], data=None) -> FixedRuns | None:
     """The fixed runs of ``mode``: over ``data`` if given, else over this module's small dataset.
 
@@ -81,7 +87,7 @@ def fixed_runs(settings: CheckSettings, mode: str, feeds: tuple[str, ...], data=
         y, scores = data
         candidates = _partitions_of(y, settings, mode)
     partitions = [unit.scaled(replicas) if data is None else unit for unit in candidates]
-    partitions = [p for p in partitions if p.n == len(y)]
+    partitions = [p for p in partitions if p.n == len(y) and (p.dropped == 0 or not feeds_everything(settings, mode))]
     count = min(COUNT, settings.examples)
 
     def fitting(feed):

@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-from . import backend, feeds, strategies, verdict
+from . import adversarial, backend, feeds, strategies, verdict
 from .diagnosis import nan_error
 from .drivers import FIT_EPOCHS, Driver
 from .errors import F1CheckError
@@ -201,7 +201,7 @@ def cases(settings: CheckSettings, mode: str, kinds: tuple[str, ...], fixed=None
     from hypothesis import strategies as st
 
     replicas = settings.replicas
-    drop = True if mode.endswith("-dropped") else None
+    drop = True if mode.endswith("-dropped") else (False if adversarial.feeds_everything(settings, mode) else None)
     data = _data_strategy(settings, max_size or strategies.LARGEST)
     feed = st.sampled_from(kinds)
 

@@ -72,7 +72,7 @@ def diagnose(example: Example, observation: Observation, subject, semantics: Sem
     name = semantics.score_name
     if abs(example.error.loop) > tolerance:
         notes.append(_loop_note(example, epoch, semantics, where))
-    notes += _carried_notes(example, carried, tolerance, where)
+    notes += _carried_notes(example, carried, subject, tolerance, where)
     if example.blame == "aggregation" and not notes:
         notes += _aggregation_notes(example, epoch, subject, semantics, where)
     term = example.blame
@@ -155,10 +155,20 @@ def _loop_note(example: Example, epoch: Epoch, semantics: Semantics, where: str)
     )
 
 
-def _carried_notes(example: Example, carried: Carried | None, tolerance: float, where: str) -> list[str]:
-    """State kept across ``reset_state()``: the same batches on a fresh metric give sklearn's value."""
+def _carried_notes(example: Example, carried: Carried | None, subject, tolerance: float, where: str) -> list[str]:
+    """State kept across ``reset_state()`` (or, by a callback, across epochs): the same batches on a fresh metric
+    (the same epoch on a fresh callback) give sklearn's value."""
     if carried is None or math.isnan(carried.fresh) or abs(carried.fresh - example.f1_seen) > tolerance:
         return []
+    if isinstance(subject, CallbackSubject):
+        if abs(carried.fresh - example.reported) <= tolerance:
+            return []
+        return [
+            f"the callback keeps state across epochs: a fresh callback given epoch {example.epoch + 1} alone writes "
+            f"{carried.fresh:.6f}, as sklearn does, but after the epochs before it the callback wrote "
+            f"{example.reported:.6f}. Score each epoch on its own in on_epoch_end (a list of past values, a running "
+            "mean or counts that are never cleared carry over; clear them in on_epoch_begin)."
+        ]
     held = carried.state.describe() if carried.state is not None else ""
     if example.mode.startswith("validation"):
         before = "the training epoch just before (Keras resets the metrics before every validation pass)"
@@ -169,8 +179,9 @@ def _carried_notes(example: Example, carried: Carried | None, tolerance: float, 
     return [
         f"state carried across reset_state(): fed alone to a fresh metric, these batches{where} give "
         f"{carried.fresh:.6f}, as sklearn does, but the metric still held counts from {before} and logged "
-        f"{example.reported:.6f}{held}. reset_state() must zero every accumulator, including counts kept in "
-        "variables Keras does not track (create them with self.add_variable / add_weight)."
+        f"{example.reported:.6f}{held}. reset_state() must zero every accumulator: an overridden reset_state() "
+        "must assign 0 to each count (Keras's own zeroes every variable made with self.add_variable / add_weight), "
+        "and counts kept in variables Keras does not track are never reset."
     ]
 
 

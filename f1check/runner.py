@@ -78,7 +78,11 @@ class Runner:
             y_true=y,
             scores=scores,
         )
-        carried = None if self.clean else diagnosis.Carried(self._fresh_replay(observation, worst), self.carried)
+        if isinstance(self.subject, CallbackSubject):
+            alone = worst > 0 and not example.passed  # replayed for the diagnosis of a failure only
+            carried = diagnosis.Carried(self._callback_alone(observation, worst, y), None) if alone else None
+        else:
+            carried = None if self.clean else diagnosis.Carried(self._fresh_replay(observation, worst), self.carried)
         notes = diagnosis.diagnose(example, observation, self.subject, self.semantics, self.settings.tolerance, carried)
         example.diagnosis = tuple(([replay_note] if replay_note else []) + notes)
         return example
@@ -159,6 +163,15 @@ class Runner:
         error = reference.attribute(epoch.reported, replayed, f1_seen, f1_fed_end, f1_all)
         judged = verdict.judge(epoch.reported, f1_seen, f1_all, self.settings.judge, self.settings.tolerance)
         return EpochJudgement(replayed, f1_seen, f1_all, error, judged)
+
+    def _callback_alone(self, observation: Observation, epoch: int, y) -> float:
+        """The epoch's value from a fresh callback given that epoch alone (for the kept-across-epochs diagnosis)."""
+        alone = observation.epochs[epoch]
+        try:
+            return self.subject.replay_epochs([dict(alone.logs_in)], observation.model, observation.inputs, y,
+                                              [alone.weights])[0]
+        except SubjectError:
+            return math.nan
 
     def _fresh_replay(self, observation: Observation, epoch: int) -> float:
         """The worst epoch replayed on fresh metrics with nothing before it (for the carried-state diagnosis)."""

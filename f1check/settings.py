@@ -209,7 +209,8 @@ def score(value: object, beta: object, task: str, source: Callable[[str], str]) 
     name = choice("score", value, SCORES, source("score"))
     if name == "fbeta":
         if beta is None:
-            raise invalid("beta", beta, source("beta"), "score='fbeta' needs beta = <a positive number>, e.g. 2.0.")
+            # named where fbeta was asked for: a missing beta has no place of its own
+            raise invalid("beta", beta, source("score"), "score='fbeta' needs beta = <a positive number>, e.g. 2.0.")
         beta = number("beta", beta, source("beta"), why="it must be a positive number, such as 0.5 or 2.")
         if not 0 < beta < math.inf:
             raise invalid("beta", beta, source("beta"), "it must be a positive finite number, such as 0.5 or 2.")

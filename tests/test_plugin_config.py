@@ -50,6 +50,8 @@ BAD_CONFIG = [
     ("per-target override", 'targets = [{ metric = "a:b", judge = "al" }]', [], "Invalid judge 'al' (from targets[[]0[]]*"),
     ("negative tolerance on the command line", "targets = []", [f"{TOLERANCE}=-1"], "Invalid tolerance -1.0 (from --f1check-tolerance)*"),
     ("zero replicas", 'targets = [{ metric = "a:b", replicas = 0 }]', [], "Invalid replicas 0 (from targets[[]0[]]*whole number >= 1*"),
+    ("fbeta without beta", 'targets = ["a:b", { metric = "c:d", score = "fbeta" }]', [],
+     "Invalid beta None (from targets[[]1[]]*score='fbeta' needs beta = *"),
 ]
 
 
@@ -214,26 +216,26 @@ def test_valid_command_line_values_take_effect(pytester):
                  '["f1check.examples:true_positives", "f1check.examples:actual_positives", '
                  '"f1check.examples:predicted_positives"] },\n]\n')
     result = pytester.runpytest_subprocess(
-        OPTION, f"{TOLERANCE}=0.18", f"{JUDGE}=total", f"{DEVICE}=cpu", f"{SEED}=4", f"{REPORT}=r.json",
+        OPTION, f"{TOLERANCE}=0.19", f"{JUDGE}=total", f"{DEVICE}=cpu", f"{SEED}=4", f"{REPORT}=r.json",
         "--junitxml=j.xml", "-p", "no:cacheprovider")
-    # Two examples: the fixed ones.  Tolerance 0.18 lets the per-batch F1 pass their errors (0.17 at worst);
+    # Two examples: the fixed ones.  Tolerance 0.19 lets the per-batch F1 pass their errors (0.186 at worst);
     # judge total fails the count metrics on what "seen" does not bound (samples a dropped remainder never fed,
     # weights that moved during the epoch); CPU; seed 4.
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["f1check *: keras *, device CPU, --f1check-seed=4"])
     results = {r["target"]: r for r in json.loads((pytester.path / "r.json").read_text())["results"]}
     assert results["f1check.examples:naive_f1"]["status"] == "pass"
-    assert results["f1check.examples:naive_f1"]["tolerance"] == 0.18
+    assert results["f1check.examples:naive_f1"]["tolerance"] == 0.19
     counts = results["f1check.examples:F1FromLogs"]
     error = counts["worst"]["error"]
-    assert counts["status"] == "fail" and abs(error["coverage"] + error["drift"]) > 0.18
+    assert counts["status"] == "fail" and abs(error["coverage"] + error["drift"]) > 0.19
     assert abs(error["loop"] + error["aggregation"]) < 1e-5  # right about what the loop fed
     worst = counts["worst"]
     assert {"order_seed", "epoch", "feed"} <= set(worst) and counts["examples"] == 2
     properties = {(c.get("name"), p.get("name")): p.get("value")
                   for c in ET.parse(pytester.path / "j.xml").iter("testcase") for p in c.iter("property")}
     item = "f1check.examples:F1FromLogs[fit-dropped]"
-    assert properties[(item, "f1check_tolerance")] == "0.18"
+    assert properties[(item, "f1check_tolerance")] == "0.19"
     assert float(properties[(item, "f1check_max_abs_error")]) == pytest.approx(counts["max_abs_error"])
     assert properties[(item, "f1check_dominant_error")] in ("coverage", "drift")
 

@@ -85,3 +85,22 @@ def test_a_pass_that_fed_another_window_is_described_by_what_it_fed():
     assert rotated.startswith("180 of the 300 samples were never fed and 0 were fed more than once") and \
         "samples 240-299, 0-59 " in rotated
     assert unfed_note(range(240), 300, 60, "", "generator") == "60 samples were never fed (a dropped remainder)"
+
+
+def test_judge_total_feeds_every_validation_sample_outside_the_dropped_mode():
+    # fit(validation_data=...) without validation_steps validates every sample: judge 'total' must not fail a
+    # right callback on samples f1check itself left out; validation-dropped still leaves the remainder unfed.
+    # (Not fed by a Python generator: Keras 3 re-feeds some of its batches in a second validation pass, a real
+    # gap that judge 'total' rightly fails; see the generator test above.)
+    right = f1check.check(examples.ValidationF1FromLogs, modes=["validation"], judge="total", examples=8, seed=0,
+                          feeds=["pydataset", "numpy", "tf.data"], **VALIDATION_COUNTS).results[0]
+    assert right.passed and all(e.partition.dropped == 0 for e in right.runs), [e.partition for e in right.runs]
+
+
+def test_a_callback_that_keeps_state_across_epochs_is_named_and_the_loop_is_not_blamed():
+    result = f1check.check("fixtures.subjects:running_mean_f1", callback_key="val_f1", modes=["validation"],
+                           examples=6, seed=0).results[0]
+    assert not result.passed
+    worst = result.worst
+    assert worst.epoch == 1 and worst.blame == "aggregation" and worst.error.loop == pytest.approx(0, abs=1e-6)
+    assert any(note.startswith("the callback keeps state across epochs") for note in worst.diagnosis), worst.diagnosis

@@ -335,6 +335,7 @@ def _observer_class(keras):
                 if self.validations and self.val_inputs is not None:
                     self.validations[-1].end_scores = self._predict(self.val_inputs)
                     self.validations[-1].logs = training.logs
+                    self.validations[-1].weights = training.weights  # a callback replay predicts with them
             self.epochs.append(training)
 
         def _predict(self, inputs):
