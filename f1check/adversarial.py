@@ -105,9 +105,10 @@ def large_run(settings: CheckSettings, mode: str, feeds: tuple[str, ...]):
     """One larger fixed example, ``(y, scores, partition, feed)``, for a callback that scores its data itself.
 
     What such a callback gets wrong depends on the data, not the batches: it
-    scores part of it (the first samples, one batch).  Here the positives are
-    all in the last fifth, so anything that looks at the first samples only
-    sees none.
+    scores part of it (the first samples, one batch), or it carries values
+    from one epoch into the next.  Here the positives are all in the last
+    fifth, so anything that looks at the first samples only sees none; in the
+    fit modes the scores start far from the labels, so the epochs differ.
     """
     import numpy as np
 
@@ -118,6 +119,10 @@ def large_run(settings: CheckSettings, mode: str, feeds: tuple[str, ...]):
     if semantics.task != "multiclass":
         order = np.argsort(y.max(axis=1), kind="stable")  # negatives first, positives last
         y, scores = y[order], scores[order]
+    if mode in ("fit", "fit-dropped"):
+        # The model starts far from the labels, so training moves its predictions from one epoch to the next:
+        # a callback that carries anything across epochs (a list of past values, a running mean) shows it.
+        scores = scores[:, ::-1].copy() if semantics.task == "multiclass" else (1 - scores).astype(scores.dtype)
     r = settings.replicas
     candidates = [Partition.floor_steps(LARGE, 300).scaled(r)] if dropped_mode(mode) else [
         Partition([500, 499, 1]).scaled(r), Partition([250] * 4).scaled(r)]
