@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import os
 import sys
 import time
 
@@ -16,21 +14,6 @@ from .report import fmt
 from .settings import Semantics
 
 ROW = "  {:<26} {:<16} {:>8} {:>8} {:>8}  {}"  # approach, partition, reported, f1_seen, f1_all, verdict: 100 columns
-
-
-@contextlib.contextmanager
-def quiet_stderr():
-    """TensorFlow's C++ start-up lines go to file descriptor 2 before its logging can be configured: mute it."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
 
 
 def approaches(examples) -> list[tuple[str, object, dict]]:
@@ -88,9 +71,8 @@ def verdict(example) -> str:
 
 
 def demo(seed: int = 0, samples: int = 1000, out=None) -> int:
-    """Print the table to ``out`` (stdout); TensorFlow's C++ log lines, which its logging settings cannot stop, are muted."""
-    with quiet_stderr():
-        return _demo(seed, samples, out or sys.stdout)
+    """Print the table to ``out`` (stdout); Keras is imported through f1check, which holds back TensorFlow's start-up lines."""
+    return _demo(seed, samples, out or sys.stdout)
 
 
 def _demo(seed: int, samples: int, out) -> int:

@@ -242,8 +242,7 @@ def _threshold_inclusive(epoch: Epoch, semantics: Semantics) -> float | None:
     """sklearn's value with ``score >= threshold`` predictions; None when no fed score sits on the threshold."""
     import numpy as np
 
-    y = np.concatenate([b[0] for b in epoch.batches])
-    s = np.concatenate([b[1] for b in epoch.batches])
+    y, s = epoch.fed()
     if not np.any(s == np.float32(semantics.threshold)):
         return None
     nudged = np.where(s == np.float32(semantics.threshold), np.nextafter(s, np.float32(2)), s)
@@ -261,26 +260,25 @@ def _right_below_the_threshold(subject, epoch: Epoch, semantics: Semantics) -> b
     if not isinstance(subject, MetricSubject):
         return True
     tie = np.float32(semantics.threshold)
-    below = [(y, np.where(s == tie, np.nextafter(tie, np.float32(-1)), s)) for y, s in epoch.batches]
+
+    def lowered(s):
+        return np.where(s == tie, np.nextafter(tie, np.float32(-1)), s)
+
     try:
-        value = subject.replay(below)
+        value = subject.replay([(y, lowered(s)) for y, s in epoch.batches])
     except SubjectError:
         return False
-    y = np.concatenate([b[0] for b in below])
-    s = np.concatenate([b[1] for b in below])
-    return abs(value - reference.reference(y, s, semantics)) <= SAME_VALUE
+    y, s = epoch.fed()
+    return abs(value - reference.reference(y, lowered(s), semantics)) <= SAME_VALUE
 
 
 def _macro_over_both_classes(example: Example, epoch: Epoch, subject, semantics: Semantics) -> float:
     """sklearn's macro average over the classes 0 and 1 on what the subject scored, the one of the two
     readings (both labels, or the labels present) that matches what was logged."""
-    import numpy as np
-
     if isinstance(subject, CallbackSubject) and subject.scores_itself:  # it predicted every sample itself
         y, s = example.y_true, epoch.end_scores
     else:
-        y = np.concatenate([b[0] for b in epoch.batches])
-        s = np.concatenate([b[1] for b in epoch.batches])
+        y, s = epoch.fed()
     both = reference.reference(y, s, replace(semantics, average="macro"))
     if abs(example.replayed - both) <= SAME_VALUE:
         return both
@@ -288,8 +286,4 @@ def _macro_over_both_classes(example: Example, epoch: Epoch, subject, semantics:
 
 
 def _per_class_threshold(epoch: Epoch, semantics: Semantics) -> float:
-    import numpy as np
-
-    y = np.concatenate([b[0] for b in epoch.batches])
-    s = np.concatenate([b[1] for b in epoch.batches])
-    return reference.reference(y, s, replace(semantics, task="multilabel", threshold=0.5))
+    return reference.reference(*epoch.fed(), replace(semantics, task="multilabel", threshold=0.5))

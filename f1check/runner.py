@@ -146,16 +146,12 @@ class Runner:
         return values, None
 
     def _judge(self, y, epoch: Epoch, replayed: float) -> EpochJudgement:
-        import numpy as np
-
         sem = self.semantics
         f1_all = reference.reference(y, epoch.end_scores, sem)
         if isinstance(self.subject, CallbackSubject) and self.subject.scores_itself:
             f1_seen = f1_fed_end = f1_all
         elif epoch.batches:
-            fed_y = np.concatenate([b[0] for b in epoch.batches])
-            fed_scores = np.concatenate([b[1] for b in epoch.batches])
-            f1_seen = reference.reference(fed_y, fed_scores, sem)
+            f1_seen = reference.reference(*epoch.fed(), sem)
             index = epoch.fed_indices
             f1_fed_end = reference.reference(y[index], epoch.end_scores[index], sem)
         else:

@@ -52,6 +52,12 @@ class Epoch:
     def batch_sizes(self) -> list[int]:
         return [len(y) for y, _ in self.batches]
 
+    def fed(self) -> tuple:
+        """``(y_true, y_pred)`` of every fed batch, concatenated in the order they were fed."""
+        import numpy as np
+
+        return np.concatenate([b[0] for b in self.batches]), np.concatenate([b[1] for b in self.batches])
+
 
 @dataclass
 class Observation:
