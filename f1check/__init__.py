@@ -17,7 +17,8 @@ from .api import assert_f1, check
 from .backend import prepare_replicas
 from .errors import ConfigError, DataError, F1CheckError, F1CheckFailure, PartitionError, SubjectError, TargetError
 from .partitions import Partition
-from .results import Example, Report, Result
+from .report import Report
+from .results import Example, Result
 
 __all__ = [
     "ConfigError",

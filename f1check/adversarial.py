@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .data import synthetic
-from .feeds import fits
+from .feeds import Feed
+from .loops import LoopSettings, Run
+from .modes import Mode
 from .partitions import Partition
 from .settings import CheckSettings
 
@@ -51,24 +53,20 @@ COUNT = 2  # fixed examples per mode (fewer when examples= is smaller): two runs
 
 @dataclass(frozen=True)
 class FixedRuns:
-    """Data and the partitions (each with the feed that gives it) to feed one after another."""
+    """Data and the runs (each partition with the loop settings that give it) to feed one after another."""
 
     y: Any
     scores: Any
-    runs: tuple[tuple[Partition, str], ...]
+    runs: tuple[Run, ...]
 
 
-def dropped_mode(mode: str) -> bool:
-    return mode.endswith("-dropped")
-
-
-def feeds_everything(settings: CheckSettings, mode: str) -> bool:
+def feeds_everything(settings: CheckSettings, mode: Mode) -> bool:
     """Judged on all samples (judge 'total') outside the dropped modes: every partition feeds every sample, as
     the user's own loop does there (a sample never fed would be f1check's doing, not the subject's)."""
-    return settings.judge == "total" and not dropped_mode(mode)
+    return settings.judge == "total" and not mode.drops_remainder
 
 
-def fixed_runs(settings: CheckSettings, mode: str, feeds: tuple[str, ...], data=None) -> FixedRuns | None:
+def fixed_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], data=None) -> FixedRuns | None:
     """The fixed runs of ``mode``: over ``data`` if given, else over this module's small dataset.
 
     ``feeds`` are those the mode can use.  The runs share one feed (the first
@@ -82,7 +80,7 @@ def fixed_runs(settings: CheckSettings, mode: str, feeds: tuple[str, ...], data=
     if data is None:
         y, scores = _dataset(settings)
         y, scores = np.repeat(y, replicas, axis=0), np.repeat(scores, replicas, axis=0)
-        candidates = DROPPED if dropped_mode(mode) else FULL
+        candidates = DROPPED if mode.drops_remainder else FULL
     else:
         y, scores = data
         candidates = _partitions_of(y, settings, mode)
@@ -91,18 +89,18 @@ def fixed_runs(settings: CheckSettings, mode: str, feeds: tuple[str, ...], data=
     count = min(COUNT, settings.examples)
 
     def fitting(feed):
-        return [p for p in partitions if fits(feed, p)][:count]
+        return [p for p in partitions if feed.fits(p)][:count]
 
     feed = max(feeds, key=lambda f: (len(fitting(f)), -feeds.index(f)), default=None)
-    runs = tuple((p, feed) for p in fitting(feed)) if feed is not None else ()
+    runs = tuple(Run(p, LoopSettings(feed)) for p in fitting(feed)) if feed is not None else ()
     return FixedRuns(y, scores, runs) if runs else None
 
 
 LARGE = 1000  # samples of the fixed example for subjects that score their data themselves
 
 
-def large_run(settings: CheckSettings, mode: str, feeds: tuple[str, ...]):
-    """One larger fixed example, ``(y, scores, partition, feed)``, for a callback that scores its data itself.
+def large_run(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...]):
+    """One larger fixed example, ``(y, scores, run)``, for a callback that scores its data itself.
 
     What such a callback gets wrong depends on the data, not the batches: it
     scores part of it (the first samples, one batch), or it carries values
@@ -119,17 +117,17 @@ def large_run(settings: CheckSettings, mode: str, feeds: tuple[str, ...]):
     if semantics.task != "multiclass":
         order = np.argsort(y.max(axis=1), kind="stable")  # negatives first, positives last
         y, scores = y[order], scores[order]
-    if mode in ("fit", "fit-dropped"):
+    if mode.trains and not mode.validates:
         # The model starts far from the labels, so training moves its predictions from one epoch to the next:
         # a callback that carries anything across epochs (a list of past values, a running mean) shows it.
         scores = scores[:, ::-1].copy() if semantics.task == "multiclass" else (1 - scores).astype(scores.dtype)
     r = settings.replicas
-    candidates = [Partition.floor_steps(LARGE, 300).scaled(r)] if dropped_mode(mode) else [
+    candidates = [Partition.floor_steps(LARGE, 300).scaled(r)] if mode.drops_remainder else [
         Partition([500, 499, 1]).scaled(r), Partition([250] * 4).scaled(r)]
     for partition in candidates:
-        feed = next((f for f in feeds if fits(f, partition)), None)
+        feed = next((f for f in feeds if f.fits(partition)), None)
         if feed is not None:
-            return y, scores, partition, feed
+            return y, scores, Run(partition, LoopSettings(feed))
     return None
 
 
@@ -143,7 +141,7 @@ def _dataset(settings: CheckSettings):
     scores = np.asarray([threshold if s == "T" else s for _, s in BINARY], np.float32)
     if sem.task == "binary":
         return labels[:, None], scores[:, None]
-    columns = sem.classes or 3
+    columns = sem.columns
     if sem.task == "multilabel":  # column j is the binary column turned by 3j samples (column 0 keeps the negative batch)
         return (np.stack([np.roll(labels, 3 * j) for j in range(columns)], axis=1),
                 np.stack([np.roll(scores, 3 * j) for j in range(columns)], axis=1))
@@ -185,7 +183,7 @@ def _multiclass(columns: int, kind: str):
     return y, scores.astype(np.float32)
 
 
-def _partitions_of(y, settings: CheckSettings, mode: str) -> tuple[Partition, ...]:
+def _partitions_of(y, settings: CheckSettings, mode: Mode) -> tuple[Partition, ...]:
     """Telling partitions of the user's data: a first batch of true negatives, a one-sample last batch, a remainder."""
     import numpy as np
 
@@ -193,7 +191,7 @@ def _partitions_of(y, settings: CheckSettings, mode: str) -> tuple[Partition, ..
     units = len(y) // r
     if units < 2:
         return ()
-    if dropped_mode(mode):
+    if mode.drops_remainder:
         size = max(1, units // 3) if units >= 4 else 1
         if units % size == 0 and size > 1:
             size -= 1

@@ -7,16 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from . import backend, reproduce, settings as settings_module
-from .data import validate
-from .drivers import check_replicable
-from .errors import ConfigError, F1CheckFailure
+from .context import CheckInputs
+from .errors import F1CheckFailure
 from .partitions import Partition
-from .report import failure_message
-from .results import Report
-from .search import Search, explicit_partitions
+from .report import Report, failure_message
+from .search import Search
 from .settings import API_MODES, DEFAULT_EXAMPLES, DEFAULT_THRESHOLD, DEFAULT_TOLERANCE, CheckSettings
-from .subjects import CallbackSubject
-from .targets import resolve
 
 __all__ = ["assert_f1", "check"]
 
@@ -85,54 +81,26 @@ def check(
 def run_check(subject, chosen: CheckSettings, data=None, partitions=None, callback_key=None, callback_metrics=(),
               progress=None, save_dir=None) -> Report:
     """:func:`check` with its settings already built (the plugin and the fixtures call this)."""
-    fixed = None
-    if data is not None:
-        if not isinstance(data, (tuple, list)) or len(data) != 2:
-            raise ConfigError("data must be a pair (y_true, scores) of arrays.")
-        fixed = validate(data[0], data[1], chosen.semantics)
-        chosen = chosen.with_semantics(chosen.semantics.with_classes(fixed[0].shape[1]))
-    explicit = explicit_partitions(partitions, fixed)
-    _check_replicas(chosen, fixed, explicit)
-    target = resolve(subject, callback_key=callback_key, callback_metrics=callback_metrics)
-    if chosen.replicas > 1:
-        backend.replica_strategy(chosen.replicas)  # before anything starts TensorFlow's devices
-    metric_labels = tuple(m.label for m in target.metrics) if isinstance(target, CallbackSubject) else ()
-    key = target.key if isinstance(target, CallbackSubject) else None
+    inputs = CheckInputs.build(subject, chosen, data, partitions, callback_key, callback_metrics)
     results = []
-    for mode in chosen.modes:
-        backend.seed_everything(chosen.seed)  # each mode as if alone: what its reproduction will run
-        result = Search(target, mode, chosen, fixed, explicit, progress).run()
+    for mode in inputs.settings.modes:
+        backend.seed_everything(inputs.settings.seed)  # each mode as if alone: what its reproduction will run
+        context = inputs.context(mode)
+        result = Search(context, progress).run()
         if not result.passed:
-            result.reproduce = reproduce.snippet(target.label, mode, result.counterexample, chosen, key, metric_labels,
-                                                 save_dir)
+            result.reproduce = reproduce.snippet(context, result.counterexample, save_dir)
         results.append(result)
+    target = inputs.subject
     return Report(
         results=results,
-        environment=backend.environment(chosen.seed),
-        label=target.label,
-        settings=chosen,
-        explicit_data=fixed is not None,
-        explicit_partitions=explicit is not None,
-        callback_key=key,
-        callback_metrics=metric_labels,
+        environment=backend.environment(inputs.settings.seed),
+        target=target.label,
+        settings=inputs.settings,
+        explicit_data=inputs.data is not None,
+        explicit_partitions=inputs.partitions is not None,
+        callback_key=target.callback_key,
+        callback_metrics=target.companion_labels,
     )
-
-
-def _check_replicas(chosen: CheckSettings, fixed, explicit) -> None:
-    if chosen.replicas > 1 and backend.legacy():
-        raise ConfigError(
-            f"replicas={chosen.replicas} is not supported with tf-keras ({backend.LEGACY_ENV}=1): f1check drives "
-            "tf-keras loops on one device only. Use replicas=1, or unset the variable to check Keras 3 subjects."
-        )
-    if fixed is not None and len(fixed[0]) % chosen.replicas:
-        raise ConfigError(
-            f"replicas={chosen.replicas}: the data has {len(fixed[0])} samples, not a multiple of "
-            f"{chosen.replicas}, so some batch could not split evenly over the replicas (Keras fails there): "
-            "give a multiple, or replicas=1."
-        )
-    if explicit is not None and chosen.replicas > 1:
-        for p in explicit:
-            check_replicable(p, chosen.replicas)
 
 
 def assert_f1(subject: Any, **kwargs) -> Report:

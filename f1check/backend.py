@@ -213,11 +213,6 @@ def to_numpy(value):
     return np.asarray(value)
 
 
-def weights(model) -> list:
-    """``model.get_weights()``, without the numpy 2 copy warning it raises on JAX."""
-    return [to_numpy(v) for v in model.weights]
-
-
 # -- legacy Keras 2 (tf-keras) ----------------------------------------------------------------------------------
 
 

@@ -1,14 +1,15 @@
 """Candidates: examples judged without the loop, so the search can look at thousands.
 
-A candidate is data, a partition and a feed.  The subject's own code is fed
-the candidate's batches directly: a metric's ``update_state``/``result`` (many
-candidates per compiled call on TensorFlow), a callback's companion metrics
-the same way and then the callback's ``on_epoch_end`` on the logs they make,
-or a callback that scores its data itself called with a model that outputs
-the candidate's scores.  The reference comes from confusion counts and the
-judge is :func:`f1check.verdict.judge`, the same rule as for examples run
-through the loop.  Nothing here is a verdict: the search runs what it finds
-through the real loop.
+A candidate is data, a partition and the loop's settings.  The subject's own
+code is fed the candidate's batches directly: a metric's
+``update_state``/``result`` (many candidates per compiled call on
+TensorFlow), a callback's companion metrics the same way and then the
+callback's ``on_epoch_end`` on the logs they make, or a callback that scores
+its data itself called with a model that outputs the candidate's scores.  The
+reference comes from confusion counts and the verdict is
+:func:`f1check.verdict.decide`, the same rule as for examples run through the
+loop.  Nothing here is a verdict: the search runs what it finds through the
+real loop.
 """
 
 from __future__ import annotations
@@ -20,27 +21,28 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-from . import adversarial, backend, feeds, strategies, verdict
+from . import backend, strategies, verdict
+from .adversarial import feeds_everything
+from .context import CheckContext
 from .diagnosis import nan_error
-from .drivers import FIT_EPOCHS, Driver
+from .drivers import Driver
 from .errors import F1CheckError
+from .loops import LoopSettings
 from .partitions import Partition
 from .reference import Confusion
 from .replay import CompiledReplay, eager_replay
-from .settings import CheckSettings
-from .subjects import CallbackSubject, CarriedState, MetricSubject, log_key
-
-DEFAULT_CLASSES = 3  # columns of fuzzed multiclass/multilabel data when classes is not given
+from .settings import CheckSettings, Semantics
+from .subjects import ReplayScene, log_key
 
 
 @dataclass
 class Candidate:
-    """Data, a partition and a feed: one example to judge."""
+    """Data, a partition and the loop's settings: one example to judge."""
 
     y: Any
     scores: Any
     partition: Partition
-    feed: str
+    loop: LoopSettings = LoopSettings()
 
 
 @dataclass
@@ -65,72 +67,67 @@ class Judged:
         return self.verdict.badness
 
 
-def sample_batch(settings: CheckSettings, fixed):
+class NoReplay(F1CheckError):
+    """The subject cannot be judged outside the loop (the loop itself will be used)."""
+
+
+def sample_batch(context: CheckContext):
     """A small ``(y_true, y_pred)`` batch to build metrics with before tracing."""
     import numpy as np
 
-    if fixed is not None:
-        return fixed[0][:2], fixed[1][:2]
-    sem = settings.semantics
-    columns = 1 if sem.task == "binary" else sem.classes or DEFAULT_CLASSES
+    if context.data is not None:
+        return context.data[0][:2], context.data[1][:2]
+    columns = context.columns
     y = np.eye(columns, dtype=np.float32)[[0, -1]] if columns > 1 else np.asarray([[1.0], [0.0]], np.float32)
     return y, np.clip(y * 0.8 + 0.1, 0, 1).astype(np.float32)
 
 
 class Replayer:
-    """Judges candidates of one subject in one mode by replay; ``None`` from :meth:`build` where it cannot."""
+    """Judges candidates of one subject in one mode by replay.
 
-    def __init__(self, subject, mode: str, settings: CheckSettings, columns: int, carried: CarriedState | None):
-        self.subject, self.mode, self.settings, self.columns = subject, mode, settings, columns
-        self.metrics = [subject] if isinstance(subject, MetricSubject) else list(subject.metrics)
-        self.clean = carried is None
+    Args:
+        context: the subject, mode and settings.
+        driver: the real loop's driver, whose fixed-score model (evaluate mode) a callback that predicts borrows;
+            in other modes such a callback gets a driver of its own.
+    """
+
+    def __init__(self, context: CheckContext, driver: Driver):
+        self.context, self.subject = context, context.subject
+        self.metrics = list(self.subject.metrics)
         self.compiled: CompiledReplay | None = None
-        self.model_driver: Driver | None = None  # a fixed-score model, for callbacks (made or borrowed when needed)
+        if self.metrics and context.clean:
+            self.compiled = CompiledReplay.shared(self.metrics, sample_batch(context))
+        self.model_driver: Driver | None = None  # a fixed-score model, for callbacks
+        if self.subject.needs_epoch_end:
+            self.model_driver = driver if not context.mode.trains else Driver(context.fixed_scores())
         self._fixed_confusion = None
-
-    @classmethod
-    def build(cls, subject, mode: str, settings: CheckSettings, columns: int, carried, sample,
-              loop_driver: Driver | None = None) -> Replayer | None:
-        """``loop_driver`` is the real loop's, whose fixed-score model (evaluate mode) callbacks may borrow."""
-        if settings.replicas > 1:
-            return None  # each replica computes on its share of a batch: whole-batch replay is not what runs
-        replayer = cls(subject, mode, settings, columns, carried)
-        if replayer.metrics and replayer.clean:
-            replayer.compiled = CompiledReplay.shared(replayer.metrics, sample)
-        if isinstance(subject, CallbackSubject):
-            borrow = mode == "evaluate" and loop_driver is not None
-            replayer.model_driver = loop_driver if borrow else Driver(subject, "evaluate", settings.semantics, columns)
-        return replayer
 
     @property
     def costly(self) -> bool:
         """Each candidate costs a model call (a callback that predicts) or eager updates: shrink on a small budget."""
-        scores_itself = isinstance(self.subject, CallbackSubject) and self.subject.scores_itself
-        return scores_itself or (bool(self.metrics) and self.compiled is None)
+        return self.subject.scores_itself or (bool(self.metrics) and self.compiled is None)
 
     @property
     def epochs(self) -> int:
-        """Epochs to replay: one for a clean metric (Keras resets it), as many as the loop runs otherwise."""
-        if self.clean and isinstance(self.subject, MetricSubject):
+        """Metric passes to replay: one for a clean metric (Keras resets it), as many as the loop runs otherwise."""
+        if self.context.clean and self.subject.direct is not None:
             return 1
-        if self.mode == "evaluate":
-            return 1
-        return 2 * FIT_EPOCHS if self.mode.startswith("validation") else FIT_EPOCHS
+        return self.context.mode.passes
 
     # -- judging ----------------------------------------------------------------------------------------------
 
-    def judge(self, candidates: list[Candidate], fixed=None) -> list[Judged]:
+    def assess(self, candidates: list[Candidate]) -> list[Judged]:
         fed = []
         for c in candidates:
             p = c.partition
             index = p.indices()[: p.fed] if p.shuffled_order or p.dropped else slice(0, p.fed)
             fed.append((c.y[index], c.scores[index], p.batch_sizes))
         values = self._metric_values(fed)
-        if isinstance(self.subject, MetricSubject):
+        if self.subject.direct is not None:
             replayed = [[float(v)] for v in values[:, 0]]
         else:
             replayed = [self._callback_values(c, values[k] if values is not None else ()) for k, c in enumerate(candidates)]
-        return [self._judged(c, v, fixed) for c, v in zip(candidates, replayed)]
+        return [self._judged(c, v) for c, v in zip(candidates, replayed)]
 
     def _metric_values(self, fed):
         if not self.metrics:
@@ -141,72 +138,75 @@ class Replayer:
 
     def _callback_values(self, candidate: Candidate, companion_values) -> list[float]:
         """The callback's value for each epoch the loop would run, on the logs its companions make."""
-        subject: CallbackSubject = self.subject
+        subject = self.subject
         y, scores = candidate.y, candidate.scores
         harness = self.model_driver.model_for(len(y), candidate.partition.steps)
-        inputs = harness.load(scores)
-        harness.tap.switch(False)
-        prefix = "val_" if self.mode.startswith("validation") else ""
+        inputs = harness.quiet_model(scores)
+        prefix = self.context.mode.log_prefix
         logs = {"loss": 0.0, **({"val_loss": 0.0} if prefix else {})}  # what a real loop's logs hold besides
         for metric, value in zip(subject.metrics, companion_values):
             logs[prefix + log_key(metric.fresh())] = float(value)
-        epochs = 1 if self.mode == "evaluate" else FIT_EPOCHS
+        epochs = self.context.mode.epochs
         with backend.quiet():
-            values = subject.replay_epochs([logs] * epochs, harness.model, inputs, y)
+            values = subject.replay_epochs([logs] * epochs, ReplayScene([], harness.model, inputs, y))
         if any(math.isnan(v) for v in values):
             raise NoReplay(f"replayed outside the loop, {subject.label} wrote no logs[{subject.key!r}]")
         return values
 
-    def _judged(self, candidate: Candidate, replayed: list[float], fixed) -> Judged:
+    def _judged(self, candidate: Candidate, replayed: list[float]) -> Judged:
         """The worst of the candidate's replayed epochs, judged on counts."""
         p = candidate.partition
-        if isinstance(self.subject, MetricSubject) and any(math.isnan(v) for v in replayed):
+        if self.subject.direct is not None and any(math.isnan(v) for v in replayed):
             raise nan_error(self.subject.label, p, [(candidate.y[b], candidate.scores[b]) for b in p.batches()],
-                            self.settings.semantics)
-        confusion = self._confusion(candidate, fixed)
+                            self.context.semantics)
+        confusion = self._confusion(candidate)
         f1_all = confusion.all
-        scores_itself = isinstance(self.subject, CallbackSubject) and self.subject.scores_itself
-        f1_seen = f1_all if scores_itself else confusion.fed(p.indices(), p.fed)
-        rule = self.settings
-        judged = [verdict.judge(v, f1_seen, f1_all, rule.judge, rule.tolerance) for v in replayed]
-        worst = max(range(len(judged)), key=lambda e: judged[e].badness)
-        return Judged(candidate, replayed[worst], f1_seen, f1_all, judged[worst])
+        f1_seen = f1_all if self.subject.scores_itself else confusion.fed(p.indices(), p.fed)
+        settings = self.context.settings
+        decided = [verdict.decide(v, f1_seen, f1_all, settings.judge, settings.tolerance) for v in replayed]
+        worst = max(range(len(decided)), key=lambda e: decided[e].badness)
+        return Judged(candidate, replayed[worst], f1_seen, f1_all, decided[worst])
 
-    def _confusion(self, candidate: Candidate, fixed) -> Confusion:
+    def _confusion(self, candidate: Candidate) -> Confusion:
         """Confusion indicators of the data; computed once when the data is fixed."""
+        fixed = self.context.data
         if fixed is not None and candidate.y is fixed[0]:
             if self._fixed_confusion is None:
-                self._fixed_confusion = Confusion(fixed[0], fixed[1], self.settings.semantics)
+                self._fixed_confusion = Confusion(fixed[0], fixed[1], self.context.semantics)
             return self._fixed_confusion
-        return Confusion(candidate.y, candidate.scores, self.settings.semantics)
+        return Confusion(candidate.y, candidate.scores, self.context.semantics)
 
 
-class NoReplay(F1CheckError):
-    """The subject cannot be judged outside the loop (the loop itself will be used)."""
+def replayer_for(context: CheckContext, driver: Driver) -> Replayer | None:
+    """A replayer, or None where replay cannot stand for the loop: under replicas (each replica computes on its share
+    of a batch, not on the whole batch), or when both the data and the partitions are given (nothing to search)."""
+    if context.replicas > 1 or (context.data is not None and context.partitions is not None):
+        return None
+    return Replayer(context, driver)
 
 
 # -- drawing candidates ----------------------------------------------------------------------------------
 
 
-def cases(settings: CheckSettings, mode: str, kinds: tuple[str, ...], fixed=None, explicit=None, *,
-          max_batches: int, max_size: int | None = None):
+def cases(context: CheckContext, *, max_batches: int, max_size: int | None = None):
     """A strategy of :class:`Candidate`: one example of a check, to judge.
 
-    The feed (how data reaches the loop) is drawn first, and the partition to
-    suit it: feeds that cut equal batches get uniform partitions; dropped
+    The loop's settings (the feed) are drawn first, and the partition to
+    suit them: feeds that cut equal batches get uniform partitions; dropped
     modes get the floor-steps form, the remainder never fed.  Under replicas
     every batch is a multiple of the replica count.  Built from strategies
     made once per size (drawing is the search's main cost).
     """
     from hypothesis import strategies as st
 
+    settings, mode, fixed, explicit = context.settings, context.mode, context.data, context.partitions
     replicas = settings.replicas
-    drop = True if mode.endswith("-dropped") else (False if adversarial.feeds_everything(settings, mode) else None)
+    drop = True if mode.drops_remainder else (False if feeds_everything(settings, mode) else None)
     data = _data_strategy(settings, max_size or strategies.LARGEST)
-    feed = st.sampled_from(kinds)
+    loops = st.sampled_from(context.feeds).map(LoopSettings)
 
-    def partition_of(draw, n, kind):
-        return draw(_partitions_for(n // replicas, kind in feeds.UNIFORM_FEEDS, drop, max_batches)).scaled(replicas)
+    def partition_of(draw, n, loop):
+        return draw(_partitions_for(n // replicas, loop.feed.uniform, drop, max_batches)).scaled(replicas)
 
     @st.composite
     def fuzzed(draw):
@@ -214,20 +214,20 @@ def cases(settings: CheckSettings, mode: str, kinds: tuple[str, ...], fixed=None
         if replicas > 1:  # whole multiples of the replicas: batches split evenly
             keep = max(replicas, len(y) - len(y) % replicas)
             y, s = y[:keep], s[:keep]
-        kind = draw(feed)
-        return Candidate(y, s, partition_of(draw, len(y), kind), kind)
+        loop = draw(loops)
+        return Candidate(y, s, partition_of(draw, len(y), loop), loop)
 
     @st.composite
     def over_fixed(draw):
-        kind = draw(feed)
-        return Candidate(fixed[0], fixed[1], partition_of(draw, len(fixed[0]), kind), kind)
+        loop = draw(loops)
+        return Candidate(fixed[0], fixed[1], partition_of(draw, len(fixed[0]), loop), loop)
 
     @st.composite
     def over_explicit(draw):
         p = draw(st.sampled_from(explicit))
-        kind = draw(st.sampled_from([k for k in kinds if feeds.fits(k, p)] or ["pydataset"]))
+        feed = draw(st.sampled_from([f for f in context.feeds if f.fits(p)] or [LoopSettings().feed]))
         y, s = draw(_data_strategy(settings, p.n, p.n))
-        return Candidate(y, s, p, kind)
+        return Candidate(y, s, p, LoopSettings(feed))
 
     if fixed is not None:
         return over_fixed()
@@ -249,9 +249,9 @@ def _data_strategy(settings: CheckSettings, max_size: int, min_size: int = 1):
 
 
 @functools.lru_cache(maxsize=256)
-def _data_cached(semantics, multiclass_scores: str, min_size: int, max_size: int):
-    return strategies.data_for(CheckSettings(semantics=semantics, multiclass_scores=multiclass_scores), min_size=min_size,
-                    max_size=max_size)
+def _data_cached(semantics: Semantics, multiclass_scores: str, min_size: int, max_size: int):
+    return strategies.data_for(CheckSettings(semantics=semantics, multiclass_scores=multiclass_scores),
+                               min_size=min_size, max_size=max_size)
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import settings as names
 from .errors import ConfigError, did_you_mean, one_of
+from .modes import GATE_MODES
 from .settings import CheckSettings
 
 # Keys of [tool.f1check] (and, prefixed with f1check_, of the ini file).
@@ -100,7 +101,7 @@ def resolve(cli: dict, table: dict, ini: dict, pyproject: Path | None) -> RunCon
         return sources.get(key, "the default")
 
     values = {k: v for k, v in raw.items() if k in names.SETTING_KEYS}
-    top = names.build(values, source, default_modes=names.GATE_MODES)
+    top = names.build(values, source, default_modes=GATE_MODES)
     device = names.choice("device", raw.get("device", "auto"), names.DEVICES, source("device"))
     report = raw.get("report")
     if report is not None and not isinstance(report, str):
@@ -150,5 +151,5 @@ def _target(item, index: int, top: dict, top_source, where: str) -> TargetSpec:
     def source(key: str) -> str:
         return where if key in local else top_source(key)
 
-    settings = names.build(merged, source, default_modes=names.GATE_MODES)
+    settings = names.build(merged, source, default_modes=GATE_MODES)
     return TargetSpec(subject, is_callback, key, tuple(metrics), settings, index)

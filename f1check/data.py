@@ -112,9 +112,7 @@ def synthetic(
     """
     import numpy as np
 
-    c = semantics.classes or 3
-    if semantics.task == "binary":
-        c = 1
+    c = semantics.columns
     rate = rng.choice([0.0, 0.05, 0.3, 0.5, 0.9, 1.0]) if positive_rate is None else positive_rate
     if semantics.task == "multiclass":
         cls = rng.integers(0, c, size=n)
@@ -141,7 +139,7 @@ def learnable(n: int, features: int, semantics: Semantics, rng: np.random.Genera
     import numpy as np
 
     x = rng.normal(size=(n, features)).astype(np.float32)
-    columns = 1 if semantics.task == "binary" else (semantics.classes or 3)
+    columns = semantics.columns
     weights = rng.normal(size=(features, columns)) * 1.5
     logits = x @ weights
     if semantics.task == "multiclass":

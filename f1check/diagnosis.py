@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from . import feeds, reference
+from . import reference
+from .context import CheckContext
 from .drivers import Epoch, Observation
 from .results import Example
 from .errors import SubjectError
 from .partitions import Partition
 from .settings import Semantics
-from .subjects import CallbackSubject, CarriedState, MetricSubject
+from .carried import CarriedState
 
 # A per-batch mean computed by Keras in float32 with an epsilon differs from sklearn's float64 by ~1e-7;
 # 1e-5 recognises it without false matches.
@@ -57,12 +58,13 @@ def nan_error(label: str, partition: Partition, batches, semantics: Semantics) -
     )
 
 
-def diagnose(example: Example, observation: Observation, subject, semantics: Semantics, tolerance: float,
+def diagnose(example: Example, observation: Observation, context: CheckContext,
              carried: Carried | None = None) -> list[str]:
     """Reasons for ``example``'s error (an empty list when it passed and nothing is odd)."""
     notes = []
+    subject, semantics, tolerance = context.subject, context.semantics, context.settings.tolerance
     epoch = observation.epochs[example.epoch]
-    if tuple(example.partition.batch_sizes) != example.fed_batch_sizes and not example.mode.endswith("-dropped"):
+    if tuple(example.partition.batch_sizes) != example.fed_batch_sizes and not example.mode.drops_remainder:
         notes.append(f"the loop fed batches of {list(example.fed_batch_sizes)}, not the partition's {example.batch_sizes}.")
     if example.passed:
         return notes
@@ -77,7 +79,7 @@ def diagnose(example: Example, observation: Observation, subject, semantics: Sem
         notes += _aggregation_notes(example, epoch, subject, semantics, where)
     term = example.blame
     if term == "coverage" and abs(example.error.coverage) > tolerance:
-        unfed = unfed_note(epoch.fed_indices, len(epoch.end_scores), example.dropped, where, example.feed)
+        unfed = unfed_note(epoch.fed_indices, len(epoch.end_scores), example.dropped, where, example.loop)
         notes.append(
             f"{unfed}; sklearn's {name} on all samples differs by {example.error.coverage:+.6f}. The subject is right "
             "about what it saw."
@@ -88,14 +90,14 @@ def diagnose(example: Example, observation: Observation, subject, semantics: Sem
             f"end-of-epoch model's predictions of the same samples differs by {-example.error.drift:+.6f}."
         )
     elif term == "aggregation" and not notes:
-        if isinstance(subject, CallbackSubject) and subject.scores_itself:
+        if subject.scores_itself:
             notes.append(f"the callback's {name}{where} differs from sklearn's on the data it was given.")
         else:
             notes.append(f"the subject itself computes a different {name}{where} from sklearn's on the samples it was fed.")
     return notes
 
 
-def unfed_note(fed, total: int, dropped: int, where: str, feed: str) -> str:
+def unfed_note(fed, total: int, dropped: int, where: str, loop) -> str:
     """Which of ``total`` samples a pass left out, given the indices it ``fed`` in order.
 
     A dropped remainder when exactly those were missed; otherwise the windows
@@ -109,7 +111,7 @@ def unfed_note(fed, total: int, dropped: int, where: str, feed: str) -> str:
         return f"{never} samples were never fed (a dropped remainder)"
     return (
         f"{never} of the {total} samples were never fed{where} and {again} were fed more than once: the loop fed "
-        f"samples {fed_runs(fed)} ({feeds.describe(feed)}), another window of the data than the partition's"
+        f"samples {fed_runs(fed)} ({loop.describe()}), another window of the data than the partition's"
     )
 
 
@@ -131,7 +133,7 @@ def _loop_note(example: Example, epoch: Epoch, semantics: Semantics, where: str)
     if steps and abs(example.reported - phantom) <= SAME_VALUE:
         return (
             f"loop error: the Keras loop averaged over {steps + 1} steps but fed {steps}{where}, a phantom step. "
-            f"Fed {feeds.describe(example.feed)}, Keras (TensorFlow backend) counts one step more than it runs for "
+            f"Fed {example.loop.describe()}, Keras (TensorFlow backend) counts one step more than it runs for "
             "every mean-reduced metric; pass steps= (steps_per_epoch= or validation_steps= in fit), or use a "
             "stateful metric, which is not affected."
         )
@@ -151,7 +153,7 @@ def _loop_note(example: Example, epoch: Epoch, semantics: Semantics, where: str)
         )
     return (
         f"loop error: the Keras loop logged a different value{where} from what the subject computes when fed the same "
-        f"batches directly ({example.reported:.6f} vs {example.replayed:.6f}), fed {feeds.describe(example.feed)}."
+        f"batches directly ({example.reported:.6f} vs {example.replayed:.6f}), fed {example.loop.describe()}."
     )
 
 
@@ -160,7 +162,7 @@ def _carried_notes(example: Example, carried: Carried | None, subject, tolerance
     (the same epoch on a fresh callback) give sklearn's value."""
     if carried is None or math.isnan(carried.fresh) or abs(carried.fresh - example.f1_seen) > tolerance:
         return []
-    if isinstance(subject, CallbackSubject):
+    if subject.direct is None:  # a callback: its own state across epochs
         if abs(carried.fresh - example.reported) <= tolerance:
             return []
         return [
@@ -170,7 +172,7 @@ def _carried_notes(example: Example, carried: Carried | None, subject, tolerance
             "mean or counts that are never cleared carry over; clear them in on_epoch_begin)."
         ]
     held = carried.state.describe() if carried.state is not None else ""
-    if example.mode.startswith("validation"):
+    if example.mode.validates:
         before = "the training epoch just before (Keras resets the metrics before every validation pass)"
     elif example.epoch > 0:
         before = f"epoch {example.epoch} (Keras resets the metrics at the start of every epoch)"
@@ -190,7 +192,7 @@ def _aggregation_notes(example: Example, epoch: Epoch, subject, semantics: Seman
     notes = []
     steps = len(epoch.batches)
     name = semantics.score_name
-    if isinstance(subject, MetricSubject) or (isinstance(subject, CallbackSubject) and not subject.scores_itself):
+    if not subject.scores_itself:
         per_batch = reference.batch_mean(epoch.batches, semantics)
         if steps > 1 and abs(example.replayed - per_batch) <= SAME_VALUE:
             notes.append(
@@ -198,7 +200,7 @@ def _aggregation_notes(example: Example, epoch: Epoch, subject, semantics: Seman
                 f"{where} is {per_batch:.6f}, which is what was logged. {name} does not decompose over batches; "
                 "accumulate counts in a stateful metric instead."
             )
-    if isinstance(subject, MetricSubject) and not notes and steps > 1:
+    if subject.direct is not None and not notes and steps > 1:
         last = reference.reference(*epoch.batches[-1], semantics)
         if abs(example.replayed - last) <= SAME_VALUE and abs(example.f1_seen - last) > SAME_VALUE:
             notes.append(
@@ -257,7 +259,7 @@ def _right_below_the_threshold(subject, epoch: Epoch, semantics: Semantics) -> b
     """
     import numpy as np
 
-    if not isinstance(subject, MetricSubject):
+    if subject.direct is None:
         return True
     tie = np.float32(semantics.threshold)
 
@@ -265,7 +267,7 @@ def _right_below_the_threshold(subject, epoch: Epoch, semantics: Semantics) -> b
         return np.where(s == tie, np.nextafter(tie, np.float32(-1)), s)
 
     try:
-        value = subject.replay([(y, lowered(s)) for y, s in epoch.batches])
+        value = subject.direct.replay([(y, lowered(s)) for y, s in epoch.batches])
     except SubjectError:
         return False
     y, s = epoch.fed()
@@ -275,7 +277,7 @@ def _right_below_the_threshold(subject, epoch: Epoch, semantics: Semantics) -> b
 def _macro_over_both_classes(example: Example, epoch: Epoch, subject, semantics: Semantics) -> float:
     """sklearn's macro average over the classes 0 and 1 on what the subject scored, the one of the two
     readings (both labels, or the labels present) that matches what was logged."""
-    if isinstance(subject, CallbackSubject) and subject.scores_itself:  # it predicted every sample itself
+    if subject.scores_itself:  # it predicted every sample itself
         y, s = example.y_true, epoch.end_scores
     else:
         y, s = epoch.fed()

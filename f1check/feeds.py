@@ -1,6 +1,6 @@
-"""How data reaches the loop: a fuzzed dimension of the drivers.
+"""How data reaches the loop: a fuzzed dimension of the drivers, one registry of feed kinds.
 
-Each feed turns a partition into what ``model.evaluate``/``model.fit`` take:
+Each :class:`Feed` turns a partition into what ``model.evaluate``/``model.fit`` take:
 
 - ``pydataset``: a ``keras.utils.PyDataset`` of exactly the partition's
   batches, with the number of steps given;
@@ -22,114 +22,189 @@ step more than it ran for every mean-reduced metric when fed without steps
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .partitions import Partition
-from .settings import FEEDS, TENSORFLOW_FEEDS, UNIFORM_FEEDS
+if TYPE_CHECKING:
+    from .modes import Mode
+    from .partitions import Partition
 
-VALIDATION_MODES = ("validation", "validation-dropped")
+__all__ = ["Feed", "LoopInput", "as_validation"]
 
 
 @dataclass
-class Feed:
+class LoopInput:
     """What a loop method takes for one partition: positional data and keyword arguments."""
 
     args: tuple
     kwargs: dict = field(default_factory=dict)
 
 
-def feeds_for(mode: str, backend: str) -> tuple[str, ...]:
-    """The feeds a mode can use on a backend."""
-    kinds = [k for k in FEEDS if backend == "tensorflow" or k not in TENSORFLOW_FEEDS]
-    if mode != "evaluate":
-        kinds.remove("generator-no-steps")  # a generator object cannot be restarted for epoch 2
-    if mode.endswith("-dropped"):
-        kinds.remove("numpy")  # arrays always feed the remainder batch
-        if "tf.data-unknown" in kinds:
-            kinds.remove("tf.data-unknown")
-    return tuple(kinds)
+class Feed(str, enum.Enum):
+    """A way data reaches the loop; ``Feed("numpy")`` from its name.
 
-
-def fits(kind: str, partition: Partition) -> bool:
-    """Whether ``kind`` can feed ``partition`` exactly (numpy arrays and tf.data cut equal batches)."""
-    if kind not in UNIFORM_FEEDS:
-        return True
-    sizes = partition.batch_sizes
-    size = sizes[0]
-    if kind == "numpy" and partition.dropped:
-        return False
-    if partition.dropped:  # tf.data with drop_remainder=True
-        return all(s == size for s in sizes) and partition.dropped < size
-    return all(s == size for s in sizes[:-1]) and sizes[-1] <= size
-
-
-def describe(kind: str, legacy: bool = False) -> str:
-    if kind == "pydataset" and legacy:
-        return "a tf.keras.utils.Sequence with steps"
-    return {
-        "pydataset": "a keras.utils.PyDataset with steps",
-        "generator": "a Python generator with steps",
-        "generator-no-steps": "a Python generator without steps",
-        "numpy": "numpy arrays with batch_size",
-        "tf.data": "a tf.data.Dataset (known cardinality)",
-        "tf.data-unknown": "a tf.data.Dataset of unknown cardinality without steps",
-    }[kind]
-
-
-def feed(kind: str, inputs, y, partition: Partition, *, steps_key: str, dataset_class: Any, rotate: bool = False) -> Feed:
-    """What a loop method takes to feed ``partition`` as ``kind``; ``steps_key`` names its steps argument.
-
-    ``steps_key`` is ``steps`` (evaluate), ``steps_per_epoch`` (fit) or
-    ``validation_steps`` (the validation pass of fit: data and batch size go
-    to ``validation_data``/``validation_batch_size``, see :func:`as_validation`).
-    With ``rotate`` the generator cycles over all the data, the remainder as a
-    last smaller batch, while the loop takes only the partition's steps per
-    pass: each pass starts where the last one stopped.
+    Attributes:
+        uniform: it can only cut equal batches (and a smaller last one, or a dropped rest).
+        needs_tensorflow: it is a ``tf.data`` pipeline.
+        restartable: the loop can run it for more than one epoch.
+        drops: it can leave a remainder unfed (``steps = N // batch_size``).
     """
-    batches = partition.batches()
-    if rotate and partition.dropped:
-        batches = [*batches, partition.dropped_indices()]
-    if kind == "pydataset":
-        return Feed((dataset_class(inputs, y, partition),), {steps_key: partition.steps})
-    if kind in ("generator", "generator-no-steps"):
 
-        def generate(cycles):
-            for _ in range(cycles):
-                for index in batches:
-                    yield inputs[index], y[index]
+    PYDATASET = "pydataset"
+    GENERATOR = "generator"
+    GENERATOR_NO_STEPS = "generator-no-steps"
+    NUMPY = "numpy"
+    TF_DATA = "tf.data"
+    TF_DATA_UNKNOWN = "tf.data-unknown"
 
-        if kind == "generator":
-            return Feed((_endless(generate),), {steps_key: partition.steps})
-        return Feed((generate(1),))
-    if kind == "numpy":
-        order = partition.indices()
-        return Feed((inputs[order], y[order]), {"batch_size": partition.batch_sizes[0]})
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    @property
+    def uniform(self) -> bool:
+        return self in (Feed.NUMPY, Feed.TF_DATA)
+
+    @property
+    def needs_tensorflow(self) -> bool:
+        return self in (Feed.TF_DATA, Feed.TF_DATA_UNKNOWN)
+
+    @property
+    def restartable(self) -> bool:
+        return self is not Feed.GENERATOR_NO_STEPS  # a generator object cannot be restarted for epoch 2
+
+    @property
+    def drops(self) -> bool:
+        return self not in (Feed.NUMPY, Feed.TF_DATA_UNKNOWN)  # arrays always feed the remainder batch
+
+    @classmethod
+    def usable(cls, mode: Mode, backend: str) -> tuple[Feed, ...]:
+        """The feeds ``mode`` can use on ``backend``."""
+        return tuple(
+            f for f in cls
+            if (backend == "tensorflow" or not f.needs_tensorflow) and (f.restartable or not mode.trains)
+            and (f.drops or not mode.drops_remainder)
+        )
+
+    def fits(self, partition: Partition) -> bool:
+        """Whether this feed can give ``partition`` exactly (numpy arrays and tf.data cut equal batches)."""
+        if not self.uniform:
+            return True
+        sizes = partition.batch_sizes
+        size = sizes[0]
+        if partition.dropped:  # tf.data with drop_remainder=True; numpy arrays feed every sample
+            return self.drops and all(s == size for s in sizes) and partition.dropped < size
+        return all(s == size for s in sizes[:-1]) and sizes[-1] <= size
+
+    def describe(self, legacy: bool = False) -> str:
+        if self is Feed.PYDATASET and legacy:
+            return "a tf.keras.utils.Sequence with steps"
+        return _DESCRIPTIONS[self]
+
+    def build(self, inputs, y, partition: Partition, *, steps_key: str, dataset_class: Any,
+              rotate: bool = False) -> LoopInput:
+        """What a loop method takes to feed ``partition`` this way; ``steps_key`` names its steps argument.
+
+        ``steps_key`` is ``steps`` (evaluate), ``steps_per_epoch`` (fit) or
+        ``validation_steps`` (the validation pass of fit: data and batch size go
+        to ``validation_data``/``validation_batch_size``, see :func:`as_validation`).
+        With ``rotate`` the generator cycles over all the data, the remainder as a
+        last smaller batch, while the loop takes only the partition's steps per
+        pass: each pass starts where the last one stopped.
+        """
+        batches = partition.batches()
+        if rotate and partition.dropped:
+            batches = [*batches, partition.dropped_indices()]
+        return _BUILDERS[self](_Source(inputs, y, partition, batches, steps_key, dataset_class))
+
+
+_DESCRIPTIONS = {
+    Feed.PYDATASET: "a keras.utils.PyDataset with steps",
+    Feed.GENERATOR: "a Python generator with steps",
+    Feed.GENERATOR_NO_STEPS: "a Python generator without steps",
+    Feed.NUMPY: "numpy arrays with batch_size",
+    Feed.TF_DATA: "a tf.data.Dataset (known cardinality)",
+    Feed.TF_DATA_UNKNOWN: "a tf.data.Dataset of unknown cardinality without steps",
+}
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What every builder gets: the inputs and labels, the partition, its batches of indices."""
+
+    inputs: Any
+    y: Any
+    partition: Partition
+    batches: list
+    steps_key: str
+    dataset_class: Any
+
+    def generate(self, cycles: int):
+        for _ in range(cycles):
+            for index in self.batches:
+                yield self.inputs[index], self.y[index]
+
+    def ordered(self) -> tuple:
+        order = self.partition.indices()
+        return self.inputs[order], self.y[order]
+
+
+def _pydataset(src: _Source) -> LoopInput:
+    return LoopInput((src.dataset_class(src.inputs, src.y, src.partition),), {src.steps_key: src.partition.steps})
+
+
+def _generator(src: _Source) -> LoopInput:
+    def endless():  # cycles for as many epochs as the loop asks
+        while True:
+            yield from src.generate(1)
+
+    return LoopInput((endless(),), {src.steps_key: src.partition.steps})
+
+
+def _generator_no_steps(src: _Source) -> LoopInput:
+    return LoopInput((src.generate(1),))
+
+
+def _numpy(src: _Source) -> LoopInput:
+    return LoopInput(src.ordered(), {"batch_size": src.partition.batch_sizes[0]})
+
+
+def _tf_data(src: _Source) -> LoopInput:
     import tensorflow as tf
 
-    if kind == "tf.data":
-        order = partition.indices()
-        data = tf.data.Dataset.from_tensor_slices((inputs[order], y[order]))
-        return Feed((data.batch(partition.batch_sizes[0], drop_remainder=bool(partition.dropped)),))
+    data = tf.data.Dataset.from_tensor_slices(src.ordered())
+    return LoopInput((data.batch(src.partition.batch_sizes[0], drop_remainder=bool(src.partition.dropped)),))
+
+
+def _tf_data_unknown(src: _Source) -> LoopInput:
+    import tensorflow as tf
+
+    inputs, y = src.inputs, src.y
     signature = (
         tf.TensorSpec([None, inputs.shape[1]], tf.as_dtype(inputs.dtype)),
         tf.TensorSpec([None, y.shape[1]], tf.float32),
     )
-    data = tf.data.Dataset.from_generator(lambda: ((inputs[i], y[i]) for i in batches), output_signature=signature)
-    return Feed((data,))
+    data = tf.data.Dataset.from_generator(lambda: src.generate(1), output_signature=signature)
+    return LoopInput((data,))
 
 
-def as_validation(given: Feed) -> dict:
+_BUILDERS: dict[Feed, Callable[[_Source], LoopInput]] = {
+    Feed.PYDATASET: _pydataset,
+    Feed.GENERATOR: _generator,
+    Feed.GENERATOR_NO_STEPS: _generator_no_steps,
+    Feed.NUMPY: _numpy,
+    Feed.TF_DATA: _tf_data,
+    Feed.TF_DATA_UNKNOWN: _tf_data_unknown,
+}
+
+
+def as_validation(given: LoopInput) -> dict:
     """A feed's data and arguments as ``fit``'s validation keywords."""
-    kwargs = {}
-    data = given.args if len(given.args) > 1 else given.args[0]
-    kwargs["validation_data"] = data
+    kwargs = {"validation_data": given.args if len(given.args) > 1 else given.args[0]}
     for key, value in given.kwargs.items():
         kwargs["validation_batch_size" if key == "batch_size" else "validation_steps"] = value
     return kwargs
-
-
-def _endless(generate):
-    """A generator that cycles for as many epochs as the loop asks."""
-    while True:
-        yield from generate(1)

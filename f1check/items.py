@@ -16,13 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from . import backend, config as f1config, settings as names
+from . import backend, config as f1config
 from .api import run_check
 from .errors import F1CheckError, F1CheckFailure, did_you_mean
 from .fixtures import Checker
 from .options import OPTION, SEED
 from .progress import LiveLine
-from .report import SUMMARY_HEADER, document, error_json, error_row, failure_message, result_json, summary_row, table
+from .modes import Mode
+from .report import SUMMARY_HEADER, document, failure_message, result_json, summary_row, table
+from .results import Result
 
 NODE = "f1check"
 NODE_PREFIX = "f1check::"
@@ -123,23 +125,21 @@ class F1CheckItem(pytest.Item):
         finally:
             live.close()
         if error is not None:  # outside the except: pytest would print the error twice, as a chain
-            self._record(error_json(spec.subject, self.mode, chosen.semantics.score, error),
-                         error_row(spec.subject, self.mode, error))
+            self._record(Result.failed_to_run(spec.subject, self.mode, chosen.semantics.score, error))
             pytest.fail(f"f1check: {error}", pytrace=False)  # a setup error: the message, no traceback
         report.environment = run_environment(self.config)  # the run's seed in the header, the one to rerun with
-        result = report.results[0]
-        self._record(result_json(result), summary_row(result), result)
+        self._record(report.results[0])
         self.report = report
 
     def runtest(self):
         if self.report is not None and not self.report.passed:
             raise F1CheckFailure(failure_message(self.report, rerun=self.rerun_command()), report=self.report)
 
-    def _record(self, data: dict, row, result=None) -> None:
-        data = {"nodeid": self.nodeid, "index": self.spec.index, **data}
+    def _record(self, result: Result) -> None:
+        data = {"nodeid": self.nodeid, "index": self.spec.index, **result_json(result)}
         self.user_properties.append(("f1check_result", json.dumps(data, sort_keys=True)))
-        self.user_properties.append(("f1check_row", json.dumps(list(row))))
-        if result is not None:  # the key figures, for JUnit XML
+        self.user_properties.append(("f1check_row", json.dumps(list(summary_row(result)))))
+        if result.error is None:  # the key figures, for JUnit XML
             self.user_properties += [
                 ("f1check_status", result.status),
                 ("f1check_passed", result.passed),
@@ -231,4 +231,4 @@ class Reporting:
 
 
 def _mode_order(mode: str) -> int:
-    return names.MODES.index(mode) if mode in names.MODES else len(names.MODES)
+    return Mode(mode).order

@@ -21,9 +21,6 @@ JUDGE = "--f1check-judge"
 DEVICE = "--f1check-device"
 REPORT = "--f1check-report"
 REPLICAS = "--f1check-replicas"
-NODE = "f1check"
-NODE_PREFIX = "f1check::"
-SKIP_REASON = "f1check check: run pytest with --f1check to run it"
 
 def _converter(flag: str, convert):
     def parse(text: str):

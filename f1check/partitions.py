@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .errors import PartitionError
-from .settings import is_whole as _whole
+from .values import is_whole as _whole
 
 __all__ = ["Partition"]
 
@@ -39,50 +39,12 @@ class Partition:
 
     __slots__ = ("batch_sizes", "_order", "dropped", "order_seed")
 
-    def __init__(
-        self,
-        batch_sizes: Sequence[int],
-        order: Sequence[int] | None = None,
-        dropped: int = 0,
-        *,
-        order_seed: int | None = None,
-    ):
-        try:
-            sizes = tuple(batch_sizes)
-        except TypeError:
-            raise PartitionError(
-                f"batch_sizes={batch_sizes!r} is not a sequence: give the size of every batch, "
-                "e.g. Partition(batch_sizes=[100, 100, 50])."
-            ) from None
-        if not sizes:
-            raise PartitionError("batch_sizes is empty: a partition feeds at least one batch.")
-        bad = [s for s in sizes if not _whole(s) or s < 1]
-        if bad:
-            raise PartitionError(
-                f"batch_sizes={list(sizes)!r} has {bad[0]!r}: every batch size must be a whole number >= 1."
-            )
-        if not _whole(dropped) or dropped < 0:
-            raise PartitionError(f"dropped={dropped!r}: the number of samples never fed must be a whole number >= 0.")
-        sizes = tuple(int(s) for s in sizes)
-        n = sum(sizes) + int(dropped)
-        if order is not None:
-            order = tuple(int(i) if _whole(i) else i for i in order)
-            if len(order) != n or sorted(order) != list(range(n)):
-                raise PartitionError(
-                    f"order is not a permutation of range({n}) (n = sum(batch_sizes) + dropped = "
-                    f"{sum(sizes)} + {dropped}); give each sample index exactly once, or order=None."
-                )
-            if order == tuple(range(n)):
-                order = None
-        if order is not None:
-            order_seed = None if order_seed is None else int(order_seed)
-        elif order_seed is not None and n > 1:
-            order_seed = int(order_seed)  # the order is numpy.random.default_rng(order_seed).permutation(n)
-        else:
-            order_seed = None
+    def __init__(self, batch_sizes: Sequence[int], order: Sequence[int] | None = None, dropped: int = 0, *,
+                 order_seed: int | None = None):
+        sizes, order, dropped, order_seed = _validated(batch_sizes, order, dropped, order_seed)
         object.__setattr__(self, "batch_sizes", sizes)
         object.__setattr__(self, "_order", order)
-        object.__setattr__(self, "dropped", int(dropped))
+        object.__setattr__(self, "dropped", dropped)
         object.__setattr__(self, "order_seed", order_seed)
 
     def __setattr__(self, name, value):
@@ -182,30 +144,11 @@ class Partition:
 
     def short(self) -> str:
         """A one-line description: ``100+100+50, 3 dropped, shuffled``."""
-        sizes = self.batch_sizes
-        if len(sizes) > 6 and len(set(sizes[:-1])) == 1:
-            text = f"{len(sizes) - 1}x{sizes[0]}+{sizes[-1]}" if sizes[-1] != sizes[0] else f"{len(sizes)}x{sizes[0]}"
-        elif len(sizes) > 8:
-            text = "+".join(map(str, sizes[:4])) + f"+...({len(sizes)} batches)"
-        else:
-            text = "+".join(map(str, sizes))
-        if self.dropped:
-            text += f", {self.dropped} dropped"
-        if self.shuffled_order:
-            text += ", shuffled"
-        return text
+        return _short(self)
 
     def literal(self, max_order: int = 64) -> str:
-        """Python a user can paste to rebuild this partition."""
-        parts = [f"batch_sizes={list(self.batch_sizes)!r}"]
-        if self.shuffled_order:
-            if self.order_seed is None or self.n <= max_order:
-                parts.append(f"order={list(self.order)!r}")
-            else:
-                parts.append(f"order=numpy.random.default_rng({self.order_seed}).permutation({self.n}).tolist()")
-        if self.dropped:
-            parts.append(f"dropped={self.dropped}")
-        return "f1check.Partition(" + ", ".join(parts) + ")"
+        """Python a user can paste to rebuild this partition (an order longer than ``max_order`` by its seed)."""
+        return _literal(self, max_order)
 
     def __repr__(self) -> str:
         return self.literal(max_order=16)
@@ -222,3 +165,69 @@ class Partition:
     def __hash__(self) -> int:  # the order is left out so seeded and spelled-out orders hash alike
         return hash((self.batch_sizes, self.dropped))
 
+
+def _validated(batch_sizes, order, dropped, order_seed) -> tuple:
+    """The constructor's arguments checked and normalised: ``(sizes, order or None, dropped, order_seed or None)``."""
+    try:
+        sizes = tuple(batch_sizes)
+    except TypeError:
+        raise PartitionError(
+            f"batch_sizes={batch_sizes!r} is not a sequence: give the size of every batch, "
+            "e.g. Partition(batch_sizes=[100, 100, 50])."
+        ) from None
+    if not sizes:
+        raise PartitionError("batch_sizes is empty: a partition feeds at least one batch.")
+    bad = [s for s in sizes if not _whole(s) or s < 1]
+    if bad:
+        raise PartitionError(
+            f"batch_sizes={list(sizes)!r} has {bad[0]!r}: every batch size must be a whole number >= 1."
+        )
+    if not _whole(dropped) or dropped < 0:
+        raise PartitionError(f"dropped={dropped!r}: the number of samples never fed must be a whole number >= 0.")
+    sizes = tuple(int(s) for s in sizes)
+    n = sum(sizes) + int(dropped)
+    if order is not None:
+        order = tuple(int(i) if _whole(i) else i for i in order)
+        if len(order) != n or sorted(order) != list(range(n)):
+            raise PartitionError(
+                f"order is not a permutation of range({n}) (n = sum(batch_sizes) + dropped = "
+                f"{sum(sizes)} + {dropped}); give each sample index exactly once, or order=None."
+            )
+        if order == tuple(range(n)):
+            order = None
+    if order is not None:
+        order_seed = None if order_seed is None else int(order_seed)
+    elif order_seed is not None and n > 1:
+        order_seed = int(order_seed)  # the order is numpy.random.default_rng(order_seed).permutation(n)
+    else:
+        order_seed = None
+    return sizes, order, int(dropped), order_seed
+
+
+def _short(partition: Partition) -> str:
+    """:meth:`Partition.short`."""
+    sizes = partition.batch_sizes
+    if len(sizes) > 6 and len(set(sizes[:-1])) == 1:
+        text = f"{len(sizes) - 1}x{sizes[0]}+{sizes[-1]}" if sizes[-1] != sizes[0] else f"{len(sizes)}x{sizes[0]}"
+    elif len(sizes) > 8:
+        text = "+".join(map(str, sizes[:4])) + f"+...({len(sizes)} batches)"
+    else:
+        text = "+".join(map(str, sizes))
+    if partition.dropped:
+        text += f", {partition.dropped} dropped"
+    if partition.shuffled_order:
+        text += ", shuffled"
+    return text
+
+
+def _literal(partition: Partition, max_order: int) -> str:
+    """:meth:`Partition.literal`."""
+    parts = [f"batch_sizes={list(partition.batch_sizes)!r}"]
+    if partition.shuffled_order:
+        if partition.order_seed is None or partition.n <= max_order:
+            parts.append(f"order={list(partition.order)!r}")
+        else:
+            parts.append(f"order=numpy.random.default_rng({partition.order_seed}).permutation({partition.n}).tolist()")
+    if partition.dropped:
+        parts.append(f"dropped={partition.dropped}")
+    return "f1check.Partition(" + ", ".join(parts) + ")"

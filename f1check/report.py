@@ -1,18 +1,56 @@
 """Every text and every JSON f1check writes: the failure message, the summary table, the report document.
 
-Pure functions of result values (Example, Result, Report, Environment), known
-by their fields only; nothing here knows about pytest or Keras.
+Pure functions of result values (:class:`~f1check.results.Example`,
+:class:`~f1check.results.Result`, :class:`Report`, Environment); nothing here
+knows about pytest or Keras.  :class:`Report`, what ``check()`` returns, lives
+here because printing it is what it is for: the values it holds sit a floor
+below.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-__all__ = ["example_json", "failure_message", "render", "report_json", "result_json", "summary_rows"]
+from .reference import Attribution
+from .results import Result
+from .settings import SCORE_NAMES, CheckSettings
+
+if TYPE_CHECKING:
+    from .backend import Environment
+
+__all__ = ["Report", "example_json", "failure_message", "render", "report_json", "result_json", "summary_rows"]
 
 SUMMARY_HEADER = ("target", "mode", "verdict", "examples", "max |error|", "dominant", "worst partition")
 SCHEMA_VERSION = 1
-TERMS = ("loop", "aggregation", "coverage", "drift")
+
+
+@dataclass
+class Report:
+    """What :func:`f1check.check` found: one :class:`~f1check.results.Result` per mode.
+
+    ``str(report)`` is its table and failure messages, ``report.to_json()`` its JSON document.
+    """
+
+    results: list[Result]
+    environment: Environment
+    target: str = ""
+    settings: CheckSettings | None = None
+    explicit_data: bool = False
+    explicit_partitions: bool = False
+    callback_key: str | None = None
+    callback_metrics: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    def __str__(self) -> str:
+        return render(self)
+
+    def to_json(self) -> dict:
+        return report_json(self)
 
 
 def fmt(value: float | None, signed: bool = False) -> str:
@@ -60,9 +98,7 @@ def example_table(columns: list[tuple[str, object]], score_name: str = "F1") -> 
 
 
 def _score_name(result) -> str:
-    return {"f1": "F1", "precision": "precision", "recall": "recall", "fbeta": "F-beta", "mcc": "MCC"}.get(
-        getattr(result, "score", "f1"), "F1"
-    )
+    return SCORE_NAMES.get(result.score, "F1")
 
 
 def failure_message(report, rerun: str | None = None) -> str:
@@ -109,20 +145,18 @@ def summary_rows(report) -> list[tuple[str, ...]]:
 
 
 def summary_row(result) -> tuple[str, ...]:
+    if result.error is not None:
+        return (result.target, result.mode.value, "ERROR", "-", "-", "-", result.error.splitlines()[0][:60])
     worst = result.worst
     return (
         result.target,
-        result.mode,
+        result.mode.value,
         result.status.upper(),
         str(result.examples),
         fmt(result.max_abs_error) if worst is not None else "-",
         worst.blame if worst is not None and not result.passed else "-",
         worst.partition.short() if worst is not None else "-",
     )
-
-
-def error_row(target: str, mode: str, message: str) -> tuple[str, ...]:
-    return (target, mode, "ERROR", "-", "-", "-", message.splitlines()[0][:60])
 
 
 def table(rows: list[tuple[str, ...]], header: tuple[str, ...] = SUMMARY_HEADER) -> list[str]:
@@ -156,17 +190,20 @@ def example_json(example) -> dict:
         "dropped": example.dropped,
         "order_seed": example.order_seed,
         "epoch": example.epoch + 1,
-        "feed": example.feed,
+        **example.loop.json(),
         **({"replicas": example.replicas} if example.replicas > 1 else {}),
         **({"preceded_by": len(example.preceded_by)} if example.preceded_by else {}),
-        "error": {t: json_float(getattr(example.error, t)) for t in TERMS},
+        "error": {t: json_float(getattr(example.error, t)) for t in Attribution.TERMS},
     }
 
 
 def result_json(result) -> dict:
+    if result.error is not None:  # a check that could not judge: the message, no numbers
+        return {"target": result.target, "mode": result.mode.value, "score": result.score, "status": "error",
+                "passed": False, "error": result.error}
     document = {
         "target": result.target,
-        "mode": result.mode,
+        "mode": result.mode.value,
         "score": result.score,
         "status": result.status,
         "passed": result.passed,
@@ -178,14 +215,7 @@ def result_json(result) -> dict:
     }
     if result.reproduce:
         document["reproduce"] = result.reproduce
-    if result.error is not None:
-        document["error"] = result.error
     return document
-
-
-def error_json(target: str, mode: str, score: str, message: str) -> dict:
-    """The result record of a check that could not judge (bad input): status ``error`` and the message."""
-    return {"target": target, "mode": mode, "score": score, "status": "error", "passed": False, "error": message}
 
 
 def environment_json(environment) -> dict:

@@ -15,15 +15,16 @@ import tempfile
 from pathlib import Path
 
 from . import backend
+from .context import CheckContext
 from .results import Example
 from .settings import DEFAULT_TOLERANCE, CheckSettings, Semantics
 
 INLINE_ROWS = 64  # data up to this many samples is written inline
 
 
-def snippet(label: str, mode: str, example: Example, settings: CheckSettings, callback_key: str | None = None,
-            callback_metrics: tuple[str, ...] = (), save_dir: str | Path | None = None) -> str:
-    """Python that runs ``example`` again through ``assert_f1`` and fails as it did."""
+def snippet(context: CheckContext, example: Example, save_dir: str | Path | None = None) -> str:
+    """Python that runs ``example`` of ``context`` again through ``assert_f1`` and fails as it did."""
+    label, mode, settings, subject = context.label, context.mode, context.settings, context.subject
     importable = ":" in label and "<" not in label
     lines = [f"# f1check counterexample: {label} [{mode}], seed {settings.seed}. Paste into Python in the repository."]
     lines += _environment_lines(settings.replicas)
@@ -35,15 +36,15 @@ def snippet(label: str, mode: str, example: Example, settings: CheckSettings, ca
     if len(sequence) > 1:
         lines.append("# the same data fed to the same compiled model once per partition, in this order")
     lines.append("partitions = [" + ", ".join(p.literal() for p in sequence) + "]")
-    subject = repr(label) if importable else "subject"
+    name = repr(label) if importable else "subject"
     if not importable:
         lines.insert(1, f"subject = ...  # {label}: the object you passed to f1check.check")
-    args = [subject, "data=(y_true, scores)", "partitions=partitions", f"modes=[{mode!r}]", f"feeds=[{example.feed!r}]",
-            f"seed={settings.seed}", *setting_arguments(settings)]
-    if callback_key is not None:
-        args.append(f"callback_key={callback_key!r}")
-    if callback_metrics:
-        args.append(f"callback_metrics={list(callback_metrics)!r}")
+    args = [name, "data=(y_true, scores)", "partitions=partitions", f"modes=[{mode.value!r}]",
+            *example.loop.arguments(), f"seed={settings.seed}", *setting_arguments(settings)]
+    if subject.callback_key is not None:
+        args.append(f"callback_key={subject.callback_key!r}")
+    if subject.companion_labels:
+        args.append(f"callback_metrics={list(subject.companion_labels)!r}")
     lines.append(f"f1check.assert_f1({', '.join(args)})")
     return "\n".join(lines)
 

@@ -1,20 +1,23 @@
-"""What a check found: Example, Result and Report values, with no I/O (report.py renders them)."""
+"""What a check found: Example and Result values, with no I/O (:mod:`f1check.report` renders them).
+
+``f1_seen`` and ``f1_all`` keep the names of the public contract whatever the
+score: they hold sklearn's value of the result's ``score`` (F1, precision,
+recall, F-beta or MCC) over what the loop fed and over every sample.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import report as rendering
 from . import verdict
+from .feeds import Feed
+from .loops import LoopSettings
+from .modes import Mode
 from .partitions import Partition
 from .reference import Attribution
 
-if TYPE_CHECKING:
-    from .backend import Environment
-    from .settings import CheckSettings
-
-__all__ = ["Example", "Report", "Result"]
+__all__ = ["Example", "Result"]
 
 
 @dataclass
@@ -38,11 +41,11 @@ class Example:
     partition: Partition
     judged_error: float
     passed: bool
-    mode: str = "evaluate"
+    mode: Mode = Mode.EVALUATE
     judge: str = "seen"
     epoch: int = 0  # the worst epoch (0-based)
     epochs: int = 1
-    feed: str = "pydataset"  # how the data reached the loop (f1check.feeds)
+    loop: LoopSettings = LoopSettings()  # how the loop ran: the feed, and the other settings drawn
     replicas: int = 1
     fed_batch_sizes: tuple[int, ...] = ()
     diagnosis: tuple[str, ...] = ()
@@ -53,6 +56,11 @@ class Example:
     @property
     def n(self) -> int:
         return self.partition.n
+
+    @property
+    def feed(self) -> Feed:
+        """How the data reached the loop (``loop.feed``)."""
+        return self.loop.feed
 
     @property
     def batch_sizes(self) -> list[int]:
@@ -85,7 +93,7 @@ class Result:
     """
 
     target: str
-    mode: str
+    mode: Mode
     passed: bool
     examples: int
     tolerance: float
@@ -97,6 +105,12 @@ class Result:
     reproduce: str | None = None
     error: str | None = None
 
+    @classmethod
+    def failed_to_run(cls, target: str, mode: Mode, score: str, message: str, tolerance: float = 0.0,
+                      judge: str = "seen") -> Result:
+        """The record of a check that could not judge (bad input, a subject that raised): status ``error``."""
+        return cls(target, mode, False, 0, tolerance, judge, None, None, score=score, error=message)
+
     @property
     def status(self) -> str:
         if self.error is not None:
@@ -106,31 +120,3 @@ class Result:
     @property
     def max_abs_error(self) -> float:
         return self.worst.badness() if self.worst is not None else 0.0
-
-
-@dataclass
-class Report:
-    """What :func:`f1check.check` found: one :class:`Result` per mode.
-
-    ``str(report)`` is its table and failure messages, ``report.to_json()`` its JSON document (both
-    written by :mod:`f1check.report`, which knows the values only by their fields).
-    """
-
-    results: list[Result]
-    environment: Environment
-    label: str = ""
-    settings: CheckSettings | None = None
-    explicit_data: bool = False
-    explicit_partitions: bool = False
-    callback_key: str | None = None
-    callback_metrics: tuple[str, ...] = ()
-
-    @property
-    def passed(self) -> bool:
-        return all(r.passed for r in self.results)
-
-    def __str__(self) -> str:
-        return rendering.render(self)
-
-    def to_json(self) -> dict:
-        return rendering.report_json(self)

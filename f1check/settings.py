@@ -15,30 +15,32 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from numbers import Integral, Real
+from numbers import Real
 
 from .errors import ConfigError, did_you_mean, one_of
+from .feeds import Feed
+from .modes import API_MODES, Mode
+from .values import is_whole
 
 TASKS = ("binary", "multiclass", "multilabel")
 AVERAGES = ("binary", "micro", "macro", "weighted")
 JUDGES = ("seen", "total")
-MODES = ("evaluate", "fit", "fit-dropped", "validation", "validation-dropped")
-SCORES = ("f1", "precision", "recall", "fbeta", "mcc")
+MODES = tuple(m.value for m in Mode)
+# The quantities a subject may log, and how messages name each.
+SCORE_NAMES = {"f1": "F1", "precision": "precision", "recall": "recall", "fbeta": "F-beta", "mcc": "MCC"}
+SCORES = tuple(SCORE_NAMES)
 DEVICES = ("auto", "cpu", "gpu")
 # How fuzzed multiclass scores are drawn: rows of a softmax (sum 1, no exact tie between the top classes),
 # softmax rows where the top two classes sometimes tie exactly, or independent per-class scores in [0, 1].
 MULTICLASS_SCORES = ("softmax", "softmax-ties", "independent")
 # How data reaches the loop (f1check.feeds builds them).
-FEEDS = ("pydataset", "generator", "generator-no-steps", "numpy", "tf.data", "tf.data-unknown")
-UNIFORM_FEEDS = ("numpy", "tf.data")  # feeds that can only cut equal batches (and a smaller last one)
-TENSORFLOW_FEEDS = ("tf.data", "tf.data-unknown")
+FEEDS = tuple(f.value for f in Feed)
 
 DEFAULT_TOLERANCE = 1e-3
 DEFAULT_EXAMPLES = 50
 DEFAULT_SEED = 0
 DEFAULT_THRESHOLD = 0.5
-API_MODES = ("evaluate",)  # check()'s default
-GATE_MODES = ("evaluate", "fit", "fit-dropped")  # [tool.f1check]'s default: catches a metric that never resets
+DEFAULT_CLASSES = 3  # columns of fuzzed multiclass/multilabel data when classes is not given
 
 # Keys of one check's settings: check() arguments, [tool.f1check] and per-target keys, marker arguments.
 SETTING_KEYS = (
@@ -72,7 +74,12 @@ class Semantics:
         """How messages name the quantity: ``F1``, ``precision``, ``F-beta (beta=2)``, ``MCC``."""
         if self.score == "fbeta":
             return f"F-beta (beta={self.beta:g})"
-        return {"f1": "F1", "precision": "precision", "recall": "recall", "mcc": "MCC"}[self.score]
+        return SCORE_NAMES[self.score]
+
+    @property
+    def columns(self) -> int:
+        """Columns of the data: 1 for binary, else ``classes`` (:data:`DEFAULT_CLASSES` for fuzzed data without)."""
+        return 1 if self.task == "binary" else self.classes or DEFAULT_CLASSES
 
     def with_classes(self, columns: int) -> Semantics:
         return replace(self, classes=columns)
@@ -82,13 +89,13 @@ class Semantics:
 class CheckSettings:
     """Everything one check needs besides the subject and the data: validated, immutable."""
 
-    modes: tuple[str, ...] = API_MODES
+    modes: tuple[Mode, ...] = API_MODES
     tolerance: float = DEFAULT_TOLERANCE
     judge: str = "seen"
     semantics: Semantics = field(default_factory=Semantics)
     examples: int = DEFAULT_EXAMPLES
     seed: int = DEFAULT_SEED
-    feeds: tuple[str, ...] | None = None  # None: every feed the mode can use
+    feeds: tuple[Feed, ...] | None = None  # None: every feed the mode can use
     replicas: int = 1
     multiclass_scores: str = "softmax"
 
@@ -101,10 +108,6 @@ class CheckSettings:
 
 def invalid(name: str, value: object, source: str, why: str) -> ConfigError:
     return ConfigError(f"Invalid {name} {value!r} (from {source}): {why}")
-
-
-def is_whole(value: object) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool)
 
 
 def choice(name: str, value: object, choices: tuple, source: str) -> str:
@@ -155,15 +158,15 @@ def zero_division(value: object, source: str) -> float | str:
     raise invalid("zero_division", value, source, "valid values are 0, 1, 'warn' and 'nan', as in sklearn.")
 
 
-def modes(value: object, source: str) -> tuple[str, ...]:
+def modes(value: object, source: str) -> tuple[Mode, ...]:
     if isinstance(value, str):
         value = (value,)
     if not isinstance(value, (list, tuple)) or not value:
         raise invalid("modes", value, source, f"give a non-empty list of modes out of {one_of(MODES)}.")
-    return tuple(dict.fromkeys(choice("mode", mode, MODES, source) for mode in value))
+    return tuple(dict.fromkeys(Mode(choice("mode", mode, MODES, source)) for mode in value))
 
 
-def feeds(value: object, source: str) -> tuple[str, ...] | None:
+def feeds(value: object, source: str) -> tuple[Feed, ...] | None:
     if value is None:
         return None
     if isinstance(value, str):
@@ -176,7 +179,7 @@ def feeds(value: object, source: str) -> tuple[str, ...] | None:
             raise ConfigError(
                 f"Invalid feed {kind!r} (from {source}): valid feeds are {one_of(FEEDS)}.{did_you_mean(kind, FEEDS)}"
             )
-        out.append(kind)
+        out.append(Feed(kind))
     return tuple(dict.fromkeys(out))
 
 

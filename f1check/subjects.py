@@ -4,7 +4,7 @@ A :class:`MetricSubject` is a metric function or a stateful ``Metric`` (made
 fresh for every run); a :class:`CallbackSubject` writes ``logs[key]`` in
 ``on_epoch_end``, optionally reading the logs of companion metrics.  Each can
 *replay*: be fed given batches directly, without the Keras loop.
-:func:`carried_state` tells, by behaviour, whether a metric's state survives
+:mod:`f1check.carried` tells, by behaviour, whether a metric's state survives
 ``reset_state``.  How an object or ``"module:attr"`` becomes a subject is
 :mod:`f1check.targets`.
 """
@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import backend
-from .errors import SubjectError, TargetError, did_you_mean
+from .errors import F1CheckError, SubjectError, TargetError, did_you_mean
 
-__all__ = ["CallbackSubject", "MetricSubject", "carried_state", "log_key"]
+__all__ = ["CallbackSubject", "MetricSubject", "ReplayScene", "Subject", "log_key"]
 
 
 def log_key(obj: Any) -> str:
@@ -99,6 +99,29 @@ def tensor(value):
     return backend.keras().ops.convert_to_tensor(value)
 
 # -- the subjects --------------------------------------------------------------------------------------------
+#
+# Both kinds answer the same questions, so that no other stage asks which kind it holds:
+#   metrics          the metrics f1check compiles for it (the metric itself, or a callback's companions);
+#   direct           the metric whose own result() is the reported value (None for a callback);
+#   scores_itself    it scores the data it was given, not what the loop fed (judged against f1_all);
+#   needs_epoch_end  it reports in on_epoch_end, so even fixed predictions run one epoch of fit;
+#   callback_key, companion_labels   what a check() call needs to name it again (the snippet, the report);
+#   callbacks(...)   what it adds to the loop's callbacks; reported(...) the value it logged;
+#   replay_observed(...)  what it computes fed an observed run's batches directly.
+
+
+@dataclass(frozen=True)
+class ReplayScene:
+    """What replaying one observed run needs: the logs each epoch's callbacks got, and the model to predict with.
+
+    ``weights`` (per epoch) put the model where it stood at each epoch's end, for callbacks that predict.
+    """
+
+    logs: list[dict]
+    model: Any
+    inputs: Any
+    y: Any
+    weights: list | None = None
 
 
 @dataclass
@@ -110,6 +133,19 @@ class MetricSubject:
     is_function: bool
     origin: Any = field(default=None, repr=False, compare=False)  # the object it was made from (its identity)
 
+    scores_itself = False
+    needs_epoch_end = False
+    callback_key = None
+    companion_labels = ()
+
+    @property
+    def metrics(self) -> tuple[MetricSubject, ...]:
+        return (self,)
+
+    @property
+    def direct(self) -> MetricSubject:
+        return self
+
     def fresh(self) -> Any:
         """A new object for ``compile(metrics=[...])``: the function, or a new Metric."""
         return self.make()
@@ -120,6 +156,22 @@ class MetricSubject:
         if self.is_function:
             return backend.framework().metrics.MeanMetricWrapper(obj, name=log_key(obj))
         return obj
+
+    def callbacks(self, model, x, y) -> list:
+        return []
+
+    def reported(self, logs: dict, metric_keys: Sequence[str]) -> float:
+        """The value the loop logged for this metric (``metric_keys``: the compiled metrics' keys, as logged)."""
+        key = metric_keys[0]
+        if key not in logs:
+            raise F1CheckError(
+                f"internal: the loop logged {sorted(logs)} but not {key!r}, the key of {self.label} as compiled."
+            )
+        return to_float(logs[key], self.label, "the value the loop logged")
+
+    def replay_observed(self, replay_metric: Callable, metric_keys, scene: ReplayScene) -> tuple[list[float], None]:
+        """Its own values fed each epoch's batches directly (``replay_metric(self)``, one per epoch); no note."""
+        return replay_metric(self), None
 
     def replay(self, batches: Sequence[tuple]) -> float:
         """Feed ``[(y_true, y_pred), ...]`` to a fresh metric directly; its ``result()``."""
@@ -147,10 +199,21 @@ class CallbackSubject:
     key: str
     metrics: tuple[MetricSubject, ...] = field(default_factory=tuple)
 
+    direct = None
+    needs_epoch_end = True
+
     @property
     def scores_itself(self) -> bool:
         """Without companion metrics the callback scores its data itself (judged on f1_all)."""
         return not self.metrics
+
+    @property
+    def callback_key(self) -> str:
+        return self.key
+
+    @property
+    def companion_labels(self) -> tuple[str, ...]:
+        return tuple(m.label for m in self.metrics)
 
     def fresh(self, model, x, y) -> Any:
         callback = call_user(self.label, "building the callback", self.make, model, x, y)
@@ -161,15 +224,43 @@ class CallbackSubject:
             )
         return callback
 
-    def replay_epochs(self, logs_per_epoch: Sequence[dict], model, x, y, weights=None) -> list[float]:
+    def callbacks(self, model, x, y) -> list:
+        return [self.fresh(model, x, y)]
+
+    def reported(self, logs: dict, metric_keys: Sequence[str]) -> float:
+        return self.read(logs)
+
+    def replay_observed(self, replay_metric: Callable, metric_keys, scene: ReplayScene) -> tuple[list[float] | None,
+                                                                                                 str | None]:
+        """The callback replayed on the logs the loop gave it, each companion's key (``metric_keys``) holding what
+        ``replay_metric(companion)`` gives per epoch; where that cannot be done, None and a note that says why
+        (the loop's values are judged alone)."""
+        logs = [dict(given) for given in scene.logs]
+        try:
+            for key, metric in zip(metric_keys, self.metrics):
+                for e, value in enumerate(replay_metric(metric)):
+                    logs[e][key] = value
+            replayed = self.replay_epochs(logs, scene)
+        except SubjectError as exc:
+            first = str(exc).splitlines()[0]
+            return None, f"replayed outside the loop, the callback failed ({first}); judged on the loop's values alone."
+        if any(math.isnan(v) for v in replayed):
+            return None, (
+                f"replayed outside the loop with the logs the loop gave it, the callback wrote no "
+                f"logs[{self.key!r}]; judged on the loop's values alone."
+            )
+        return replayed, None
+
+    def replay_epochs(self, logs_per_epoch: Sequence[dict], scene: ReplayScene) -> list[float]:
         """One fresh callback's epoch hooks on the given logs, as the loop passes them (a copy each epoch).
 
         ``logs_per_epoch`` holds what the loop's logs held when the callback's
-        turn came (the companions' values included); ``weights`` (per epoch)
+        turn came (the companions' values included); ``scene.weights`` (per epoch)
         puts the model where it stood at each epoch's end, for callbacks that
         predict.  Returns each epoch's ``logs[key]``, NaN where it wrote none.
         """
-        callback = self.fresh(model, x, y)
+        model, weights = scene.model, scene.weights
+        callback = self.fresh(model, scene.inputs, scene.y)
         callback.set_model(model)
         final = backend.values(model.weights) if weights else None
         results = []
@@ -201,91 +292,6 @@ class CallbackSubject:
 
 
 Subject = MetricSubject | CallbackSubject
-
-
-# -- state that survives reset_state ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CarriedState:
-    """What a metric still holds after ``reset_state()``: found by behaviour, with the values that stayed."""
-
-    fresh: float  # result of a fresh metric fed the second probe batch
-    after_reset: float  # result of a metric fed the first batch, reset, then fed the second
-    leftovers: tuple[tuple[str, str], ...]  # (attribute, value) of state that reset_state left non-zero
-
-    def describe(self) -> str:
-        held = ", ".join(f"{name}={value}" for name, value in self.leftovers[:6])
-        return f" (probed on two batches of its own, after reset_state() it still held {held})" if held else ""
-
-
-def _probe_batches(columns: int, task: str):
-    """Two batches such that keeping any of the first one's counts (tp, fp, fn, tn) changes the second's value.
-
-    Binary and multilabel: the first has tp=3, fp=1, fn=2, tn=1 in every column, the second tp=2, fp=0, fn=1,
-    tn=1, so F1 is 0.8 fresh and differs with any of tp, fp, fn (or all) carried over.
-    """
-    import numpy as np
-
-    if task == "multiclass":
-        eye = np.eye(columns, dtype=np.float32)
-        first = (eye[[0, 0, 1, 1, 0] if columns > 1 else [0] * 5], eye[[0, 1, 1, 0, 0] if columns > 1 else [0] * 5])
-        second = (eye[[1, 1, 0] if columns > 1 else [0] * 3], eye[[1, 0, 0] if columns > 1 else [0] * 3])
-        return first, second
-
-    def batch(labels, scores):
-        return (np.asarray(labels, np.float32)[:, None].repeat(columns, 1),
-                np.asarray(scores, np.float32)[:, None].repeat(columns, 1))
-
-    return batch([1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 0, 0, 1, 0]), batch([1, 1, 1, 0], [1, 1, 0, 0])
-
-
-def _leftovers(metric) -> tuple[tuple[str, str], ...]:
-    """Non-zero state after reset: tracked variables, and raw framework variables kept as attributes."""
-    import numpy as np
-
-    found = {}
-    for v in getattr(metric, "variables", []):
-        found[getattr(v, "path", None) or getattr(v, "name", "variable")] = v
-    tracked = {id(v) for v in found.values()}
-    for name, value in vars(metric).items():
-        if hasattr(value, "assign") and hasattr(value, "dtype") and not name.startswith("_") and id(value) not in tracked:
-            found.setdefault(name, value)
-    out = []
-    for name, variable in found.items():
-        try:
-            array = backend.to_numpy(variable)
-        except Exception:
-            continue
-        if array.size and np.any(array != 0):
-            text = np.array2string(array, precision=4, threshold=6) if array.size > 1 else f"{float(array.reshape(-1)[0]):g}"
-            out.append((name.rsplit("/", 1)[-1].removesuffix(":0"), text))
-    return tuple(out)
-
-
-def carried_state(subject: MetricSubject, columns: int, task: str) -> CarriedState | None:
-    """None when ``reset_state()`` really resets ``subject``; else what it carried.
-
-    Judged by behaviour, not by the variables Keras tracks (counts kept in raw
-    ``tf.Variable`` attributes are invisible to ``metric.variables``): a
-    metric fed one batch, reset, then fed another must give what a fresh
-    metric fed only the second gives.
-    """
-    if subject.is_function:
-        return None  # a MeanMetricWrapper: Keras's own total and count
-    first, second = _probe_batches(columns, task)
-    try:
-        fresh = subject.replay([second])
-        metric = subject.fresh_metric()
-        subject.replay_epochs([[first]], metric)
-        metric.reset_state()
-        leftovers = _leftovers(metric)
-        after = subject.replay_epochs([[second]], metric)[0]
-    except Exception:
-        return None  # the subject's own error shows, better named, where f1check runs it for real
-    if fresh == after or (math.isnan(fresh) and math.isnan(after)):
-        return None  # state left over that does not change the result (a step counter, say) is harmless
-    return CarriedState(fresh, after, leftovers)
 
 
 def keras_prefix() -> str:

@@ -26,13 +26,13 @@ class Verdict:
         return badness(self.judged_error)
 
 
-def judge(reported: float, f1_seen: float, f1_all: float, judge_name: str, tolerance: float) -> Verdict:
-    """Bound ``reported - f1_seen`` (what the loop fed); with judge ``total`` also ``reported - f1_all``.
+def decide(reported: float, f1_seen: float, f1_all: float, judge: str, tolerance: float) -> Verdict:
+    """Bound ``reported - f1_seen`` (what the loop fed); with ``judge="total"`` also ``reported - f1_all``.
 
     The judged error is the larger of the bounded differences; NaN never passes.
     """
     error = reported - f1_seen
-    if judge_name == "total" and not abs(reported - f1_all) <= abs(error):
+    if judge == "total" and not abs(reported - f1_all) <= abs(error):
         error = reported - f1_all
     return Verdict(error, not math.isnan(error) and abs(error) <= tolerance + SLACK)
 

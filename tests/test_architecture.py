@@ -79,3 +79,45 @@ def test_the_pipeline_points_one_way():
     for module, imported in edges.items():
         if not module.startswith(("f1check.plugin", "f1check.items", "f1check.options", "f1check.progress")):
             assert not imported & {"f1check.plugin", "f1check.items", "f1check.options", "f1check.progress"}, module
+
+
+MODE_NAMES = {"evaluate", "fit", "fit-dropped", "validation", "validation-dropped"}
+SUBJECT_KINDS = {"MetricSubject", "CallbackSubject"}
+
+
+def _strings(node) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return [s for element in node.elts for s in _strings(element)]
+    return []
+
+
+def test_modes_and_subject_kinds_are_asked_not_compared():
+    # a mode is a value that answers trains/validates/drops_remainder (f1check.modes), and a subject answers
+    # metrics/direct/scores_itself (f1check.subjects): no other module compares a mode's name or tests a kind
+    compared, kinds = [], []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare) and name != "f1check.modes":
+                if MODE_NAMES & {s for part in [node.left, *node.comparators] for s in _strings(part)}:
+                    compared.append(f"{name}:{node.lineno}")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                    node.func.attr in ("startswith", "endswith") and name != "f1check.modes":
+                if {"-dropped", "validation", "fit"} & {s for a in node.args for s in _strings(a)}:
+                    compared.append(f"{name}:{node.lineno}")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance" \
+                    and name != "f1check.subjects":
+                named = {n.id if isinstance(n, ast.Name) else getattr(n, "attr", "") for n in ast.walk(node.args[1])}
+                if named & SUBJECT_KINDS:
+                    kinds.append(f"{name}:{node.lineno}")
+    assert compared == []
+    assert kinds == []
+
+
+def test_value_types_sit_below_the_printer():
+    edges, _, _ = graph()
+    for values in ("f1check.results", "f1check.modes", "f1check.feeds", "f1check.loops", "f1check.settings",
+                   "f1check.partitions", "f1check.verdict"):
+        assert "f1check.report" not in edges[values], values
+    assert edges["f1check.modes"] == set()  # the ground floor

@@ -8,9 +8,9 @@ import keras
 import f1check
 from f1check import Partition, examples, reference
 from f1check.data import worked_example
-from f1check.drivers import Driver
 from f1check.settings import FEEDS, Semantics
 from f1check.targets import resolve
+from support import driver
 
 COUNTS = {"callback_key": "f1", "callback_metrics": list(examples.COUNT_METRICS)}
 
@@ -131,7 +131,7 @@ def test_fit_attribution_has_drift_against_the_end_of_epoch_model():
     assert not report.passed and worst.blame == "drift"
     assert worst.error.loop == pytest.approx(0, abs=1e-6) and worst.error.coverage == 0
     # f1_all is sklearn on the end-of-epoch model's predictions: run the same fit again and compute it apart.
-    epoch = Driver(resolve(examples.StreamingF1), "fit", Semantics(), 1).run(y[:, None], s[:, None], part).epochs[worst.epoch]
+    epoch = driver(resolve(examples.StreamingF1), "fit").run(y[:, None], s[:, None], part).epochs[worst.epoch]
     end = reference.reference(y[:, None], epoch.end_scores, Semantics())
     fed_scores = np.concatenate([b[1] for b in epoch.batches])
     assert worst.f1_all == pytest.approx(end, abs=1e-9)
@@ -146,7 +146,7 @@ def test_fit_starts_from_the_given_scores():
     report = f1check.check(examples.StreamingF1, modes=["fit"], data=(y, s), partitions=[Partition([300])])
     runs = report.results[0].runs
     assert runs[0].passed
-    observation = Driver(resolve(examples.StreamingF1), "fit", Semantics(), 1).run(y, s, Partition([300]))
+    observation = driver(resolve(examples.StreamingF1), "fit").run(y, s, Partition([300]))
     first = observation.epochs[0]
     np.testing.assert_allclose(first.batches[0][1], s, atol=1e-6)
 

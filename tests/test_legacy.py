@@ -37,8 +37,10 @@ import numpy as np
 
 from f1check import backend
 from f1check.data import worked_example
+from f1check.context import CheckInputs
 from f1check.drivers import Driver
-from f1check.settings import Semantics
+from f1check.modes import Mode
+from f1check.settings import CheckSettings
 from f1check.targets import resolve
 from legacy_metrics.metrics import f1
 
@@ -49,7 +51,7 @@ for feed in ("pydataset", "generator"):  # a Sequence through evaluate, a genera
     worst = f1check.check(f1, data=(y, scores), partitions=[partition], feeds=[feed]).results[0].worst
     out[feed] = {"reported": worst.reported, "replayed": worst.replayed, "f1_seen": worst.f1_seen,
                  "f1_all": worst.f1_all, "fed": list(worst.fed_batch_sizes), "blame": worst.blame}
-observation = Driver(resolve(f1), "evaluate", Semantics(), 1).run(y, scores, partition)
+observation = Driver(CheckInputs(resolve(f1), CheckSettings()).context(Mode.EVALUATE)).run(y, scores, partition)
 out["tf_keras_model"] = isinstance(observation.model, tf_keras.Model)
 keep = np.r_[0:200, 250:300]  # batches of 100, 100 and 50 fed by a generator without steps
 out["no_steps"] = f1check.check(f1, data=(y[keep], scores[keep]), partitions=[f1check.Partition([100, 100, 50])],

@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 
 from f1check import examples, reference, strategies
 from f1check import settings as names
-from f1check.drivers import Driver
 from f1check.replay import CompiledReplay, eager_replay
-from f1check.subjects import carried_state
+from f1check.carried import carried_state
 from f1check.targets import resolve
+from support import driver
 from fixtures.subjects import PartialResetF1, RawVariableF1
 
 SEM = names.Semantics()
@@ -48,9 +48,9 @@ def test_replay_and_the_real_loop_agree_on_many_partitions(subject):
     replay = CompiledReplay.build([target], (y[:2], s[:2]))
     partitions = draw_partitions(120, 10, 1)
     replayed = replay([fed_of(y, s, p) for p in partitions])[:, 0]
-    driver = Driver(target, "evaluate", SEM, 1)
+    loop = driver(target, "evaluate", SEM)
     for p, value in zip(partitions, replayed):
-        logged = driver.run(y, s, p).epochs[0].reported  # model.evaluate over exactly p's batches
+        logged = loop.run(y, s, p).epochs[0].reported  # model.evaluate over exactly p's batches
         assert logged == pytest.approx(value, abs=1e-6), p
     assert replay.traces == 1
 

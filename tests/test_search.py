@@ -8,9 +8,9 @@ import keras
 
 import f1check
 from f1check import Partition, SubjectError, examples, reference
-from f1check.drivers import Driver
 from f1check.settings import Semantics
 from f1check.targets import resolve
+from support import driver
 
 
 def test_naive_function_shrinks_to_at_most_four_samples():
@@ -158,8 +158,8 @@ def test_the_worst_example_is_a_real_loop_run():
     worst = result.worst
     assert worst.badness() == max(e.badness() for e in result.runs)
     # Run the worst example's partition through the real loop again, apart from the search: the same value.
-    again = Driver(resolve(examples.naive_f1), "evaluate", Semantics(), 1).run(
-        worst.y_true, worst.scores, worst.partition, worst.feed
+    again = driver(resolve(examples.naive_f1), "evaluate").run(
+        worst.y_true, worst.scores, worst.partition, worst.loop
     )
     assert again.epochs[0].reported == pytest.approx(worst.reported, abs=1e-7)
     assert tuple(again.epochs[0].batch_sizes) == worst.fed_batch_sizes

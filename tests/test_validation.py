@@ -7,9 +7,9 @@ import f1check
 from f1check import Partition, examples, reference
 from f1check.data import worked_example
 from f1check.diagnosis import unfed_note
-from f1check.drivers import Driver
 from f1check.settings import Semantics
 from f1check.targets import resolve
+from support import driver, fed
 
 VALIDATION_COUNTS = {"callback_key": "val_f1", "callback_metrics": list(examples.VALIDATION_COUNT_METRICS)}
 SEM = Semantics()
@@ -33,7 +33,7 @@ def test_validation_dropped_leaves_samples_unfed_judge_total_fails_on_coverage()
 
 def test_a_naive_val_f1_logs_the_mean_of_the_validation_batches():
     y, s = worked_example()
-    observation = Driver(resolve(examples.naive_f1), "validation", SEM, 1).run(y, s, Partition([100, 100, 100]))
+    observation = driver(resolve(examples.naive_f1), "validation", SEM).run(y, s, Partition([100, 100, 100]))
     for epoch in observation.epochs:  # each epoch's val_naive_f1, against sklearn on the batches it evaluated
         assert epoch.reported == pytest.approx(reference.batch_mean(epoch.batches, SEM), abs=1e-5)
         assert epoch.batch_sizes == [100, 100, 100] and "val_naive_f1" in epoch.logs
@@ -63,7 +63,7 @@ def test_what_a_validation_generator_really_feeds_is_what_is_judged():
     y, s = worked_example()
     y, s = y[:12], s[:12]
     part = Partition([3, 3, 3, 3])  # validation_steps = 4 over a generator of these 4 batches, run on endlessly
-    observation = Driver(resolve(examples.StreamingF1), "validation", SEM, 1).run(y, s, part, "generator")
+    observation = driver(resolve(examples.StreamingF1), "validation", SEM).run(y, s, part, fed("generator"))
     first, second = (epoch.fed_indices.tolist() for epoch in observation.epochs)
     assert first == list(range(12))
     # Keras 3 does not run on through a Python generator from one validation pass to the next: later passes
@@ -77,14 +77,14 @@ def test_what_a_validation_generator_really_feeds_is_what_is_judged():
 
 def test_a_pass_that_fed_another_window_is_described_by_what_it_fed():
     # The second pass above: batch 1 fed twice, batch 3 never. Not "a dropped remainder", which it is not.
-    note = unfed_note([0, 1, 2, 3, 4, 5, 3, 4, 5, 6, 7, 8], 12, 0, " in epoch 2 of 2", "generator")
+    note = unfed_note([0, 1, 2, 3, 4, 5, 3, 4, 5, 6, 7, 8], 12, 0, " in epoch 2 of 2", fed("generator"))
     assert note == ("3 of the 12 samples were never fed in epoch 2 of 2 and 3 were fed more than once: the loop fed "
                     "samples 0-5, 3-8 (a Python generator with steps), another window of the data than the partition's")
     # A generator run on across epochs, past a dropped remainder: the second pass starts at the remainder
-    rotated = unfed_note([*range(240, 300), *range(60)], 300, 60, "", "generator")
+    rotated = unfed_note([*range(240, 300), *range(60)], 300, 60, "", fed("generator"))
     assert rotated.startswith("180 of the 300 samples were never fed and 0 were fed more than once") and \
         "samples 240-299, 0-59 " in rotated
-    assert unfed_note(range(240), 300, 60, "", "generator") == "60 samples were never fed (a dropped remainder)"
+    assert unfed_note(range(240), 300, 60, "", fed("generator")) == "60 samples were never fed (a dropped remainder)"
 
 
 def test_judge_total_feeds_every_validation_sample_outside_the_dropped_mode():

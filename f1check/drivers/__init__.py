@@ -10,15 +10,14 @@ deliberately share one model, as a script that calls ``evaluate`` twice does.
 from __future__ import annotations
 
 from .. import backend
-from ..errors import ConfigError
+from ..context import CheckContext
+from ..loops import LoopSettings
 from ..partitions import Partition
-from ..settings import Semantics
-from .harness import FIT_EPOCHS, Epoch, Harness, Observation, first_lines, starting_features
+from .harness import Epoch, Harness, Observation, first_lines, starting_features
 from .legacy import LegacyHarness
 from .parts import RECORDER_NAME
 
-__all__ = ["FIT_EPOCHS", "RECORDER_NAME", "Driver", "Epoch", "Observation", "check_replicable", "first_lines",
-           "starting_features"]
+__all__ = ["RECORDER_NAME", "Driver", "Epoch", "Observation", "first_lines", "starting_features"]
 
 # A kept model's smallest room: samples and steps (the search feeds at most 64 batches).  A table of 1024 rows
 # costs nothing; every rebuild costs a compile and a trace.
@@ -35,9 +34,9 @@ class Driver:
     sequence (:meth:`begin_sequence`), which share one on purpose.
     """
 
-    def __init__(self, subject, mode: str, semantics: Semantics, columns: int, replicas: int = 1, clean: bool = True):
-        self.subject, self.mode, self.semantics, self.columns = subject, mode, semantics, columns
-        self.replicas, self.clean = replicas, clean
+    def __init__(self, context: CheckContext):
+        self.context = context
+        self.clean = context.clean
         self.legacy = backend.legacy()
         self.harness: Harness | None = None
         self.builds = 0
@@ -47,22 +46,20 @@ class Driver:
         if self.clean:  # kept between runs: room to spare
             rows, steps = max(rows, MIN_ROWS), max(steps, MIN_STEPS)
         self.builds += 1
-        return kind(self.subject, self.semantics, self.columns, self.mode, rows, steps, self.replicas)
+        return kind(self.context, rows, steps)
 
     def begin_sequence(self, rows: int, steps: int) -> None:
         """A fresh model with room for a sequence of runs of at most ``rows`` samples and ``steps`` steps."""
         self.harness = self._new(rows, steps)
 
-    def run(self, y, scores, partition: Partition, feed: str = "pydataset", *, in_sequence: bool = False) -> Observation:
-        """``partition`` of ``(y, scores)`` through the real loop, fed as ``feed``."""
-        partition.check_fits(len(y))
-        if self.replicas > 1:
-            check_replicable(partition, self.replicas)
+    def run(self, y, scores, partition: Partition, loop: LoopSettings = LoopSettings(), *,
+            in_sequence: bool = False) -> Observation:
+        """``partition`` of ``(y, scores)`` through the real loop, run as ``loop`` says."""
         current = self.harness
         if not (in_sequence and current is not None and current.holds(len(y), partition.steps)):
             if current is None or not self.clean or not current.holds(len(y), partition.steps):
                 self.harness = self._room_for(len(y), partition.steps)
-        return self.harness.run(y, scores, partition, feed)
+        return self.harness.run(y, scores, partition, loop)
 
     def model_for(self, n: int, steps: int) -> Harness:
         """A harness of this driver with room for ``n`` samples (kept if it has it): for replays that need a model."""
@@ -76,14 +73,3 @@ class Driver:
         if current is not None and self.clean:
             n, steps = max(n, 2 * current.rows), max(steps, 2 * current.steps)
         return self._new(n, steps)
-
-
-def check_replicable(partition: Partition, replicas: int) -> None:
-    """Under replicas, every batch must split evenly: Keras 3 raises inside ``evaluate``/``fit`` otherwise."""
-    uneven = [s for s in partition.batch_sizes if s % replicas]
-    if uneven:
-        raise ConfigError(
-            f"{partition.short()} has batches of {sorted(set(uneven))[:5]}, which do not split evenly over "
-            f"replicas={replicas}: Keras 3 under tf.distribute.MirroredStrategy fails on such a batch (an AddN of "
-            f"unequal per-replica shapes). Use batch sizes that are multiples of {replicas}, or replicas=1."
-        )

@@ -23,13 +23,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import backend, feeds
+from ..context import CheckContext
 from ..errors import F1CheckError, SubjectError
+from ..loops import LoopSettings
+from ..modes import Mode
 from ..partitions import Partition
 from ..settings import Semantics
-from ..subjects import CallbackSubject, MetricSubject, hint, log_key, to_float
+from ..subjects import hint, log_key
 from .parts import Parts, Snapshot, parts
 
-FIT_EPOCHS = 2  # at least two: a metric that does not reset between epochs shows in the second
 FIT_LEARNING_RATE = 0.5  # large enough that predictions move within an epoch (the drift term)
 TRAINING_BATCHES = 4  # batches of the training pass in the validation modes
 
@@ -64,7 +66,8 @@ class Observation:
     """Every epoch of one run, and the model and inputs a callback replay needs."""
 
     epochs: list[Epoch]
-    feed: str
+    loop: LoopSettings
+    metric_keys: tuple[str, ...] = ()  # the keys the compiled metrics logged under in the judged pass
     model: Any = field(repr=False, default=None)
     inputs: Any = field(repr=False, default=None)  # what the model takes for every sample
 
@@ -100,31 +103,28 @@ class Harness:
     LEGACY = False
     ERROR_PREFIX = ""
 
-    def __init__(self, subject, semantics: Semantics, columns: int, mode: str, rows: int, steps: int, replicas: int = 1):
-        self.subject, self.semantics, self.columns, self.mode = subject, semantics, columns, mode
-        self.replicas = replicas
-        self.trainable = mode != "evaluate"
-        self.validation = mode in feeds.VALIDATION_MODES
+    def __init__(self, context: CheckContext, rows: int, steps: int):
+        self.context = context
+        self.subject, self.mode, self.semantics = context.subject, context.mode, context.semantics
         self.parts: Parts = parts(self.LEGACY)
-        if self.validation:  # the recorder also sees the training pass's batches
+        if self.mode.validates:  # the recorder also sees the training pass's batches
             steps = max(steps, TRAINING_BATCHES + 1)
         self._build(rows, steps)
 
     # -- building ----------------------------------------------------------------------------------------
 
     def _build(self, rows: int, steps: int) -> None:
-        keras = self.parts.keras
-        with backend.replica_scope(self.replicas):
-            self.tap = self.parts.tap(rows, self.replicas, name="f1check_sample_tap")
-            table = self.parts.table(rows, self.columns, name="f1check_table")
+        keras, columns, replicas = self.parts.keras, self.context.columns, self.context.replicas
+        with backend.replica_scope(replicas):
+            self.tap = self.parts.tap(rows, replicas, name="f1check_sample_tap")
+            table = self.parts.table(rows, columns, name="f1check_table")
             self.model = self._model(keras, table)
             self.table = table.table
-            self.recorder = self.parts.recorder(rows, steps, self.columns, self.replicas)
-            subject = self.subject
-            self.compiled = [subject.fresh()] if isinstance(subject, MetricSubject) else [m.fresh() for m in subject.metrics]
-            optimizer = keras.optimizers.SGD(learning_rate=FIT_LEARNING_RATE if self.trainable else 0.0)
+            self.recorder = self.parts.recorder(rows, steps, columns, replicas)
+            self.compiled = [m.fresh() for m in self.subject.metrics]
+            optimizer = keras.optimizers.SGD(learning_rate=FIT_LEARNING_RATE if self.mode.trains else 0.0)
             self.model.compile(loss=loss_for(self.semantics), optimizer=optimizer, metrics=[*self.compiled, self.recorder])
-        self.key = log_key(self.compiled[0]) if isinstance(subject, MetricSubject) else subject.key
+        self.metric_keys = tuple(self.mode.log_prefix + log_key(obj) for obj in self.compiled)
         self.start = backend.values(self.model.weights)
         self.rows, self.steps = rows, steps
 
@@ -132,48 +132,48 @@ class Harness:
         """sample index -> tap -> table row [-> identity-initialised logistic layer]."""
         index = keras.Input(shape=(1,), dtype="int32", name="sample_index")
         output = table(self.tap(index))
-        if self.trainable:
+        if self.mode.trains:
             output = keras.layers.Dense(
-                self.columns,
+                self.context.columns,
                 activation="softmax" if self.semantics.task == "multiclass" else "sigmoid",
                 kernel_initializer=keras.initializers.Identity(),
                 bias_initializer="zeros",
                 name="f1check_logistic",
             )(output)
-        return keras.Model(index, output, name="f1check_trained" if self.trainable else "f1check_fixed_scores")
+        return keras.Model(index, output, name="f1check_trained" if self.mode.trains else "f1check_fixed_scores")
 
     def holds(self, n: int, steps: int) -> bool:
         return n <= self.rows and steps <= self.steps
 
     # -- one run ----------------------------------------------------------------------------------------
 
-    def run(self, y, scores, partition: Partition, feed: str = "pydataset") -> Observation:
-        """``partition`` of ``(y, scores)`` through the real loop of the mode, fed as ``feed``."""
+    def run(self, y, scores, partition: Partition, loop: LoopSettings = LoopSettings()) -> Observation:
+        """``partition`` of ``(y, scores)`` through the real loop of the mode, run as ``loop`` says."""
         if not self.holds(len(y), partition.steps):
             raise F1CheckError(f"internal: a harness for {self.rows} samples was given {len(y)}.")
         inputs = self.load(scores)
         try:
             with backend.quiet():
-                epochs = self._loop(feed, inputs, y, scores, partition)
+                epochs = LoopRun(self, loop, inputs, y, scores, partition).epochs()
         except F1CheckError:
             raise
         except Exception as exc:
-            raise self.failure(exc, feed) from None
+            raise self.failure(exc, loop.feed) from None
         for epoch in epochs:
             if len(epoch.fed_indices) != sum(len(b[0]) for b in epoch.batches):
                 raise F1CheckError(
                     f"internal: the model saw {len(epoch.fed_indices)} samples but the metrics "
                     f"{sum(len(b[0]) for b in epoch.batches)}."
                 )
-        return Observation(epochs=epochs, feed=feed, model=self.model, inputs=inputs)
+        return Observation(epochs, loop, self.metric_keys, self.model, inputs)
 
     def load(self, scores):
         """The model back at its start with ``scores`` (or their features) in its table; the inputs."""
         import numpy as np
 
         n = len(scores)
-        table = np.zeros((self.rows, self.columns), np.float32)
-        table[:n] = starting_features(scores, self.semantics) if self.trainable else scores
+        table = np.zeros((self.rows, self.context.columns), np.float32)
+        table[:n] = starting_features(scores, self.semantics) if self.mode.trains else scores
         self.model.set_weights(self.start)  # also puts the table's rows back, before the new ones
         self.table.assign(table)
         self.model.optimizer.iterations.assign(0)
@@ -181,81 +181,93 @@ class Harness:
         self.tap.switch(True)
         return np.arange(n, dtype=np.int32)[:, None]
 
-    def _callbacks_fit(self) -> bool:
-        """Callbacks need ``fit`` for ``on_epoch_end`` to run, even over fixed predictions."""
-        return self.trainable or not isinstance(self.subject, MetricSubject)
+    def quiet_model(self, scores):
+        """The model loaded with ``scores`` and its tap off, for a replay that calls it; the inputs."""
+        inputs = self.load(scores)
+        self.tap.switch(False)
+        return inputs
 
-    def _loop(self, feed: str, inputs, y, scores, partition: Partition) -> list[Epoch]:
-        if not self._callbacks_fit():
-            given = feeds.feed(feed, inputs, y, partition, steps_key="steps", dataset_class=self.parts.dataset)
-            logs = self.evaluate_logs(self.loop_method(feed, training=False), given)
-            return [Epoch(self._logged(logs, self.key), self.recorder.recorded(), self.tap.recorded(), scores, logs)]
-        observer = self.parts.observer(self.tap, self.recorder, inputs, inputs if self.validation else None,
-                                       self.trainable, self.replicas)
-        capture = self.parts.capture()
-        callbacks = [observer]
-        if isinstance(self.subject, CallbackSubject):
-            callbacks.append(self.subject.fresh(self.model, inputs, y))
-        callbacks.append(capture)
-        if self.validation:
-            train = feeds.feed("generator" if feed == "generator" else "pydataset", inputs, y, training_partition(len(y)),
-                               steps_key="steps_per_epoch", dataset_class=self.parts.dataset)
-            # validation-dropped feeds a generator that runs on over all the data, as a real one would: with
-            # validation_steps = n // batch_size each pass starts where the last one stopped (rotation)
-            val = feeds.feed(feed, inputs, y, partition, steps_key="validation_steps", dataset_class=self.parts.dataset,
-                             rotate=self.mode == "validation-dropped")
-            kwargs = {**train.kwargs, **feeds.as_validation(val)}
-            self.loop_method(feed, training=True)(*train.args, epochs=FIT_EPOCHS, shuffle=False, verbose=0,
-                                                  callbacks=callbacks, **kwargs)
-            snapshots = observer.validations
-            for snapshot, training in zip(snapshots, observer.epochs):
-                snapshot.preceding = [training.batches]
-        else:
-            given = feeds.feed(feed, inputs, y, partition, steps_key="steps_per_epoch", dataset_class=self.parts.dataset)
-            self.loop_method(feed, training=True)(*given.args, epochs=FIT_EPOCHS if self.trainable else 1,
-                                                  shuffle=False, verbose=0, callbacks=callbacks, **given.kwargs)
-            snapshots = observer.epochs
-        if len(snapshots) != len(capture.epochs):
-            raise F1CheckError(
-                f"internal: {len(capture.epochs)} epochs ended but {len(snapshots)} passes were observed "
-                f"(mode {self.mode!r}, fed {feeds.describe(feed, self.LEGACY)})."
-            )
-        return [self._epoch(snapshot, logs, scores) for snapshot, logs in zip(snapshots, capture.epochs)]
-
-    def _epoch(self, snapshot: Snapshot, logs: dict, scores) -> Epoch:
-        if isinstance(self.subject, MetricSubject):
-            reported = self._logged(logs, f"val_{self.key}" if self.validation else self.key)
-        else:
-            reported = self.subject.read(logs)
-        end = scores if snapshot.end_scores is None else snapshot.end_scores
-        return Epoch(reported, snapshot.batches, snapshot.fed_indices, end, logs, snapshot.logs, snapshot.weights,
-                     snapshot.preceding)
-
-    def _logged(self, logs: dict, key: str) -> float:
-        if key not in logs:
-            raise F1CheckError(
-                f"internal: the loop logged {sorted(logs)} but not {key!r}, the key of {self.subject.label} "
-                "as compiled."
-            )
-        return to_float(logs[key], self.subject.label, "the value the loop logged")
+    @property
+    def fits(self) -> bool:
+        """Whether the loop is ``fit``: the mode trains, or a callback needs ``on_epoch_end`` even over fixed scores."""
+        return self.mode.trains or self.subject.needs_epoch_end
 
     # -- what a Keras generation provides (tf-keras overrides these) ---------------------------------------
 
-    def loop_method(self, feed: str, training: bool):
+    def loop_method(self, feed: feeds.Feed, training: bool):
         return self.model.fit if training else self.model.evaluate
 
-    def evaluate_logs(self, evaluate, given: feeds.Feed) -> dict:
+    def evaluate_logs(self, evaluate, given: feeds.LoopInput) -> dict:
         return evaluate(*given.args, return_dict=True, verbose=0, **given.kwargs)
 
-    def endpoint(self, feed: str) -> str:
-        return "model.fit" if self._callbacks_fit() else "model.evaluate"
+    def endpoint(self, feed: feeds.Feed) -> str:
+        return "model.fit" if self.fits else "model.evaluate"
 
-    def failure(self, exc: Exception, feed: str) -> SubjectError:
+    def failure(self, exc: Exception, feed: feeds.Feed) -> SubjectError:
         return SubjectError(
             f"{self.subject.label}: raised {type(exc).__name__}: {first_lines(exc)}{hint(exc)}\n(inside "
-            f"{self.ERROR_PREFIX}{self.endpoint(feed)}, fed {feeds.describe(feed, self.LEGACY)}, with the subject "
+            f"{self.ERROR_PREFIX}{self.endpoint(feed)}, fed {feed.describe(self.LEGACY)}, with the subject "
             f"compiled in; fix the subject so that it runs in a compiled {self.parts.keras.__name__} loop)"
         )
+
+
+class LoopRun:
+    """One run of a harness's loop over one partition: the Keras call, then every epoch as it was observed."""
+
+    def __init__(self, harness: Harness, loop: LoopSettings, inputs, y, scores, partition: Partition):
+        self.harness, self.loop, self.inputs, self.y, self.scores = harness, loop, inputs, y, scores
+        self.partition = partition
+        self.mode = harness.mode
+
+    def given(self, partition: Partition, steps_key: str, feed: feeds.Feed | None = None, rotate: bool = False):
+        feed = self.loop.feed if feed is None else feed
+        return feed.build(self.inputs, self.y, partition, steps_key=steps_key, dataset_class=self.harness.parts.dataset,
+                          rotate=rotate)
+
+    def epochs(self) -> list[Epoch]:
+        h = self.harness
+        if not h.fits:
+            given = self.given(self.partition, Mode.EVALUATE.steps_key)
+            logs = h.evaluate_logs(h.loop_method(self.loop.feed, training=False), given)
+            reported = h.subject.reported(logs, h.metric_keys)
+            return [Epoch(reported, h.recorder.recorded(), h.tap.recorded(), self.scores, logs)]
+        observer = h.parts.observer(h.tap, h.recorder, self.inputs, self.inputs if self.mode.validates else None,
+                                    self.mode.trains, h.context.replicas)
+        capture = h.parts.capture()
+        callbacks = [observer, *h.subject.callbacks(h.model, self.inputs, self.y), capture]
+        snapshots = self._validate(observer, callbacks) if self.mode.validates else self._fit(observer, callbacks)
+        if len(snapshots) != len(capture.epochs):
+            raise F1CheckError(
+                f"internal: {len(capture.epochs)} epochs ended but {len(snapshots)} passes were observed "
+                f"(mode {self.mode.value!r}, fed {self.loop.describe(h.LEGACY)})."
+            )
+        return [self._epoch(snapshot, logs) for snapshot, logs in zip(snapshots, capture.epochs)]
+
+    def _fit(self, observer, callbacks) -> list[Snapshot]:
+        given = self.given(self.partition, Mode.FIT.steps_key)  # fit, even in evaluate: a callback's one epoch
+        self.harness.loop_method(self.loop.feed, training=True)(
+            *given.args, epochs=self.mode.epochs, shuffle=False, verbose=0, callbacks=callbacks, **given.kwargs)
+        return observer.epochs
+
+    def _validate(self, observer, callbacks) -> list[Snapshot]:
+        feed = self.loop.feed
+        train_feed = feeds.Feed.GENERATOR if feed is feeds.Feed.GENERATOR else feeds.Feed.PYDATASET
+        train = self.given(training_partition(len(self.y)), Mode.FIT.steps_key, train_feed)
+        # validation-dropped feeds a generator that runs on over all the data, as a real one would: with
+        # validation_steps = n // batch_size each pass starts where the last one stopped (rotation)
+        val = self.given(self.partition, self.mode.steps_key, rotate=self.mode.drops_remainder)
+        kwargs = {**train.kwargs, **feeds.as_validation(val)}
+        self.harness.loop_method(feed, training=True)(*train.args, epochs=self.mode.epochs, shuffle=False, verbose=0,
+                                                      callbacks=callbacks, **kwargs)
+        for snapshot, training in zip(observer.validations, observer.epochs):
+            snapshot.preceding = [training.batches]
+        return observer.validations
+
+    def _epoch(self, snapshot: Snapshot, logs: dict) -> Epoch:
+        reported = self.harness.subject.reported(logs, self.harness.metric_keys)
+        end = self.scores if snapshot.end_scores is None else snapshot.end_scores
+        return Epoch(reported, snapshot.batches, snapshot.fed_indices, end, logs, snapshot.logs, snapshot.weights,
+                     snapshot.preceding)
 
 
 _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<function>[^\s*]+)')

@@ -12,10 +12,10 @@ tf-keras 2.x thin wrappers over ``evaluate``/``fit``).
 
 from __future__ import annotations
 
-from .. import feeds
 from ..errors import SubjectError
-from ..settings import UNIFORM_FEEDS
+from ..feeds import Feed, LoopInput
 from .harness import Harness
+
 
 class LegacyHarness(Harness):
     """:class:`Harness` with tf-keras's modules, endpoints, logs and messages."""
@@ -23,27 +23,27 @@ class LegacyHarness(Harness):
     LEGACY = True
     ERROR_PREFIX = "tf-keras "
 
-    def loop_method(self, feed: str, training: bool):
+    def loop_method(self, feed: Feed, training: bool):
         """The 2018 ``*_generator`` endpoint for a generator with steps, else ``fit``/``evaluate``."""
         name = "fit" if training else "evaluate"
-        return getattr(self.model, f"{name}_generator" if feed == "generator" else name)
+        return getattr(self.model, f"{name}_generator" if feed is Feed.GENERATOR else name)
 
-    def evaluate_logs(self, evaluate, given: feeds.Feed) -> dict:
+    def evaluate_logs(self, evaluate, given: LoopInput) -> dict:
         capture = self.parts.capture()
         evaluate(*given.args, verbose=0, callbacks=[capture], **given.kwargs)  # evaluate_generator has no return_dict
         return capture.test or {}
 
-    def endpoint(self, feed: str) -> str:
-        return super().endpoint(feed) + ("_generator" if feed == "generator" else "")
+    def endpoint(self, feed: Feed) -> str:
+        return super().endpoint(feed) + ("_generator" if feed is Feed.GENERATOR else "")
 
-    def failure(self, exc: Exception, feed: str) -> SubjectError:
+    def failure(self, exc: Exception, feed: Feed) -> SubjectError:
         error = super().failure(exc, feed)
         return SubjectError(str(error) + _shape_hint(exc, feed))
 
 
-def _shape_hint(exc: Exception, feed: str) -> str:
+def _shape_hint(exc: Exception, feed: Feed) -> str:
     """Why a shape error may come from the feed: tf-keras gives generators no static shapes."""
-    if feed in UNIFORM_FEEDS or "shape" not in str(exc).lower():
+    if feed.uniform or "shape" not in str(exc).lower():
         return ""
     return (
         "\ntf-keras feeds a generator or Sequence with every dimension unknown (labels of shape (None, None)), "

@@ -11,6 +11,7 @@ would.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from ..settings import MULTICLASS_SCORES, CheckSettings
 from .validate import InvalidStrategyArgument, classes_strategy, sizes, threshold_value
@@ -21,7 +22,6 @@ LARGEST = 20_000
 RATES = (0.0, 0.001, 0.01, 0.1, 0.3, 0.5, 0.9, 0.99, 1.0)
 TIES = (0.0, 0.01, 0.1, 0.5)
 LAYOUTS = ("shuffled", "positives last", "positives first")
-DEFAULT_CLASSES = 3
 
 
 def _size_strategy(min_size: int, max_size: int):
@@ -73,11 +73,30 @@ def _streams(seed: int, count: int):
     return [np.random.default_rng([seed, k]) for k in range(count)]
 
 
-def _independent_columns(n, columns, rate, skill, ties, layout, seed, threshold):
+@dataclass(frozen=True)
+class _IndependentColumns:
+    """The parameters of a large draw of 0/1 labels per column, and scores a classifier of the given skill would give."""
+
+    n: int
+    columns: int
+    rate: float
+    skill: float
+    ties: float
+    layout: str
+    seed: int
+    threshold: float
+
+    def arrays(self):
+        return _independent_columns(self)
+
+
+def _independent_columns(draw: _IndependentColumns):
     """0/1 labels per column and scores a classifier of the given skill would give."""
     import numpy as np
 
-    labels, noise, tie, edge = (g.random((n, columns)) for g in _streams(seed, 4))
+    n, columns, rate, skill, ties = draw.n, draw.columns, draw.rate, draw.skill, draw.ties
+    layout, threshold = draw.layout, draw.threshold
+    labels, noise, tie, edge = (g.random((n, columns)) for g in _streams(draw.seed, 4))
     y = (labels < rate).astype(np.float32)
     if layout != "shuffled":  # positives bunched, so whole batches have none
         y = np.sort(y, axis=0)
@@ -110,9 +129,9 @@ def binary_data(*, min_size: int = 1, max_size: int = LARGEST, threshold: float 
         forms.append(_samples(st.tuples(st.integers(0, 1), _score(threshold)), small).map(_unzip(1)))
     if large is not None:
         forms.append(st.builds(
-            _independent_columns, large, st.just(1), st.sampled_from(RATES), st.floats(0, 1),
+            _IndependentColumns, large, st.just(1), st.sampled_from(RATES), st.floats(0, 1),
             st.sampled_from(TIES), st.sampled_from(LAYOUTS), st.integers(0, 2**32 - 1), st.just(threshold),
-        ))
+        ).map(_IndependentColumns.arrays))
     return st.one_of(forms)
 
 
@@ -139,9 +158,9 @@ def multilabel_data(*, classes: int | None = None, min_size: int = 1, max_size: 
         ).map(_unzip(c))))
     if large is not None:
         forms.append(st.builds(
-            _independent_columns, large, columns, st.sampled_from(RATES), st.floats(0, 1),
+            _IndependentColumns, large, columns, st.sampled_from(RATES), st.floats(0, 1),
             st.sampled_from(TIES), st.sampled_from(LAYOUTS), st.integers(0, 2**32 - 1), st.just(threshold),
-        ))
+        ).map(_IndependentColumns.arrays))
     return st.one_of(forms)
 
 
@@ -162,11 +181,30 @@ def _softmax_rows(logits, distinct: bool):
     return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-def _multiclass_large(n, columns, present, predicted, skill, ties, seed, kind):
+@dataclass(frozen=True)
+class _LargeMulticlass:
+    """The parameters of a large multiclass draw: one-hot labels over ``present`` classes, scores over ``predicted``."""
+
+    n: int
+    columns: int
+    present: int
+    predicted: int
+    skill: float
+    ties: float
+    seed: int
+    kind: str
+
+    def arrays(self):
+        return _multiclass_large(self)
+
+
+def _multiclass_large(draw: _LargeMulticlass):
     """One-hot labels over ``present`` classes; scores over ``predicted`` ones (softmax rows unless independent)."""
     import numpy as np
 
-    labels, noise, tie = _streams(seed, 3)
+    n, columns, present, predicted, skill = draw.n, draw.columns, draw.present, draw.predicted, draw.skill
+    ties, kind = draw.ties, draw.kind
+    labels, noise, tie = _streams(draw.seed, 3)
     present = max(1, min(present, columns))
     predicted = max(1, min(predicted, columns))
     truth = labels.integers(0, present, size=n)
@@ -212,9 +250,9 @@ def multiclass_data(*, classes: int | None = None, min_size: int = 1, max_size: 
         forms.append(columns.flatmap(lambda c: _small_multiclass(c, small, scores)))
     if large is not None:
         forms.append(st.tuples(large, columns).flatmap(lambda nc: st.builds(
-            _multiclass_large, st.just(nc[0]), st.just(nc[1]), st.integers(1, nc[1]), st.integers(1, nc[1]),
+            _LargeMulticlass, st.just(nc[0]), st.just(nc[1]), st.integers(1, nc[1]), st.integers(1, nc[1]),
             st.floats(0, 1), st.sampled_from(TIES), st.integers(0, 2**32 - 1), st.just(scores),
-        )))
+        ).map(_LargeMulticlass.arrays)))
     return st.one_of(forms)
 
 
@@ -237,7 +275,7 @@ def data_for(settings: CheckSettings, *, min_size: int = 1, max_size: int = LARG
     sem = settings.semantics
     if sem.task == "binary":
         return binary_data(min_size=min_size, max_size=max_size, threshold=sem.threshold)
-    classes = sem.classes or DEFAULT_CLASSES
+    classes = sem.columns
     if sem.task == "multiclass":
         return multiclass_data(classes=classes, min_size=min_size, max_size=max_size, scores=settings.multiclass_scores)
     return multilabel_data(classes=classes, min_size=min_size, max_size=max_size, threshold=sem.threshold)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import ConfigError
-from ..settings import is_whole
+from ..values import is_whole
 
 
 class InvalidStrategyArgument(ConfigError):
@@ -11,9 +11,7 @@ class InvalidStrategyArgument(ConfigError):
 
 
 def whole(name: str, value, minimum: int) -> int:
-    import numpy as np
-
-    if isinstance(value, bool) or not (is_whole(value) or isinstance(value, np.integer)) or value < minimum:
+    if not is_whole(value) or value < minimum:
         raise InvalidStrategyArgument(f"{name}={value!r} must be a whole number >= {minimum}.")
     return int(value)
 
