@@ -29,7 +29,7 @@ def draw_partitions(n: int, count: int, seed: int):
     from hypothesis import seed as hseed
 
     from f1check import strategies
-    from f1check.search import MAX_BATCHES
+    from f1check.explore import MAX_BATCHES
 
     drawn = []
 
@@ -103,22 +103,29 @@ SUBJECTS = {  # score -> the stateful metric checked (f1check.examples)
 def f1check_rates(y, s, examples: int, seed: int, score: str = "f1"):
     """(search examples/s, whole check examples/s, examples, replay traces)."""
     from f1check import check, examples as subjects
-    from f1check.search import Search
+    from f1check.candidates import Replayer
+    from f1check.context import CheckInputs
+    from f1check.drivers import Driver
+    from f1check.explore import Assessor, Explorer, Tally
+    from f1check.modes import Mode
+    from f1check.runner import Runner
     from f1check.settings import CheckSettings, Semantics
-    from f1check.targets import resolve
 
     subject = getattr(subjects, SUBJECTS[score])
     settings = CheckSettings(examples=examples, seed=seed, semantics=Semantics(score=score))
     started = time.perf_counter()  # the replay's build and trace count
-    search = Search(resolve(subject), "evaluate", settings, fixed=(y, s))
-    search._fixed = []  # the search alone: no fixed examples
-    assert search._search(examples) is None
-    search_rate = search.evaluated / (time.perf_counter() - started)
+    context = CheckInputs.build(subject, settings, data=(y, s)).context(Mode.EVALUATE)
+    driver = Driver(context)
+    replayer = Replayer(context, driver)
+    tally = Tally(examples)
+    explorer = Explorer(context, Assessor(Runner(context, driver), replayer), tally)  # the search alone: no fixed runs
+    assert explorer.search(examples) is None
+    search_rate = tally.evaluated / (time.perf_counter() - started)
     started = time.perf_counter()
     report = check(subject, data=(y, s), examples=examples, seed=seed, score=score)
     check_rate = report.results[0].examples / (time.perf_counter() - started)
     assert report.passed, str(report)
-    return search_rate, check_rate, report.results[0].examples, search.replayer.compiled.traces
+    return search_rate, check_rate, report.results[0].examples, replayer.compiled.traces
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import backend, reproduce, settings as settings_module
+from . import backend, reproduce, settings as settings_module, timeouts
 from .context import CheckInputs
 from .errors import F1CheckFailure
 from .partitions import Partition
@@ -24,7 +24,8 @@ def check(
     data: tuple[Any, Any] | None = None, partitions: Iterable[Partition] | None = None, examples: int = DEFAULT_EXAMPLES,
     seed: int | None = None, callback_key: str | None = None, callback_metrics: Sequence[Any] = (),
     feeds: Sequence[str] | None = None, replicas: int = 1, multiclass_scores: str = "softmax",
-    progress: Callable[[int, int, float], None] | None = None, save_dir: str | Path | None = None,
+    timeout: float | None = None, progress: Callable[[int, int, float], None] | None = None,
+    save_dir: str | Path | None = None,
 ) -> Report:
     """Check that ``subject`` logs the score sklearn gives, through real Keras loops.
 
@@ -53,6 +54,8 @@ def check(
         feeds: how data reaches the loop (default: every feed the mode can use).
         replicas: run the loops data-parallel over this many replicas (TensorFlow only).
         multiclass_scores: fuzzed multiclass scores: ``"softmax"``, ``"softmax-ties"`` or ``"independent"``.
+        timeout: seconds each mode's check may take (None: no bound); past it the check stops with a
+            :class:`~f1check.timeouts.CheckTimeout` that says how far it got.
         progress: called as ``progress(done, total, worst_error)`` while a mode runs.
         save_dir: where a counterexample too large to print is saved as ``.npz`` (default: a temporary folder).
 
@@ -71,9 +74,7 @@ def check(
         >>> report.passed
         True
     """
-    values = dict(modes=modes, tolerance=tolerance, judge=judge, task=task, classes=classes, average=average,
-                  threshold=threshold, zero_division=zero_division, score=score, beta=beta, examples=examples,
-                  seed=seed, feeds=feeds, replicas=replicas, multiclass_scores=multiclass_scores)
+    values = {key: value for key, value in locals().items() if key in settings_module.SETTING_KEYS}
     chosen = settings_module.build(values, settings_module.argument_source)
     return run_check(subject, chosen, data, partitions, callback_key, callback_metrics, progress, save_dir)
 
@@ -85,8 +86,9 @@ def run_check(subject, chosen: CheckSettings, data=None, partitions=None, callba
     results = []
     for mode in inputs.settings.modes:
         backend.seed_everything(inputs.settings.seed)  # each mode as if alone: what its reproduction will run
-        context = inputs.context(mode)
-        result = Search(context, progress).run()
+        with timeouts.limit(inputs.settings.timeout, f"{inputs.subject.label} [{mode}]"):
+            context = inputs.context(mode)
+            result = Search(context, progress).run()
         if not result.passed:
             result.reproduce = reproduce.snippet(context, result.counterexample, save_dir)
         results.append(result)

@@ -334,3 +334,36 @@ def replica_scope(replicas: int):
     if replicas <= 1:
         return contextlib.nullcontext()
     return replica_strategy(replicas).scope()
+
+
+# -- Keras's global configuration ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KerasGlobals:
+    """Keras's process-wide settings a model repository's module may change when imported (``set_epsilon`` ...)."""
+
+    epsilon: float
+    floatx: str
+    policy: str
+
+
+def keras_globals() -> KerasGlobals:
+    """The global settings now."""
+    keras_module = framework()
+    if legacy():
+        policy = keras_module.mixed_precision.global_policy().name
+    else:
+        policy = keras_module.config.dtype_policy().name
+    return KerasGlobals(keras_module.backend.epsilon(), keras_module.backend.floatx(), policy)
+
+
+def restore_keras_globals(saved: KerasGlobals) -> None:
+    """Put the global settings back to ``saved``: every check starts from the same Keras, whatever ran before."""
+    keras_module = framework()
+    keras_module.backend.set_epsilon(saved.epsilon)
+    keras_module.backend.set_floatx(saved.floatx)
+    if legacy():
+        keras_module.mixed_precision.set_global_policy(saved.policy)
+    else:
+        keras_module.config.set_dtype_policy(saved.policy)

@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-from . import backend, strategies, verdict
+from . import backend, strategies, timeouts, verdict
 from .adversarial import feeds_everything
 from .context import CheckContext
 from .diagnosis import nan_error
@@ -96,7 +96,8 @@ class Replayer:
         self.metrics = list(self.subject.metrics)
         self.compiled: CompiledReplay | None = None
         if self.metrics and context.clean:
-            self.compiled = CompiledReplay.shared(self.metrics, sample_batch(context))
+            with timeouts.call("the subject's compiled replay being traced"):
+                self.compiled = CompiledReplay.shared(self.metrics, sample_batch(context))
         self.model_driver: Driver | None = None  # a fixed-score model, for callbacks
         if self.subject.needs_epoch_end:
             self.model_driver = driver if not context.mode.trains else Driver(context.fixed_scores())

@@ -25,6 +25,13 @@ RUN_KEYS = ("targets", "device", "report")
 TOP_KEYS = (*RUN_KEYS, *names.SETTING_KEYS)
 # Keys a target table may set; per-target keys override the top-level ones.
 OVERRIDES = tuple(k for k in names.SETTING_KEYS if k != "seed")
+# Keys that only make sense for the whole run, and why.
+RUN_WIDE = {
+    "seed": "Each item's seed is derived from the run's seed and the item's name, so that any item reruns alone.",
+    "device": "All models of a run share one device.",
+    "report": "A run writes one report.",
+    "targets": "",
+}
 TARGET_KEYS = ("metric", "callback", "key", "metrics", *OVERRIDES)
 
 
@@ -71,10 +78,32 @@ def load_pyproject(rootpath: Path) -> tuple[dict, Path | None]:
             document = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}. Fix the file (f1check reads [tool.f1check] from it).") from None
-    table = document.get("tool", {}).get("f1check", {})
+    tools = document.get("tool", {})
+    if "f1check" not in tools:
+        misspelled = near_miss(tools)
+        if misspelled is not None:
+            raise ConfigError(
+                f"{path} has a [tool.{misspelled}] table but no [tool.f1check]: f1check reads only [tool.f1check], "
+                f"so nothing in it would be checked. Rename [tool.{misspelled}] to [tool.f1check]."
+            )
+        return {}, path
+    table = tools["f1check"]
     if not isinstance(table, dict):
         raise ConfigError(f"[tool.f1check] in {path} must be a table, got {type(table).__name__}.")
     return table, path
+
+
+def near_miss(tables) -> str | None:
+    """The name of a ``[tool.*]`` table that looks like a misspelling of ``f1check`` (``f1chek``, ``f1-check``)."""
+    import difflib
+
+    def squeeze(name: str) -> str:
+        return "".join(c for c in str(name).lower() if c.isalnum())
+
+    for name in tables:
+        if squeeze(name) == "f1check" or difflib.SequenceMatcher(None, squeeze(name), "f1check").ratio() >= 0.8:
+            return name
+    return None
 
 
 def resolve(cli: dict, table: dict, ini: dict, pyproject: Path | None) -> RunConfig:
@@ -104,7 +133,7 @@ def resolve(cli: dict, table: dict, ini: dict, pyproject: Path | None) -> RunCon
     top = names.build(values, source, default_modes=GATE_MODES)
     device = names.choice("device", raw.get("device", "auto"), names.DEVICES, source("device"))
     report = raw.get("report")
-    if report is not None and not isinstance(report, str):
+    if report is not None and (not isinstance(report, str) or not report.strip()):
         raise ConfigError(f"Invalid report {report!r} (from {source('report')}): give a file path for the JSON report.")
     targets = _targets(raw.get("targets", []), values, source)
     return RunConfig(top, top.seed, device, report, targets, values, {k: source(k) for k in TOP_KEYS})
@@ -128,6 +157,11 @@ def _target(item, index: int, top: dict, top_source, where: str) -> TargetSpec:
     unknown = [k for k in item if k not in TARGET_KEYS]
     if unknown:
         key = unknown[0]
+        if key in RUN_WIDE:
+            raise ConfigError(
+                f"{key!r} in {where} is a setting of the whole run, not of one target: set it at the top of "
+                f"[tool.f1check] (or with --f1check-{key}). {RUN_WIDE[key]}"
+            )
         raise ConfigError(
             f"unknown key {key!r} in {where}: a target table takes {one_of(TARGET_KEYS)}.{did_you_mean(key, TARGET_KEYS)}"
         )

@@ -15,14 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import backend
+from . import backend, timeouts
+from .carried import CarriedState, probe_carried_state
 from .data import validate
 from .errors import ConfigError, PartitionError
 from .feeds import Feed
 from .modes import Mode
 from .partitions import Partition
 from .settings import CheckSettings, Semantics
-from .carried import CarriedState, probe_carried_state
 from .subjects import Subject
 from .targets import resolve
 
@@ -65,7 +65,8 @@ class CheckInputs:
         """The context of ``mode``: its usable feeds and the carried-state probe (which runs the subject)."""
         feeds = usable_feeds(self.settings, mode)
         columns = self.settings.semantics.columns
-        carried = probe_carried_state(self.subject, columns, self.settings.semantics.task)
+        with timeouts.call("the subject fed two batches directly, to see whether reset_state() resets it"):
+            carried = probe_carried_state(self.subject, columns, self.settings.semantics.task)
         return CheckContext(self, mode, feeds, carried)
 
 

@@ -58,7 +58,8 @@ class F1CheckFailure(AssertionError):
 def did_you_mean(value: object, choices: Iterable[str]) -> str:
     """`` Did you mean 'x'?`` for the nearest valid spelling, or ``""``."""
     choices = list(choices)
-    close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5)
+    same = [c for c in choices if str(value).lower() == str(c).lower()]  # "GPU" for "gpu": the case only
+    close = same or difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5)
     close = close or [c for c in choices if str(value) and str(value) in c][:1]
     return f" Did you mean {close[0]!r}?" if close else ""
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import backend, verdict
+from . import backend, timeouts, verdict
 from .candidates import Candidate, NoReplay, Replayer, cases, private_storage
 from .context import CheckContext
 from .errors import F1CheckError, SubjectError
@@ -75,7 +76,8 @@ class Assessor:
         if self.replayer is None:
             return [self.runner.run(c.y, c.scores, _run(c)) for c in drawn]
         try:
-            return self.replayer.assess(drawn)
+            with timeouts.call(f"the subject replayed on {len(drawn)} candidate(s)"):
+                return self.replayer.assess(drawn)
         except (NoReplay, SubjectError):
             # Confirm through the loop: its own error stands; if it runs, replay is what cannot.
             first = drawn[0]
@@ -114,6 +116,7 @@ class Tally:
     sampled: list = field(default_factory=list)
 
     def note(self, done: int, worst: float) -> None:
+        timeouts.note_done(done, self.total)
         if self.progress is not None:
             self.progress(done, self.total, worst)
 
@@ -135,8 +138,26 @@ class _Falsified(Exception):
         self.found = found
 
 
-class _Stop(Exception):
-    """Raised inside the hypothesis test to end the run: the budget is spent, or replay became unusable."""
+class _Stop(BaseException):
+    """Raised inside the hypothesis test to end the run: the budget is spent, or replay became unusable.
+
+    Not an ``Exception``: hypothesis lets it through at once instead of replaying it as a failure.
+    """
+
+
+class _Interrupted(BaseException):
+    """pytest's ``Failed`` raised while the test ran (pytest-timeout's signal method): carried past hypothesis,
+    which would take it for a falsifying example and shrink it, running the slow subject again and again."""
+
+    def __init__(self, original: BaseException):
+        super().__init__("interrupted")
+        self.original = original
+
+
+def _pytest_outcome(exc: BaseException) -> bool:
+    """pytest's own outcome exceptions (``Failed``, ``Skipped``, ``Exit``), told without importing pytest."""
+    outcomes = sys.modules.get("_pytest.outcomes")
+    return outcomes is not None and isinstance(exc, outcomes.OutcomeException)
 
 
 @dataclass
@@ -201,24 +222,31 @@ class Explorer:
         case = cases(self.context, max_batches=max_batches, max_size=max_size)
         chunks = st.lists(case, min_size=chunk, max_size=chunk) if chunk > 1 else case.map(lambda c: [c])
         state = _RunState()
-        test = self._test(budget, explore, shrink, state, stride=max(1, budget // SAMPLE))
+        test = self._test(budget, explore, state, stride=max(1, budget // SAMPLE))
         return self._hypothesis(test, chunks, calls, shrink, state)
 
     def _shrink_limit(self) -> int:
         replayer = self.assessor.replayer
         return LOOP_SHRINK_CALLS if replayer is None else COSTLY_SHRINK_CALLS if replayer.costly else REPLAY_SHRINK_CALLS
 
-    def _test(self, budget: int, explore: bool, shrink: bool, state: _RunState, stride: int):
+    def _test(self, budget: int, explore: bool, state: _RunState, stride: int):
         import hypothesis
 
         limit, tally, memo = self._shrink_limit(), self.tally, self.memo
         replaying = self.assessor.replaying
 
         def test(drawn):
+            try:
+                return body(drawn)
+            except BaseException as exc:
+                if _pytest_outcome(exc):
+                    raise _Interrupted(exc) from None
+                raise
+
+        def body(drawn):
+            timeouts.check()
             if explore and not self.failed:
-                if tally.evaluated >= budget:  # stop; a run that shrinks would shrink the stop: let it run out
-                    if shrink:
-                        return
+                if tally.evaluated >= budget:  # nothing failed within the budget: end the run
                     raise _Stop()
                 drawn = drawn[: budget - tally.evaluated]
             if state.smallest is not None and not memo.knows(drawn):
@@ -270,6 +298,8 @@ class Explorer:
             return min((f for f in (falsified.found, state.smallest) if f is not None), key=order_key)
         except _Stop:
             return None
+        except _Interrupted as interrupted:
+            raise interrupted.original from None
         except F1CheckError as exc:
             exc.__notes__ = []  # hypothesis's notes name our internal test function
             raise

@@ -81,14 +81,14 @@ class Feed(str, enum.Enum):
     def drops(self) -> bool:
         return self not in (Feed.NUMPY, Feed.TF_DATA_UNKNOWN)  # arrays always feed the remainder batch
 
+    def can_feed(self, mode: Mode) -> bool:
+        """Whether ``mode``'s loop can take this feed (on a backend that has it)."""
+        return (self.restartable or not mode.trains) and (self.drops or not mode.drops_remainder)
+
     @classmethod
     def usable(cls, mode: Mode, backend: str) -> tuple[Feed, ...]:
         """The feeds ``mode`` can use on ``backend``."""
-        return tuple(
-            f for f in cls
-            if (backend == "tensorflow" or not f.needs_tensorflow) and (f.restartable or not mode.trains)
-            and (f.drops or not mode.drops_remainder)
-        )
+        return tuple(f for f in cls if f.can_feed(mode) and (backend == "tensorflow" or not f.needs_tensorflow))
 
     def fits(self, partition: Partition) -> bool:
         """Whether this feed can give ``partition`` exactly (numpy arrays and tf.data cut equal batches)."""

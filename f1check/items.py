@@ -10,8 +10,9 @@ check that ran and found the logged value wrong fails in ``runtest``.
 from __future__ import annotations
 
 import json
+import traceback
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,40 +20,16 @@ import pytest
 from . import backend, config as f1config
 from .api import run_check
 from .errors import F1CheckError, F1CheckFailure, did_you_mean
-from .fixtures import Checker
 from .options import OPTION, SEED
 from .progress import LiveLine
-from .modes import Mode
-from .report import SUMMARY_HEADER, document, failure_message, result_json, summary_row, table
+from .report import failure_message, result_json, summary_row
 from .results import Result
+from .runstate import STATE, run_environment
 
 NODE = "f1check"
 NODE_PREFIX = "f1check::"
-
-
-@dataclass
-class RunState:
-    """Everything the run needs, kept in ``config.stash``."""
-
-    run: f1config.RunConfig
-    cli: dict
-    collect: bool = False  # add the f1check collector (no path given, or f1check items named)
-    selected: list[str] = field(default_factory=list)  # f1check:: node ids given on the command line
-    device: str | None = None
-    checker: Checker | None = None
-
-
-STATE = pytest.StashKey[RunState]()
-
-
-def is_worker(config) -> bool:
-    return hasattr(config, "workerinput")
-
-
-def run_environment(config):
-    """The environment line of this run: its seed and the device it runs on."""
-    state = config.stash[STATE]
-    return backend.environment(state.run.seed, device=state.device)
+RESULT_PROPERTY = "f1check_result"
+ROW_PROPERTY = "f1check_row"
 
 
 def item_ids(run) -> list[tuple[str, f1config.TargetSpec, str]]:
@@ -93,7 +70,9 @@ class F1CheckCollector(pytest.Collector):
                 )
             found = [f for f in found if f"{NODE_PREFIX}{f[0]}" in state.selected]
         for name, spec, mode in found:
-            yield F1CheckItem.from_parent(self, name=name, spec=spec, mode=mode)
+            # the node id spelled out, so that pytest's cache (--lf, --ff, --sw, --nf) parses back the same id:
+            # pytest 9 reads the [mode] of "f1check::target[mode]" as the parameters of "target"
+            yield F1CheckItem.from_parent(self, name=name, spec=spec, mode=mode, nodeid=f"{NODE_PREFIX}{name}")
 
 
 class F1CheckItem(pytest.Item):
@@ -118,27 +97,51 @@ class F1CheckItem(pytest.Item):
         live = LiveLine(self.config, self.name)
         error = None
         try:
+            state.prime()
+            backend.restore_keras_globals(state.keras_globals)
             report = run_check(spec.subject, chosen, callback_key=spec.key, callback_metrics=spec.metrics,
                                progress=live, save_dir=data_dir(self.config))
         except F1CheckError as exc:
-            error = str(exc)
+            error = f"f1check: {exc}"
+        except SystemExit as exc:  # the subject's code called sys.exit(): an error of this item, not of the run
+            error = (f"f1check: {spec.subject} [{self.mode}]: the subject's code called sys.exit({exc.code!r}) while "
+                     f"f1check ran it:\n{_where(exc)}")
+        except Exception as exc:  # a bug of f1check's: kept with its traceback for a bug report
+            error = (f"f1check internal error ({type(exc).__name__}: {exc}) while checking {spec.subject} "
+                     f"[{self.mode}]. Please report it with this traceback:\n{''.join(traceback.format_exception(exc))}")
+        except BaseException as exc:  # Ctrl-C, SIGTERM, pytest-timeout: recorded, then on its way
+            self._ended(chosen, exc)
+            raise
         finally:
             live.close()
         if error is not None:  # outside the except: pytest would print the error twice, as a chain
             self._record(Result.failed_to_run(spec.subject, self.mode, chosen.semantics.score, error))
-            pytest.fail(f"f1check: {error}", pytrace=False)  # a setup error: the message, no traceback
+            pytest.fail(error, pytrace=False)  # a setup error: the message, no traceback of f1check's frames
         report.environment = run_environment(self.config)  # the run's seed in the header, the one to rerun with
         self._record(report.results[0])
         self.report = report
+
+    def _ended(self, chosen, exc: BaseException) -> None:
+        """A record for an item that something outside the check ended: an interrupt, pytest-timeout's alarm."""
+        how = "interrupted (Ctrl-C or SIGTERM)" if isinstance(exc, KeyboardInterrupt) else \
+            f"ended by {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        result = Result.failed_to_run(self.spec.subject, self.mode, chosen.semantics.score, f"f1check: {how}")
+        self._record(result)
+        reporting = self.config.pluginmanager.get_plugin("f1check-reporting")
+        if isinstance(exc, KeyboardInterrupt) and reporting is not None:  # no report of this item will come
+            reporting.file(self._data(result), summary_row(result))
 
     def runtest(self):
         if self.report is not None and not self.report.passed:
             raise F1CheckFailure(failure_message(self.report, rerun=self.rerun_command()), report=self.report)
 
+    def _data(self, result: Result) -> dict:
+        return {"nodeid": self.nodeid, "index": self.spec.index, **result_json(result)}
+
     def _record(self, result: Result) -> None:
-        data = {"nodeid": self.nodeid, "index": self.spec.index, **result_json(result)}
-        self.user_properties.append(("f1check_result", json.dumps(data, sort_keys=True)))
-        self.user_properties.append(("f1check_row", json.dumps(list(summary_row(result)))))
+        data = self._data(result)
+        self.user_properties.append((RESULT_PROPERTY, json.dumps(data, sort_keys=True)))
+        self.user_properties.append((ROW_PROPERTY, json.dumps(list(summary_row(result)))))
         if result.error is None:  # the key figures, for JUnit XML
             self.user_properties += [
                 ("f1check_status", result.status),
@@ -169,6 +172,24 @@ class F1CheckItem(pytest.Item):
         return self.path, None, f"f1check {self.name}"
 
 
+class NothingToCheck(pytest.Item):
+    """Under pytest-xdist, where a worker cannot stop the run with a usage error: the run's one error item when
+    ``--f1check`` has nothing to check (no targets, no test marked f1check)."""
+
+    def __init__(self, *, reason: str, **kwargs):
+        super().__init__(**kwargs)
+        self.reason = reason
+
+    def setup(self):
+        pytest.fail(f"f1check: {self.reason}", pytrace=False)
+
+    def runtest(self):
+        pass
+
+    def reportinfo(self):
+        return self.path, None, self.name
+
+
 def item_seed(seed: int, name: str) -> int:
     """Each item's own seed, from the run's seed and the item's name (as pytest-randomly does)."""
     return (seed * 1_000_003 + zlib.crc32(name.encode())) % 2**32
@@ -176,59 +197,12 @@ def item_seed(seed: int, name: str) -> int:
 
 def data_dir(config) -> Path | None:
     """Where counterexamples too large to print are saved: next to the JSON report if one is asked for."""
-    report = config.stash[STATE].run.report
-    if not report:
-        return None
-    path = Path(report)
-    if not path.is_absolute():
-        path = Path(config.invocation_params.dir) / path
-    return path.parent / "f1check-data"
+    report = config.stash[STATE].report
+    return None if report is None else report.parent / "f1check-data"
 
 
-class Reporting:
-    """Collects item results (from workers too, under xdist) and writes the table and JSON once."""
-
-    def __init__(self, config):
-        self.config = config
-        self.results: dict[str, dict] = {}
-        self.rows: dict[str, list] = {}
-
-    def pytest_runtest_logreport(self, report):
-        """File each f1check item's result, from its user properties (complete at teardown)."""
-        if report.when != "teardown":
-            return
-        for name, value in getattr(report, "user_properties", ()):
-            if name == "f1check_result":
-                data = json.loads(value)
-                self.results[data["nodeid"]] = data
-            elif name == "f1check_row":
-                self.rows[report.nodeid] = json.loads(value)
-
-    def ordered(self) -> list[dict]:
-        return sorted(self.results.values(), key=lambda r: (r["index"], _mode_order(r["mode"]), r["nodeid"]))
-
-    def pytest_terminal_summary(self, terminalreporter):
-        """The f1check table: target, mode, verdict, examples, max |error|, dominant term, worst partition."""
-        if is_worker(self.config) or not self.results:
-            return
-        rows = [self.rows[r["nodeid"]] for r in self.ordered() if r["nodeid"] in self.rows]
-        terminalreporter.write_sep("=", "f1check summary")
-        terminalreporter.write_line(run_environment(self.config).header())
-        for line in table(rows, SUMMARY_HEADER):
-            terminalreporter.write_line(line)
-
-    def pytest_sessionfinish(self, session):
-        """Write ``--f1check-report``: byte-identical for the same seed and code."""
-        state = self.config.stash[STATE]
-        if is_worker(self.config) or not state.run.report:
-            return
-        results = [{k: v for k, v in r.items() if k not in ("nodeid", "index")} for r in self.ordered()]
-        path = Path(state.run.report)
-        if not path.is_absolute():
-            path = Path(self.config.invocation_params.dir) / path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(document(run_environment(self.config), results), indent=2) + "\n")
-
-
-def _mode_order(mode: str) -> int:
-    return Mode(mode).order
+def _where(exc: BaseException) -> str:
+    """The innermost frames of ``exc``'s traceback that are not f1check's or the frameworks'."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not any(part in f.filename for part in ("/f1check/", "/keras/", "/tensorflow/", "/_pytest/"))]
+    return "".join(traceback.format_list(frames[-3:])) or "".join(traceback.format_tb(exc.__traceback__)[-2:])

@@ -21,6 +21,10 @@ JUDGE = "--f1check-judge"
 DEVICE = "--f1check-device"
 REPORT = "--f1check-report"
 REPLICAS = "--f1check-replicas"
+TIMEOUT = "--f1check-timeout"
+# Every flag that sets a value, by the setting it sets.
+FLAGS = (("examples", EXAMPLES), ("seed", SEED), ("tolerance", TOLERANCE), ("judge", JUDGE), ("device", DEVICE),
+         ("report", REPORT), ("replicas", REPLICAS), ("timeout", TIMEOUT))
 
 def _converter(flag: str, convert):
     def parse(text: str):
@@ -75,8 +79,10 @@ INI_OPTIONS = (
     ("feeds", "args", f"how data reaches the loop: {' '.join(names.FEEDS)}"),
     ("replicas", "string", "as --f1check-replicas"),
     ("multiclass_scores", "string", "softmax, softmax-ties or independent"),
+    ("timeout", "string", "as --f1check-timeout"),
 )
-INI_NUMBERS, INI_WHOLE = ("tolerance", "threshold", "beta"), ("examples", "seed", "classes", "replicas")
+INI_NUMBERS, INI_WHOLE = ("tolerance", "threshold", "beta", "timeout"), ("examples", "seed", "classes", "replicas")
+INI_KEYS = tuple(f"f1check_{key}" for key, _, _ in INI_OPTIONS)
 
 
 def add_options(parser) -> None:
@@ -98,14 +104,27 @@ def add_options(parser) -> None:
     group.addoption(REPLICAS, type=_converter(REPLICAS, _whole), default=None, metavar="R",
                     help="Run the loops data-parallel over R replicas (tf.distribute.MirroredStrategy; "
                          "TensorFlow only). Default: 1")
+    group.addoption(TIMEOUT, type=_converter(TIMEOUT, _number), default=None, metavar="SECONDS",
+                    help="Time budget of each f1check item; past it the item errors with how far it got and the next "
+                         "one runs. Default: none")
     for key, kind, text in INI_OPTIONS:
         parser.addini(f"f1check_{key}", f"f1check: {text} (used when pyproject.toml has no [tool.f1check])", type=kind)
 
 
 def cli_values(config) -> dict:
-    flags = (("examples", EXAMPLES), ("seed", SEED), ("tolerance", TOLERANCE), ("judge", JUDGE), ("device", DEVICE),
-             ("report", REPORT), ("replicas", REPLICAS))
-    return {key: config.getoption(flag) for key, flag in flags if config.getoption(flag) is not None}
+    return {key: config.getoption(flag) for key, flag in FLAGS if config.getoption(flag) is not None}
+
+
+def typed_on_command_line(config, flag: str) -> bool:
+    """Whether ``flag`` is in the command the user typed (not only in addopts or PYTEST_ADDOPTS)."""
+    return any(arg == flag or arg.startswith(flag + "=") for arg in config.invocation_params.args)
+
+
+def unknown_ini_keys(config) -> list[str]:
+    """``f1check_*`` keys of the ini file that are not f1check's (a typo: pytest would ignore them with a warning)."""
+    unknown = getattr(config, "_get_unknown_ini_keys", None)  # pytest 8 and 9; the public inicfg is deprecated
+    given = unknown() if unknown is not None else ()
+    return sorted(k for k in given if str(k).startswith("f1check") and k not in INI_KEYS)
 
 
 def ini_values(config) -> dict:

@@ -146,9 +146,10 @@ class Partition:
         """A one-line description: ``100+100+50, 3 dropped, shuffled``."""
         return _short(self)
 
-    def literal(self, max_order: int = 64) -> str:
-        """Python a user can paste to rebuild this partition (an order longer than ``max_order`` by its seed)."""
-        return _literal(self, max_order)
+    def literal(self, max_order: int = 64, order_expr: str | None = None) -> str:
+        """Python a user can paste to rebuild this partition (an order longer than ``max_order`` by its seed;
+        ``order_expr``, if given, is the Python of the order, such as where it was saved)."""
+        return _literal(self, max_order, order_expr)
 
     def __repr__(self) -> str:
         return self.literal(max_order=16)
@@ -220,11 +221,13 @@ def _short(partition: Partition) -> str:
     return text
 
 
-def _literal(partition: Partition, max_order: int) -> str:
+def _literal(partition: Partition, max_order: int, order_expr: str | None) -> str:
     """:meth:`Partition.literal`."""
     parts = [f"batch_sizes={list(partition.batch_sizes)!r}"]
     if partition.shuffled_order:
-        if partition.order_seed is None or partition.n <= max_order:
+        if order_expr is not None:
+            parts.append(f"order={order_expr}")
+        elif partition.order_seed is None or partition.n <= max_order:
             parts.append(f"order={list(partition.order)!r}")
         else:
             parts.append(f"order=numpy.random.default_rng({partition.order_seed}).permutation({partition.n}).tolist()")

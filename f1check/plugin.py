@@ -8,15 +8,19 @@ f1check fixture.  Hypothesis's own plugin is the model.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import pytest
 
-from . import backend, config as f1config
+from . import backend, config as f1config, settings as names
 from .errors import ConfigError, did_you_mean, one_of
 from .fixtures import MARKER_KEYS, Checker, DataFactory, ModelFactory
-from .items import NODE, NODE_PREFIX, STATE, F1CheckCollector, Reporting, RunState, is_worker, run_environment
-from .options import OPTION, add_options, cli_values, ini_values
+from .items import NODE, NODE_PREFIX, F1CheckCollector, NothingToCheck
+from .options import (FLAGS, INI_KEYS, OPTION, REPORT, add_options, cli_values, ini_values, typed_on_command_line,
+                      unknown_ini_keys)
+from .reporting import Reporting, report_path
+from .runstate import STATE, RunState, is_worker, run_environment
 
 SKIP_REASON = "f1check check: run pytest with --f1check to run it"
 
@@ -31,7 +35,17 @@ def _resolve(config) -> RunState:
     cli = cli_values(config)
     table_, path = f1config.load_pyproject(config.rootpath)
     ini = {} if table_ else ini_values(config)
-    return RunState(run=f1config.resolve(cli, table_, ini, path), cli=cli)
+    run = f1config.resolve(cli, table_, ini, path)
+    nothing = None
+    if not run.targets:
+        if table_:
+            where = f"[tool.f1check] in {path} lists no targets"
+        else:
+            where = f"{path} has no [tool.f1check] table" if path else f"{config.rootpath} has no pyproject.toml"
+        nothing = (f"nothing to check: {where}, there is no f1check_targets ini option, and no test is marked "
+                   "f1check, so --f1check would check nothing and pass. List what logs F1, e.g. [tool.f1check] "
+                   "targets = [\"pkg.metrics:f1\"], or mark your own checks with @pytest.mark.f1check.")
+    return RunState(run=run, cli=cli, nothing=nothing)
 
 
 def _state(config) -> RunState:
@@ -58,9 +72,12 @@ def pytest_configure(config):
         "override the run's for the f1check fixture.",
     )
     if not config.getoption(OPTION):
+        _without_the_switch(config)
         return
     try:
+        _check_ini_keys(config)
         state = _resolve(config)
+        state.report = report_path(config, state.run, check=not is_worker(config))
         if is_worker(config):
             backend.share_cores(int(config.workerinput.get("workercount", 1)))
         _prepare_replicas(state.run)
@@ -69,7 +86,9 @@ def pytest_configure(config):
     except ConfigError as exc:
         raise pytest.UsageError(f"f1check: {exc}") from None
     config.stash[STATE] = state
-    config.pluginmanager.register(Reporting(config), "f1check-reporting")
+    config.pluginmanager.register(Reporting(config, state.report), "f1check-reporting")
+    if not is_worker(config) and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminated)  # a CI job cancelled: end as an interrupt, report written
     root = str(config.rootpath)
     if root not in sys.path:
         sys.path.insert(0, root)  # targets import as the repo's own tests import them
@@ -79,6 +98,48 @@ def pytest_configure(config):
     if ours:
         # "f1check" and "f1check::target[mode]" are not paths pytest can collect: they select our items.
         config.args[:] = [a for a in config.args if a not in ours]
+
+
+def pytest_unconfigure(config):
+    """Give SIGTERM back its default handling."""
+    if signal.getsignal(signal.SIGTERM) is _terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _terminated(signum, frame):
+    """SIGTERM (a cancelled CI job, ``timeout``) ends the run as Ctrl-C does: the report says it is incomplete."""
+    raise KeyboardInterrupt(f"f1check: terminated by signal {signum}")
+
+
+def _without_the_switch(config) -> None:
+    """``--f1check-*`` options without ``--f1check`` do nothing: an error when typed, a warning from addopts."""
+    given = cli_values(config)
+    if given.get("report") == "":
+        raise pytest.UsageError(f"f1check: {REPORT} is empty: give the path of the JSON report, e.g. {REPORT}=f1check.json.")
+    flags = [flag for key, flag in FLAGS if key in given]
+    if not flags:
+        return
+    typed = [flag for flag in flags if typed_on_command_line(config, flag)]
+    if typed:
+        lost = " and no report would be written" if REPORT in typed else ""
+        raise pytest.UsageError(
+            f"f1check: {typed[0]} was given without {OPTION}: f1check checks nothing without {OPTION}{lost}. Add "
+            f"{OPTION} to run the checks, or drop {typed[0]}."
+        )
+    config.issue_config_time_warning(pytest.PytestConfigWarning(
+        f"f1check: {', '.join(flags)} (from addopts or PYTEST_ADDOPTS) did nothing: f1check runs only with {OPTION}."
+    ), stacklevel=2)
+
+
+def _check_ini_keys(config) -> None:
+    unknown = unknown_ini_keys(config)
+    if unknown:
+        key = unknown[0]
+        raise ConfigError(
+            f"unknown ini option {key!r} in {config.inipath}: pytest would ignore it and f1check would run with the "
+            f"default instead.{did_you_mean(key, INI_KEYS)} f1check's ini options are f1check_<key> for the keys of "
+            "[tool.f1check]."
+        )
 
 
 def _prepare_replicas(run) -> None:
@@ -108,18 +169,24 @@ def pytest_make_collect_report(collector):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session, config, items):
-    """Validate f1check markers under --f1check; skip tests marked f1check without it."""
+    """Validate f1check markers under --f1check; skip tests marked f1check without it; nothing to check is an error."""
     marked = [item for item in items if item.get_closest_marker("f1check") is not None]
     if not config.getoption(OPTION):
         skip = pytest.mark.skip(reason=SKIP_REASON)
         for item in marked:
             item.add_marker(skip)
         return
+    state = config.stash[STATE]
     for item in marked:
-        _check_marker(item)
+        _check_marker(item, state)
+    if state.nothing is not None and not marked:
+        if is_worker(config):  # a worker's UsageError would crash pytest-xdist's controller: an item that errors
+            items.append(NothingToCheck.from_parent(session, name=f"{NODE}-nothing-to-check", reason=state.nothing))
+            return
+        raise pytest.UsageError(f"f1check: {state.nothing}")
 
 
-def _check_marker(item) -> None:
+def _check_marker(item, state: RunState) -> None:
     for mark in item.iter_markers("f1check"):
         unknown = [k for k in mark.kwargs if k not in MARKER_KEYS]
         if mark.args or unknown:
@@ -128,6 +195,13 @@ def _check_marker(item) -> None:
                 f"f1check: @pytest.mark.f1check on {item.nodeid} has an unknown argument {bad}: it takes "
                 f"keyword arguments {one_of(MARKER_KEYS)}.{did_you_mean(bad, MARKER_KEYS)}"
             )
+        checker = Checker(state.run.values, state.run.seed)
+        checker.marker = dict(mark.kwargs)
+        try:
+            names.build(checker.options(), lambda key: f"@pytest.mark.f1check on {item.nodeid}" if key in mark.kwargs
+                        else state.run.sources.get(key, "the default"))
+        except ConfigError as exc:
+            raise pytest.UsageError(f"f1check: {exc}") from None
 
 
 # -- running hand-written checks ---------------------------------------------------------------------------

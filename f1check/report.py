@@ -61,7 +61,15 @@ def fmt(value: float | None, signed: bool = False) -> str:
 
 
 def json_float(value: float | None):
-    return None if value is None or math.isnan(value) or math.isinf(value) else round(float(value), 10)
+    """A number for the JSON report: NaN and infinities as the strings ``"nan"``, ``"inf"``, ``"-inf"``
+    (JSON has no such numbers, and ``null`` would read as "no value")."""
+    if value is None:
+        return None
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return round(float(value), 10)
 
 
 # -- text ----------------------------------------------------------------------------------------------------
@@ -236,6 +244,12 @@ def report_json(report) -> dict:
     }
 
 
-def document(environment, results: list[dict]) -> dict:
-    """The ``--f1check-report`` document of a pytest run: result records already in JSON."""
-    return {"version": SCHEMA_VERSION, "environment": environment_json(environment), "results": results}
+def document(environment, results: list[dict], *, complete: bool, expected: int | None,
+             exit_status: int | None) -> dict:
+    """The ``--f1check-report`` document of a pytest run: result records already in JSON.
+
+    ``complete`` is true only at the end of a run that ran every expected item (``expected``: the f1check items
+    selected) and ended normally; ``exit_status`` is pytest's, None while the run goes on.
+    """
+    return {"version": SCHEMA_VERSION, "complete": complete, "expected": expected, "exit_status": exit_status,
+            "environment": environment_json(environment), "results": results}

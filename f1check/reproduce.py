@@ -31,11 +31,12 @@ def snippet(context: CheckContext, example: Example, save_dir: str | Path | None
     lines += ["import numpy", "import f1check"]
     if settings.replicas > 1:
         lines.append(f"f1check.prepare_replicas({settings.replicas})  # before TensorFlow starts")
-    lines += _data_lines(example, save_dir)
     sequence = [*example.preceded_by, example.partition]
+    lines += _data_lines(example, sequence, save_dir)
     if len(sequence) > 1:
         lines.append("# the same data fed to the same compiled model once per partition, in this order")
-    lines.append("partitions = [" + ", ".join(p.literal() for p in sequence) + "]")
+    lines.append("partitions = [" + ", ".join(_partition(p, k, len(example.y_true)) for k, p in enumerate(sequence))
+                 + "]")
     name = repr(label) if importable else "subject"
     if not importable:
         lines.insert(1, f"subject = ...  # {label}: the object you passed to f1check.check")
@@ -89,7 +90,19 @@ def _environment_lines(replicas: int) -> list[str]:
     return lines
 
 
-def _data_lines(example: Example, save_dir) -> list[str]:
+def _spelled_out(partition) -> bool:
+    """A partition whose order is a list, not a seed's permutation."""
+    return partition.shuffled_order and partition.order_seed is None
+
+
+def _partition(partition, k: int, n: int) -> str:
+    """The partition's Python; a long spelled-out order is read from the saved data (``order<k>``)."""
+    if n > INLINE_ROWS and _spelled_out(partition):
+        return partition.literal(order_expr=f"saved['order{k}'].tolist()")
+    return partition.literal()
+
+
+def _data_lines(example: Example, sequence, save_dir) -> list[str]:
     y, scores = example.y_true, example.scores
     columns = y.shape[1]
     if len(y) <= INLINE_ROWS:
@@ -97,21 +110,25 @@ def _data_lines(example: Example, save_dir) -> list[str]:
             f"y_true = numpy.array({_floats(y)}, dtype='float32').reshape(-1, {columns})",
             f"scores = numpy.array({_floats(scores)}, dtype='float32').reshape(-1, {columns})",
         ]
-    path = save_data(y, scores, save_dir)
+    orders = {f"order{k}": p.indices() for k, p in enumerate(sequence) if _spelled_out(p)}
+    path = save_data(y, scores, save_dir, **orders)
     return [f"saved = numpy.load({str(path)!r})  # the example's data, saved by f1check",
             "y_true, scores = saved['y_true'], saved['scores']"]
 
 
-def save_data(y, scores, save_dir=None) -> Path:
-    """Save ``(y, scores)`` as ``f1check-<hash>.npz`` in ``save_dir`` (the system's temporary directory by default)."""
+def save_data(y, scores, save_dir=None, **orders) -> Path:
+    """Save ``(y, scores)`` (and spelled-out ``orders``) as ``f1check-<hash>.npz`` in ``save_dir`` (the system's
+    temporary directory by default)."""
     import numpy as np
 
-    digest = hashlib.blake2b(y.tobytes() + scores.tobytes() + repr(y.shape).encode(), digest_size=8).hexdigest()
+    digest = hashlib.blake2b(y.tobytes() + scores.tobytes() + repr(y.shape).encode(), digest_size=8)
+    for name, order in sorted(orders.items()):
+        digest.update(name.encode() + np.asarray(order, np.int64).tobytes())
     folder = Path(save_dir) if save_dir is not None else Path(tempfile.gettempdir()) / "f1check-counterexamples"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"f1check-{digest}.npz"
+    path = folder / f"f1check-{digest.hexdigest()}.npz"
     if not path.exists():
-        np.savez_compressed(path, y_true=y, scores=scores)
+        np.savez_compressed(path, y_true=y, scores=scores, **{k: np.asarray(v, np.int64) for k, v in orders.items()})
     return path
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from . import diagnosis, reference, verdict
+from . import diagnosis, reference, timeouts, verdict
 from .context import CheckContext
 from .diagnosis import nan_error
 from .drivers import Driver, Epoch, Observation
@@ -48,7 +48,8 @@ class Runner:
 
     def run(self, y, scores, run: Run, preceded_by: tuple[Partition, ...] = (), continuing: bool = False) -> Example:
         """One example; ``continuing`` runs it on the current model, after ``preceded_by`` (a sequence)."""
-        observation = self.driver.run(y, scores, run.partition, run.loop, in_sequence=continuing)
+        with timeouts.call(f"the {self.mode.value} loop over n={len(y)}, batches {run.partition.short()}"):
+            observation = self.driver.run(y, scores, run.partition, run.loop, in_sequence=continuing)
         if self.driver.harness is not self.harness:
             self.harness, self.history = self.driver.harness, []
         replayed, replay_note = self._replay(observation, y, run.partition)

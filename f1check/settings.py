@@ -45,7 +45,7 @@ DEFAULT_CLASSES = 3  # columns of fuzzed multiclass/multilabel data when classes
 # Keys of one check's settings: check() arguments, [tool.f1check] and per-target keys, marker arguments.
 SETTING_KEYS = (
     "modes", "tolerance", "judge", "examples", "seed", "task", "classes", "average", "threshold",
-    "zero_division", "score", "beta", "feeds", "replicas", "multiclass_scores",
+    "zero_division", "score", "beta", "feeds", "replicas", "multiclass_scores", "timeout",
 )
 
 
@@ -98,6 +98,7 @@ class CheckSettings:
     feeds: tuple[Feed, ...] | None = None  # None: every feed the mode can use
     replicas: int = 1
     multiclass_scores: str = "softmax"
+    timeout: float | None = None  # seconds one mode's check may take (None: no bound)
 
     def with_semantics(self, semantics: Semantics) -> CheckSettings:
         return replace(self, semantics=semantics)
@@ -164,6 +165,30 @@ def modes(value: object, source: str) -> tuple[Mode, ...]:
     if not isinstance(value, (list, tuple)) or not value:
         raise invalid("modes", value, source, f"give a non-empty list of modes out of {one_of(MODES)}.")
     return tuple(dict.fromkeys(Mode(choice("mode", mode, MODES, source)) for mode in value))
+
+
+def timeout(value: object, source: str) -> float | None:
+    if value is None:
+        return None
+    seconds = number("timeout", value, source, why="it must be a number of seconds > 0, such as 300.")
+    if not 0 < seconds < math.inf:
+        raise invalid("timeout", value, source, "it must be a number of seconds > 0, such as 300.")
+    return seconds
+
+
+def feeds_for_modes(chosen: tuple[Feed, ...] | None, modes_: tuple[Mode, ...], source: str) -> None:
+    """Every mode must have a feed it can use among ``chosen`` (the backend aside: that is known only later)."""
+    if chosen is None:
+        return
+    for mode in modes_:
+        if not any(f.can_feed(mode) for f in chosen):
+            possible = [f.value for f in Feed if f.can_feed(mode)]
+            raise invalid(
+                "feeds", [f.value for f in chosen], source,
+                f"none of them can feed mode {mode.value!r} (it takes {one_of(possible)}): generator-no-steps is "
+                "evaluate-only (Keras cannot restart a generator for a second epoch), numpy and tf.data-unknown "
+                "cannot drop a remainder. Add a feed the mode can use, or drop the mode.",
+            )
 
 
 def feeds(value: object, source: str) -> tuple[Feed, ...] | None:
@@ -256,19 +281,23 @@ def build(values: Mapping[str, object], source: Callable[[str], str], default_mo
             f"{one_of(SETTING_KEYS)}.{did_you_mean(unknown[0], SETTING_KEYS)}"
         )
     values = {k: v for k, v in values.items() if v is not None}
+    chosen_modes = modes(values.get("modes", default_modes), source("modes"))
+    chosen_feeds = feeds(values.get("feeds"), source("feeds"))
+    feeds_for_modes(chosen_feeds, chosen_modes, source("feeds"))
     return CheckSettings(
-        modes=modes(values.get("modes", default_modes), source("modes")),
+        modes=chosen_modes,
         tolerance=tolerance(values.get("tolerance", DEFAULT_TOLERANCE), source("tolerance")),
         judge=choice("judge", values.get("judge", "seen"), JUDGES, source("judge")),
         semantics=semantics(values, source),
         examples=whole("examples", values.get("examples", DEFAULT_EXAMPLES), source("examples")),
         seed=whole("seed", values.get("seed", DEFAULT_SEED), source("seed"), minimum=0),
-        feeds=feeds(values.get("feeds"), source("feeds")),
+        feeds=chosen_feeds,
         replicas=whole("replicas", values.get("replicas", 1), source("replicas")),
         multiclass_scores=choice(
             "multiclass_scores", values.get("multiclass_scores", "softmax"), MULTICLASS_SCORES,
             source("multiclass_scores"),
         ),
+        timeout=timeout(values.get("timeout"), source("timeout")),
     )
 
 

@@ -65,6 +65,11 @@ def hint(exc: BaseException) -> str:
             f"Keras 2 repository as it is under tf-keras ({backend.LEGACY_ENV}=1 with tf-keras installed and "
             "`from tensorflow.keras import backend as K`)"
         )
+    if "Cannot take the length of shape with unknown rank" in text or "shape with unknown rank" in text:
+        return (
+            ". A tf.py_function (or tf.numpy_function) returns a tensor whose shape TensorFlow cannot know, and Keras "
+            "needs it: give the result its shape, e.g. `value.set_shape([])` for a scalar metric, before returning it"
+        )
     if "has no attribute 'numpy'" in text or "numpy() is only available when eager execution" in text:
         return (
             ". Keras runs metrics compiled (inside a traced function), where tensors have no .numpy(): write the "

@@ -35,3 +35,17 @@ def fed(feed: str):
     from f1check.loops import LoopSettings
 
     return LoopSettings(Feed(feed))
+
+
+def sklearn_f1(y_true, scores, threshold: float = 0.5) -> float:
+    """sklearn's binary F1 of ``score > threshold``: the oracle for f1check's own reference."""
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(np.ravel(y_true).astype(int), (np.ravel(scores) > threshold).astype(int), zero_division=0))
+
+
+def sklearn_batch_mean(batches, threshold: float = 0.5) -> float:
+    """The mean over ``[(y_true, scores), ...]`` of sklearn's F1 of each batch: what a per-batch F1 function logs."""
+    values = [sklearn_f1(y, s, threshold) for y, s in batches]
+    return sum(values) / len(values)

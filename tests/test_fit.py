@@ -6,11 +6,11 @@ import pytest
 import keras
 
 import f1check
-from f1check import Partition, examples, reference
+from f1check import Partition, examples
 from f1check.data import worked_example
-from f1check.settings import FEEDS, Semantics
+from f1check.settings import FEEDS
 from f1check.targets import resolve
-from support import driver
+from support import driver, sklearn_f1
 
 COUNTS = {"callback_key": "f1", "callback_metrics": list(examples.COUNT_METRICS)}
 
@@ -53,7 +53,7 @@ def test_every_feed_feeds_the_same_batches():
     if keras.backend.backend() == "tensorflow":
         expected += ["tf.data", "tf.data-unknown"]
     assert sorted(e.feed for e in runs) == expected
-    f1_fed = reference.reference(y, s, Semantics())  # all 300 fed: sklearn's F1 of everything
+    f1_fed = sklearn_f1(y, s)  # all 300 fed: sklearn's F1 of everything
     for e in runs:
         assert e.fed_batch_sizes == (128, 128, 44) and e.passed
         assert e.reported == pytest.approx(f1_fed, abs=1e-6)
@@ -132,11 +132,14 @@ def test_fit_attribution_has_drift_against_the_end_of_epoch_model():
     assert worst.error.loop == pytest.approx(0, abs=1e-6) and worst.error.coverage == 0
     # f1_all is sklearn on the end-of-epoch model's predictions: run the same fit again and compute it apart.
     epoch = driver(resolve(examples.StreamingF1), "fit").run(y[:, None], s[:, None], part).epochs[worst.epoch]
-    end = reference.reference(y[:, None], epoch.end_scores, Semantics())
+    end = sklearn_f1(y, epoch.end_scores)
     fed_scores = np.concatenate([b[1] for b in epoch.batches])
     assert worst.f1_all == pytest.approx(end, abs=1e-9)
-    assert worst.error.drift == pytest.approx(reference.reference(y[:, None], fed_scores, Semantics()) - end, abs=1e-9)
+    fed_labels = np.concatenate([b[0] for b in epoch.batches])
+    assert worst.error.drift == pytest.approx(sklearn_f1(fed_labels, fed_scores) - end, abs=1e-9)
     assert worst.error.drift != 0  # the weights moved during the epoch
+    # the note gives the end-of-epoch model's F1 minus the training-time one (all 300 samples are fed here)
+    assert f"differs by {end - sklearn_f1(fed_labels, fed_scores):+.6f}" in " ".join(worst.diagnosis)
 
 
 def test_fit_starts_from_the_given_scores():

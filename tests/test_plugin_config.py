@@ -52,6 +52,13 @@ BAD_CONFIG = [
     ("zero replicas", 'targets = [{ metric = "a:b", replicas = 0 }]', [], "Invalid replicas 0 (from targets[[]0[]]*whole number >= 1*"),
     ("fbeta without beta", 'targets = ["a:b", { metric = "c:d", score = "fbeta" }]', [],
      "Invalid beta None (from targets[[]1[]]*score='fbeta' needs beta = *"),
+    ("the device as the header spells it", 'device = "GPU"\ntargets = ["a:b"]', [], "Invalid device 'GPU'*Did you mean 'gpu'?"),
+    ("seed in a target", 'targets = [{ metric = "a:b", seed = 3 }]', [],
+     "'seed' in targets[[]0[]]*is a setting of the whole run*--f1check-seed*"),
+    ("no feed a mode can use", 'modes = ["fit"]\nfeeds = ["generator-no-steps"]\ntargets = ["a:b"]', [],
+     "Invalid feeds [[]'generator-no-steps'[]]*none of them can feed mode 'fit'*"),
+    ("an empty report path", 'report = ""\ntargets = ["a:b"]', [], "Invalid report ''*give a file path*"),
+    ("a zero timeout", 'timeout = 0\ntargets = ["a:b"]', [], "Invalid timeout 0*seconds > 0*"),
 ]
 
 
@@ -257,4 +264,89 @@ def test_ini_options_configure_a_project_without_pyproject(pytester):
 
     results = json.loads((pytester.path / "r.json").read_text())["results"]
     assert {r["worst"]["feed"] for r in results} <= {"pydataset", "numpy"}
-    assert [r["examples"] for r in results] == [3, results[1]["examples"]] and results[0]["tolerance"] == 0.002
+    assert [r["status"] for r in results] == ["pass", "fail"] and results[0]["tolerance"] == 0.002
+    assert results[0]["examples"] == 3  # f1check_examples = 3: every example of the passing check ran
+    assert 1 <= results[1]["examples"] <= 3  # a failing check stops at its first failure, within the 3
+
+
+NOTHING = [
+    ("no pyproject.toml", None, "*has no pyproject.toml, there is no f1check_targets ini option*"),
+    ("no [tool.f1check] table", '[project]\nname = "x"\n', "*pyproject.toml has no [[]tool.f1check[]] table*"),
+    ("empty targets", '[tool.f1check]\ntargets = []\n', "*[[]tool.f1check[]] in *pyproject.toml lists no targets*"),
+    ("no targets key", '[tool.f1check]\nexamples = 3\n', "*[[]tool.f1check[]] in *pyproject.toml lists no targets*"),
+    ("a misspelled table", '[tool.f1chek]\ntargets = ["a:b"]\n',
+     "*has a [[]tool.f1chek[]] table but no [[]tool.f1check[]]*Rename [[]tool.f1chek[]] to [[]tool.f1check[]]*"),
+    ("another misspelling", '[tool.f1-check]\ntargets = ["a:b"]\n', "*Rename [[]tool.f1-check[]] to [[]tool.f1check[]]*"),
+]
+
+
+@pytest.mark.parametrize("what, pyproject, message", NOTHING, ids=[n[0] for n in NOTHING])
+def test_nothing_to_check_is_a_usage_error_never_a_green_run(pytester, what, pyproject, message):
+    if pyproject is not None:
+        pytester.makepyprojecttoml(pyproject)
+    pytester.makepyfile("def test_never_runs(): raise AssertionError('ran')")
+    result = pytester.runpytest(OPTION)
+    assert result.ret == ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*f1check: {message}"])
+    result.stdout.no_fnmatch_line("*test_never_runs*")
+
+
+def test_without_targets_the_tests_marked_f1check_still_run(pytester):
+    pytester.makepyprojecttoml("[tool.f1check]\nexamples = 3\n")
+    pytester.makepyfile("import pytest\n\n@pytest.mark.f1check\ndef test_marked():\n    pass\n")
+    result = pytester.runpytest(OPTION)
+    result.assert_outcomes(passed=1)
+
+
+def test_f1check_options_without_the_switch_are_an_error_when_typed_and_a_warning_from_addopts(pytester):
+    write_config(pytester, 'targets = ["a:b"]')
+    pytester.makepyfile("def test_plain(): pass")
+    for flag in (f"{REPORT}=r.json", f"{EXAMPLES}=3", "--f1check-timeout=30"):
+        result = pytester.runpytest(flag)
+        assert result.ret == ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines([f"*f1check: {flag.split('=')[0]} was given without --f1check*Add --f1check*"])
+    result = pytester.runpytest(f"{REPORT}=")
+    assert result.ret == ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*f1check: {REPORT} is empty*"])
+    pytester.makeini(f"[pytest]\naddopts = {REPORT}=r.json\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*f1check: --f1check-report (from addopts or PYTEST_ADDOPTS) did nothing*"])
+    assert not (pytester.path / "r.json").exists()
+
+
+def test_an_unknown_f1check_ini_option_is_an_error_with_the_nearest_spelling(pytester):
+    pytester.makeini("[pytest]\nf1check_targets = a:b\nf1check_exmaples = 3\n")
+    pytester.makepyfile("def test_never_runs(): raise AssertionError('ran')")
+    result = pytester.runpytest(OPTION)
+    assert result.ret == ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown ini option 'f1check_exmaples'*Did you mean 'f1check_examples'?*"])
+
+
+@pytest.mark.parametrize("where, why", [("README/r.json", "*README is a file, not a folder*"),
+                                        ("out", "*it is a directory*"), ("/proc/r.json", "*is not writable*")])
+def test_a_report_path_that_cannot_be_written_stops_the_run_before_any_test(pytester, where, why):
+    write_config(pytester, 'targets = ["a:b"]')
+    pytester.makefile("", README="a file")
+    (pytester.path / "out").mkdir()
+    pytester.makepyfile("def test_never_runs(): raise AssertionError('ran')")
+    result = pytester.runpytest(OPTION, f"{REPORT}={where}")
+    assert result.ret == ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*f1check: cannot write the report to *(from --f1check-report): {why}"])
+    result.stdout.no_fnmatch_line("*test_never_runs*")
+
+
+def test_a_bad_marker_value_is_a_usage_error_naming_the_test(pytester):
+    write_config(pytester, 'targets = ["a:b"]')
+    pytester.makepyfile("import pytest\n\n@pytest.mark.f1check(examples=0)\ndef test_x(f1check):\n    pass\n")
+    result = pytester.runpytest(OPTION, "test_a_bad_marker_value_is_a_usage_error_naming_the_test.py")
+    assert result.ret == ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*Invalid examples 0 (from @pytest.mark.f1check on *test_x)*whole number >= 1*"])
+
+
+def test_dash_m_f1check_selects_the_f1check_items(pytester):
+    write_config(pytester, 'targets = ["a:b", "c:d"]\nmodes = ["evaluate"]')
+    pytester.makepyfile("def test_plain(): pass")
+    result = pytester.runpytest(OPTION, "-m", "f1check", "--co", "-q")
+    result.stdout.fnmatch_lines(["f1check::a:b[[]evaluate[]]", "f1check::c:d[[]evaluate[]]", "2/3 tests collected*"])
+    result.stdout.no_fnmatch_line("*test_plain*")

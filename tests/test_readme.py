@@ -57,6 +57,7 @@ TESTED = {
     "pytest --f1check --co -q": "tests/test_plugin_e2e.py::test_f1check_items_are_collected_like_any_test",
     "pytest --f1check -k StreamingF1 -v": "tests/test_plugin_e2e.py::test_f1check_items_are_collected_like_any_test",
     "pytest --f1check --f1check-report f1check.json": "tests/test_plugin_e2e.py (--f1check-report)",
+    "pytest --f1check --lf": "tests/test_run_safety.py::test_every_item_is_recorded_whatever_ends_it_and_pytests_cache_selects_them",
     "pytest": "tests/test_plugin_e2e.py::test_plain_pytest_imports_no_framework",
 }
 

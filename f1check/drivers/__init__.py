@@ -13,11 +13,11 @@ from .. import backend
 from ..context import CheckContext
 from ..loops import LoopSettings
 from ..partitions import Partition
-from .harness import Epoch, Harness, Observation, first_lines, starting_features
+from .harness import Epoch, Harness, Observation, starting_features
 from .legacy import LegacyHarness
 from .parts import RECORDER_NAME
 
-__all__ = ["RECORDER_NAME", "Driver", "Epoch", "Observation", "first_lines", "starting_features"]
+__all__ = ["RECORDER_NAME", "Driver", "Epoch", "Observation", "starting_features"]
 
 # A kept model's smallest room: samples and steps (the search feeds at most 64 batches).  A table of 1024 rows
 # costs nothing; every rebuild costs a compile and a trace.

@@ -18,7 +18,6 @@ modules, its ``*_generator`` endpoints, its logs and its messages.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +28,7 @@ from ..loops import LoopSettings
 from ..modes import Mode
 from ..partitions import Partition
 from ..settings import Semantics
+from ..causes import cause
 from ..subjects import hint, log_key
 from .parts import Parts, Snapshot, parts
 
@@ -204,8 +204,10 @@ class Harness:
         return "model.fit" if self.fits else "model.evaluate"
 
     def failure(self, exc: Exception, feed: feeds.Feed) -> SubjectError:
+        advice = hint(exc)
+        message = cause(exc).rstrip(".") if advice else cause(exc)
         return SubjectError(
-            f"{self.subject.label}: raised {type(exc).__name__}: {first_lines(exc)}{hint(exc)}\n(inside "
+            f"{self.subject.label}: raised {type(exc).__name__}: {message}{advice}\n(inside "
             f"{self.ERROR_PREFIX}{self.endpoint(feed)}, fed {feed.describe(self.LEGACY)}, with the subject "
             f"compiled in; fix the subject so that it runs in a compiled {self.parts.keras.__name__} loop)"
         )
@@ -268,23 +270,3 @@ class LoopRun:
         end = self.scores if snapshot.end_scores is None else snapshot.end_scores
         return Epoch(reported, snapshot.batches, snapshot.fed_indices, end, logs, snapshot.logs, snapshot.weights,
                      snapshot.preceding)
-
-
-_FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<function>[^\s*]+)')
-FRAMEWORK_PATHS = ("/tf_keras/", "/tensorflow/", "/keras/", "/jax/", "/f1check/")
-
-
-def first_lines(exc: Exception, limit: int = 6) -> str:
-    """The error's message; a traced function's ``in user code:`` trace cut to the error and the user's frame."""
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-    frames = [(k, _FRAME.search(line)) for k, line in enumerate(lines)]
-    frames = [(k, m) for k, m in frames if m]
-    if lines and lines[0].startswith("in user code") and frames:
-        last = frames[-1][0]
-        message = ("\n".join(lines[last + 2 : last + 2 + limit]) or lines[-1]).removeprefix(f"{type(exc).__name__}: ")
-        own = [m for _, m in frames if not any(p in m["path"] for p in FRAMEWORK_PATHS)]
-        if own:
-            message += f" (in {own[-1]['function']}, {own[-1]['path']}:{own[-1]['line']})"
-        return message
-    text = "\n".join(lines[:limit])
-    return text + ("\n..." if len(lines) > limit else "")
