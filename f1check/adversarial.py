@@ -131,6 +131,13 @@ def large_run(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...]):
     return None
 
 
+def probe_batches(settings: CheckSettings) -> list[tuple]:
+    """The small dataset in the first fixed partition's batches (3 + 8 + 1, the first with no positive): data
+    on which the usual wrong readings of a score all differ."""
+    y, scores = _dataset(settings)
+    return [(y[index], scores[index]) for index in FULL[0].batches()]
+
+
 def _dataset(settings: CheckSettings):
     """The small adversarial dataset of the task, as (N, C) float32 arrays."""
     import numpy as np

@@ -80,9 +80,14 @@ def check(
 
 
 def run_check(subject, chosen: CheckSettings, data=None, partitions=None, callback_key=None, callback_metrics=(),
-              progress=None, save_dir=None) -> Report:
-    """:func:`check` with its settings already built (the plugin and the fixtures call this)."""
-    inputs = CheckInputs.build(subject, chosen, data, partitions, callback_key, callback_metrics)
+              progress=None, save_dir=None, root=None) -> Report:
+    """:func:`check` with its settings already built (the plugin and the fixtures call this).
+
+    ``root`` is the repository's root (pytest's rootdir): a target found there but not on ``sys.path`` is an
+    error that says how to make it importable, and reproduction snippets find their files from it.
+    """
+    inputs = CheckInputs.build(subject, chosen, data, partitions, callback_key, callback_metrics,
+                               roots=(root,) if root is not None else ())
     results = []
     for mode in inputs.settings.modes:
         backend.seed_everything(inputs.settings.seed)  # each mode as if alone: what its reproduction will run
@@ -90,7 +95,7 @@ def run_check(subject, chosen: CheckSettings, data=None, partitions=None, callba
             context = inputs.context(mode)
             result = Search(context, progress).run()
         if not result.passed:
-            result.reproduce = reproduce.snippet(context, result.counterexample, save_dir)
+            result.reproduce = reproduce.snippet(context, result.counterexample, save_dir, root)
         results.append(result)
     target = inputs.subject
     return Report(

@@ -24,7 +24,6 @@ from typing import Any
 from . import backend, strategies, timeouts, verdict
 from .adversarial import feeds_everything
 from .context import CheckContext
-from .diagnosis import nan_error
 from .drivers import Driver
 from .errors import F1CheckError
 from .loops import LoopSettings
@@ -157,9 +156,6 @@ class Replayer:
     def _judged(self, candidate: Candidate, replayed: list[float]) -> Judged:
         """The worst of the candidate's replayed epochs, judged on counts."""
         p = candidate.partition
-        if self.subject.direct is not None and any(math.isnan(v) for v in replayed):
-            raise nan_error(self.subject.label, p, [(candidate.y[b], candidate.scores[b]) for b in p.batches()],
-                            self.context.semantics)
         confusion = self._confusion(candidate)
         f1_all = confusion.all
         f1_seen = f1_all if self.subject.scores_itself else confusion.fed(p.indices(), p.fed)

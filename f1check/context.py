@@ -46,7 +46,7 @@ class CheckInputs:
 
     @classmethod
     def build(cls, subject: Any, settings: CheckSettings, data=None, partitions=None, callback_key: str | None = None,
-              callback_metrics=()) -> CheckInputs:
+              callback_metrics=(), roots=()) -> CheckInputs:
         """Validate everything a check is given, in the order a user fixes it; raise the first problem found."""
         fixed = None
         if data is not None:
@@ -56,7 +56,7 @@ class CheckInputs:
             settings = settings.with_semantics(settings.semantics.with_classes(fixed[0].shape[1]))
         explicit = _explicit_partitions(partitions, fixed)
         _check_replicas(settings, fixed, explicit)
-        target = resolve(subject, callback_key=callback_key, callback_metrics=callback_metrics)
+        target = resolve(subject, callback_key=callback_key, callback_metrics=callback_metrics, roots=roots)
         if settings.replicas > 1:
             backend.replica_strategy(settings.replicas)  # before anything starts TensorFlow's devices
         return cls(target, settings, fixed, explicit)

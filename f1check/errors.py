@@ -24,7 +24,12 @@ __all__ = [
 
 
 class F1CheckError(Exception):
-    """Bad input to f1check; the message names what is wrong and what to do."""
+    """Bad input to f1check; the message names what is wrong and what to do.
+
+    ``code`` is a reason code (:data:`f1check.reasons.CODES`) when the cause is one f1check names, else None.
+    """
+
+    code: str | None = None
 
 
 class ConfigError(F1CheckError, ValueError):

@@ -113,12 +113,15 @@ class Tally:
     done_before: int = 0  # fixed examples run before the search
     evaluated: int = 0
     worst: object = None
+    worst_error: float = 0.0
     sampled: list = field(default_factory=list)
 
     def note(self, done: int, worst: float) -> None:
+        """Progress: ``done`` examples so far, and the worst error so far (it only grows)."""
+        self.worst_error = max(self.worst_error, worst)
         timeouts.note_done(done, self.total)
         if self.progress is not None:
-            self.progress(done, self.total, worst)
+            self.progress(done, self.total, self.worst_error)
 
     def explored(self, judged: list, stride: int) -> None:
         for k, found in enumerate(judged):

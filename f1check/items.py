@@ -22,6 +22,7 @@ from .api import run_check
 from .errors import F1CheckError, F1CheckFailure, did_you_mean
 from .options import OPTION, SEED
 from .progress import LiveLine
+from .reasons import Reason
 from .report import failure_message, result_json, summary_row
 from .results import Result
 from .runstate import STATE, run_environment
@@ -95,14 +96,15 @@ class F1CheckItem(pytest.Item):
         spec = self.spec
         chosen = replace(spec.settings, modes=(self.mode,), seed=item_seed(state.run.seed, self.name))
         live = LiveLine(self.config, self.name)
-        error = None
+        error, why = None, ()
         try:
-            state.prime()
+            state.prime(self.config.rootpath)
             backend.restore_keras_globals(state.keras_globals)
             report = run_check(spec.subject, chosen, callback_key=spec.key, callback_metrics=spec.metrics,
-                               progress=live, save_dir=data_dir(self.config))
+                               progress=live, save_dir=data_dir(self.config), root=self.config.rootpath)
         except F1CheckError as exc:
             error = f"f1check: {exc}"
+            why = (Reason(exc.code, str(exc).splitlines()[0]),) if exc.code else ()
         except SystemExit as exc:  # the subject's code called sys.exit(): an error of this item, not of the run
             error = (f"f1check: {spec.subject} [{self.mode}]: the subject's code called sys.exit({exc.code!r}) while "
                      f"f1check ran it:\n{_where(exc)}")
@@ -115,7 +117,7 @@ class F1CheckItem(pytest.Item):
         finally:
             live.close()
         if error is not None:  # outside the except: pytest would print the error twice, as a chain
-            self._record(Result.failed_to_run(spec.subject, self.mode, chosen.semantics.score, error))
+            self._record(Result.failed_to_run(spec.subject, self.mode, chosen.semantics.score, error, why))
             pytest.fail(error, pytrace=False)  # a setup error: the message, no traceback of f1check's frames
         report.environment = run_environment(self.config)  # the run's seed in the header, the one to rerun with
         self._record(report.results[0])
@@ -149,6 +151,7 @@ class F1CheckItem(pytest.Item):
                 ("f1check_examples", result.examples),
                 ("f1check_max_abs_error", data["max_abs_error"]),
                 ("f1check_dominant_error", result.worst.blame if result.worst is not None else ""),
+                ("f1check_why", result.main_reason),
                 ("f1check_tolerance", result.tolerance),
             ]
         else:

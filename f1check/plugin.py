@@ -9,7 +9,6 @@ f1check fixture.  Hypothesis's own plugin is the model.
 from __future__ import annotations
 
 import signal
-import sys
 
 import pytest
 
@@ -89,9 +88,6 @@ def pytest_configure(config):
     config.pluginmanager.register(Reporting(config, state.report), "f1check-reporting")
     if not is_worker(config) and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _terminated)  # a CI job cancelled: end as an interrupt, report written
-    root = str(config.rootpath)
-    if root not in sys.path:
-        sys.path.insert(0, root)  # targets import as the repo's own tests import them
     ours = [a for a in config.args if a == NODE or a.startswith(NODE_PREFIX)]
     state.selected = [a for a in ours if a != NODE]
     state.collect = bool(ours) or config.args_source != pytest.Config.ArgsSource.ARGS

@@ -7,11 +7,14 @@ import time
 
 
 class LiveLine:
-    """A live status after the current line on a terminal: examples done, worst error so far, elapsed.
+    """A live status after the current line on a terminal: the item, examples done, the worst error so far, elapsed.
 
     Written straight to the terminal and erased before pytest writes again, so
-    pytest's own line (and its width arithmetic) is untouched.  Quiet without a
-    TTY, under ``-q``, and in pytest-xdist workers.
+    pytest's own line (and its width arithmetic) is untouched.  The worst
+    error only grows.  The item is named unless ``-v`` already printed its id
+    on the line, and the status takes the shortest form that fits the terminal
+    (80 columns with ``-v`` included).  Quiet without a TTY, under ``-q``, and
+    in pytest-xdist workers.
     """
 
     EVERY = 0.25  # seconds between redraws
@@ -25,18 +28,20 @@ class LiveLine:
             and not hasattr(config, "workerinput")
         )
         self.writer, self.name = writer, name
+        self.named = config.get_verbosity() < 1  # -v prints the item's id on the line already
         self.capture = config.pluginmanager.get_plugin("capturemanager")  # the item's output is captured meanwhile
         self.started = self.drawn = time.monotonic()
         self.width = 0
+        self.worst = 0.0
 
     def __call__(self, done: int, total: int, worst: float) -> None:
         now = time.monotonic()
+        self.worst = max(self.worst, worst)
         if not self.enabled or now - self.drawn < self.EVERY:
             return
         self.drawn = now
-        text = f"  [{self.name} {done}/{total} examples, worst |error| {worst:.4g}, {now - self.started:.0f} s]"
         room = max(0, self.writer.fullwidth - len(self.writer._current_line) - 1)
-        self._draw(text[:room])
+        self._draw(status(self.name if self.named else None, done, total, self.worst, now - self.started, room))
 
     def _draw(self, text: str, end: str = "") -> None:
         line = self.writer._current_line
@@ -54,3 +59,11 @@ class LiveLine:
     def close(self) -> None:
         if self.enabled and self.width:
             self._draw("", end="\r" + self.writer._current_line)
+
+
+def status(name: str | None, done: int, total: int, worst: float, seconds: float, room: int) -> str:
+    """The longest form of the status that fits in ``room`` columns (``""`` if none does)."""
+    forms = [f"{done}/{total} examples, worst |error| {worst:.4g}, {seconds:.0f} s",
+             f"{done}/{total}, worst {worst:.3g}, {seconds:.0f} s", f"{done}/{total}"]
+    named = [f"{name}: {form}" for form in forms] if name else []
+    return next((f"  [{form}]" for form in [*named, *forms] if len(form) + 4 <= room), "")

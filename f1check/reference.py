@@ -133,16 +133,18 @@ class Attribution:
         return self.loop + self.aggregation + self.coverage + self.drift
 
     def dominant(self, judge: str = "total") -> str:
-        """The largest term among those the judge bounds (``loop`` if the report is NaN).
+        """The largest term among those the judge bounds (a term that is NaN or infinite first).
 
         Judge ``seen`` bounds ``reported - f1_seen = loop + aggregation``;
         ``total`` bounds all four terms.
         """
         terms = JUDGED_TERMS[judge]
         magnitudes = {t: getattr(self, t) for t in terms}
-        if any(math.isnan(v) for v in magnitudes.values()):
-            return "loop"
-        return max(terms, key=lambda t: abs(magnitudes[t]))
+        if not math.isfinite(magnitudes["aggregation"]):
+            return "aggregation"  # the subject itself computes NaN or infinity
+        if not math.isfinite(magnitudes["loop"]):
+            return "loop"  # the loop logged NaN or infinity where the subject did not
+        return max(terms, key=lambda t: abs(magnitudes[t]) if math.isfinite(magnitudes[t]) else math.inf)
 
 
 def attribute(reported: float, replayed: float, f1_seen: float, f1_fed_end: float, f1_all: float) -> Attribution:

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .reasons import Reason
 from .reference import Attribution
 from .results import Result
 from .settings import SCORE_NAMES, CheckSettings
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Report", "example_json", "failure_message", "render", "report_json", "result_json", "summary_rows"]
 
-SUMMARY_HEADER = ("target", "mode", "verdict", "examples", "max |error|", "dominant", "worst partition")
+SUMMARY_HEADER = ("target", "mode", "verdict", "examples", "max |error|", "why", "worst partition")
 SCHEMA_VERSION = 1
 
 
@@ -134,12 +135,11 @@ def _failed_result(result) -> list[str]:
     if worst is not None and worst is not ce:
         columns.append(("worst", worst))
     out += example_table(columns, name)
-    why = list(ce.diagnosis)
-    if worst is not None and worst is not ce:
-        why += [f"worst: {note}" for note in worst.diagnosis if note not in why]
+    why = list(result.why)
+    why += [note for example in (ce, worst) if example is not None for note in example.notes if note not in why]
     if why:
-        out.append("  why: " + why[0])
-        out += ["       " + w for w in why[1:]]
+        out.append("  why: " + _reason_line(why[0]))
+        out += ["       " + _reason_line(w) for w in why[1:]]
     if result.reproduce:
         out.append("  reproduce (the smallest failing example; paste into Python):")
         out += ["    " + line for line in result.reproduce.splitlines()]
@@ -147,14 +147,20 @@ def _failed_result(result) -> list[str]:
     return out
 
 
+def _reason_line(reason) -> str:
+    """A reason and its code, ``the subject averages per-batch F1: ... [per-batch-mean]``; a note as it is."""
+    return f"{reason} [{reason.code}]" if isinstance(reason, Reason) else str(reason)
+
+
 def summary_rows(report) -> list[tuple[str, ...]]:
-    """(target, mode, verdict, examples, max |error|, dominant term, worst partition) per result."""
+    """(target, mode, verdict, examples, max |error|, the main reason's code, worst partition) per result."""
     return [summary_row(r) for r in report.results]
 
 
 def summary_row(result) -> tuple[str, ...]:
     if result.error is not None:
-        return (result.target, result.mode.value, "ERROR", "-", "-", "-", result.error.splitlines()[0][:60])
+        return (result.target, result.mode.value, "ERROR", "-", "-", result.main_reason,
+                result.error.splitlines()[0][:60])
     worst = result.worst
     return (
         result.target,
@@ -162,7 +168,7 @@ def summary_row(result) -> tuple[str, ...]:
         result.status.upper(),
         str(result.examples),
         fmt(result.max_abs_error) if worst is not None else "-",
-        worst.blame if worst is not None and not result.passed else "-",
+        result.main_reason,
         worst.partition.short() if worst is not None else "-",
     )
 
@@ -208,7 +214,7 @@ def example_json(example) -> dict:
 def result_json(result) -> dict:
     if result.error is not None:  # a check that could not judge: the message, no numbers
         return {"target": result.target, "mode": result.mode.value, "score": result.score, "status": "error",
-                "passed": False, "error": result.error}
+                "passed": False, "error": result.error, "why": [r.json() for r in result.why]}
     document = {
         "target": result.target,
         "mode": result.mode.value,
@@ -220,6 +226,7 @@ def result_json(result) -> dict:
         "max_abs_error": json_float(result.max_abs_error),
         "worst": example_json(result.worst) if result.worst else None,
         "counterexample": example_json(result.counterexample) if result.counterexample else None,
+        "why": [r.json() for r in result.why],
     }
     if result.reproduce:
         document["reproduce"] = result.reproduce

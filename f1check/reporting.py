@@ -139,7 +139,7 @@ class Reporting:
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR  # a gate whose report is lost is not green
 
     def pytest_terminal_summary(self, terminalreporter):
-        """The f1check table: target, mode, verdict, examples, max |error|, dominant term, worst partition."""
+        """The f1check table: target, mode, verdict, examples, max |error|, the main reason, worst partition."""
         if is_worker(self.config):
             return
         if self.results:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 import tempfile
 from pathlib import Path
 
@@ -22,32 +23,92 @@ from .settings import DEFAULT_TOLERANCE, CheckSettings, Semantics
 INLINE_ROWS = 64  # data up to this many samples is written inline
 
 
-def snippet(context: CheckContext, example: Example, save_dir: str | Path | None = None) -> str:
-    """Python that runs ``example`` of ``context`` again through ``assert_f1`` and fails as it did."""
+def snippet(context: CheckContext, example: Example, save_dir: str | Path | None = None,
+            root: str | Path | None = None) -> str:
+    """Python that runs ``example`` of ``context`` again through ``assert_f1`` and fails as it did.
+
+    With ``root`` (the repository's root), the snippet runs from any folder inside a checkout: it finds the
+    root by a file it knows (the target's module, else the saved data) and reads the saved data from there,
+    so a report's snippets rerun from a fresh clone plus the report's artifacts (and are the same text
+    whichever process wrote them).
+    """
     label, mode, settings, subject = context.label, context.mode, context.settings, context.subject
     importable = ":" in label and "<" not in label
-    lines = [f"# f1check counterexample: {label} [{mode}], seed {settings.seed}. Paste into Python in the repository."]
-    lines += _environment_lines(settings.replicas)
+    sequence = [*example.preceded_by, example.partition]
+    data, saved = _data_lines(example, sequence, save_dir)
+    place = _Place.of(label if importable else None, saved, root)
+    lines = [f"# f1check counterexample: {label} [{mode}], seed {settings.seed}. "
+             + ("Run it (pasted, or as a file) anywhere inside the repository." if place.marker else
+                "Paste into Python in the repository.")]
+    if not importable:
+        lines.append(f"subject = ...  # {label}: the object you passed to f1check.check")
+    lines += _environment_lines(settings.replicas) + place.lines()
     lines += ["import numpy", "import f1check"]
     if settings.replicas > 1:
         lines.append(f"f1check.prepare_replicas({settings.replicas})  # before TensorFlow starts")
-    sequence = [*example.preceded_by, example.partition]
-    lines += _data_lines(example, sequence, save_dir)
+    lines += [line.replace("<saved>", place.path_expr(saved)) for line in data]
     if len(sequence) > 1:
         lines.append("# the same data fed to the same compiled model once per partition, in this order")
     lines.append("partitions = [" + ", ".join(_partition(p, k, len(example.y_true)) for k, p in enumerate(sequence))
                  + "]")
-    name = repr(label) if importable else "subject"
-    if not importable:
-        lines.insert(1, f"subject = ...  # {label}: the object you passed to f1check.check")
-    args = [name, "data=(y_true, scores)", "partitions=partitions", f"modes=[{mode.value!r}]",
-            *example.loop.arguments(), f"seed={settings.seed}", *setting_arguments(settings)]
+    args = [repr(label) if importable else "subject", "data=(y_true, scores)", "partitions=partitions",
+            f"modes=[{mode.value!r}]", *example.loop.arguments(), f"seed={settings.seed}", *setting_arguments(settings)]
     if subject.callback_key is not None:
         args.append(f"callback_key={subject.callback_key!r}")
     if subject.companion_labels:
         args.append(f"callback_metrics={list(subject.companion_labels)!r}")
     lines.append(f"f1check.assert_f1({', '.join(args)})")
     return "\n".join(lines)
+
+
+class _Place:
+    """Where a snippet finds the repository: a file relative to its root (the marker), the ``sys.path`` entry
+    of the target's module relative to it, and the saved data relative to it."""
+
+    def __init__(self, marker: str | None = None, entry: str | None = None, root: Path | None = None):
+        self.marker, self.entry, self.root = marker, entry, root
+
+    @classmethod
+    def of(cls, label: str | None, saved: Path | None, root) -> _Place:
+        if root is None:
+            return cls()
+        root = Path(root).resolve()
+        module_name = label.partition(":")[0] if label else None
+        module = sys.modules.get(module_name) if module_name else None
+        file = getattr(module, "__file__", None)
+        if file is not None and Path(file).resolve().is_relative_to(root):
+            path = Path(file).resolve()
+            depth = module_name.count(".") + (1 if path.name == "__init__.py" else 0)
+            entry = path.parents[depth]
+            return cls(path.relative_to(root).as_posix(), entry.relative_to(root).as_posix(), root)
+        if saved is not None and saved.resolve().is_relative_to(root):
+            return cls(saved.resolve().relative_to(root).as_posix(), None, root)
+        return cls()
+
+    def lines(self) -> list[str]:
+        if not self.marker:
+            return []
+        out = [
+            "import pathlib",
+            "import sys",
+            "here = pathlib.Path.cwd()",
+            f"root = next((p for p in (here, *here.parents) if (p / {self.marker!r}).is_file()), None)",
+            "if root is None:",
+            f"    sys.exit('f1check: run this inside the repository (the folder that has {self.marker}, or one "
+            "below it)')",
+        ]
+        if self.entry is not None:
+            out.append("sys.path.insert(0, str(root))" if self.entry == "." else
+                       f"sys.path.insert(0, str(root / {self.entry!r}))")
+        return out
+
+    def path_expr(self, saved: Path | None) -> str:
+        """The Python that names the saved data: relative to the root when it is inside, else absolute."""
+        if saved is None:
+            return ""
+        if self.root is not None and saved.resolve().is_relative_to(self.root):
+            return f"root / {saved.resolve().relative_to(self.root).as_posix()!r}"
+        return repr(str(saved))
 
 
 def setting_arguments(settings: CheckSettings) -> list[str]:
@@ -102,18 +163,19 @@ def _partition(partition, k: int, n: int) -> str:
     return partition.literal()
 
 
-def _data_lines(example: Example, sequence, save_dir) -> list[str]:
+def _data_lines(example: Example, sequence, save_dir) -> tuple[list[str], Path | None]:
+    """The lines that make ``y_true`` and ``scores`` (``<saved>`` stands for the saved file's path), and that file."""
     y, scores = example.y_true, example.scores
     columns = y.shape[1]
     if len(y) <= INLINE_ROWS:
         return [
             f"y_true = numpy.array({_floats(y)}, dtype='float32').reshape(-1, {columns})",
             f"scores = numpy.array({_floats(scores)}, dtype='float32').reshape(-1, {columns})",
-        ]
+        ], None
     orders = {f"order{k}": p.indices() for k, p in enumerate(sequence) if _spelled_out(p)}
     path = save_data(y, scores, save_dir, **orders)
-    return [f"saved = numpy.load({str(path)!r})  # the example's data, saved by f1check",
-            "y_true, scores = saved['y_true'], saved['scores']"]
+    return ["saved = numpy.load(<saved>)  # the example's data, saved by f1check",
+            "y_true, scores = saved['y_true'], saved['scores']"], path
 
 
 def save_data(y, scores, save_dir=None, **orders) -> Path:

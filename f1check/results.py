@@ -15,6 +15,7 @@ from .feeds import Feed
 from .loops import LoopSettings
 from .modes import Mode
 from .partitions import Partition
+from .reasons import Reason
 from .reference import Attribution
 
 __all__ = ["Example", "Result"]
@@ -48,7 +49,9 @@ class Example:
     loop: LoopSettings = LoopSettings()  # how the loop ran: the feed, and the other settings drawn
     replicas: int = 1
     fed_batch_sizes: tuple[int, ...] = ()
-    diagnosis: tuple[str, ...] = ()
+    diagnosis: tuple[Reason, ...] = ()  # why its logged value is off (reasons with codes; strings that read as such)
+    notes: tuple[str, ...] = ()  # what else the run showed (a replay that could not be done)
+    explanations: tuple = field(default=(), repr=False)  # every reading of its own value whose numbers match
     preceded_by: tuple[Partition, ...] = ()
     y_true: Any = field(default=None, repr=False)
     scores: Any = field(default=None, repr=False)
@@ -104,12 +107,17 @@ class Result:
     runs: list[Example] = field(default_factory=list, repr=False)  # every example run through the real loop
     reproduce: str | None = None
     error: str | None = None
+    why: tuple[Reason, ...] = ()  # the reasons that stand: their numbers match on more than one failing example
 
     @classmethod
-    def failed_to_run(cls, target: str, mode: Mode, score: str, message: str, tolerance: float = 0.0,
-                      judge: str = "seen") -> Result:
+    def failed_to_run(cls, target: str, mode: Mode, score: str, message: str, why: tuple[Reason, ...] = ()) -> Result:
         """The record of a check that could not judge (bad input, a subject that raised): status ``error``."""
-        return cls(target, mode, False, 0, tolerance, judge, None, None, score=score, error=message)
+        return cls(target, mode, False, 0, 0.0, "seen", None, None, score=score, error=message, why=why)
+
+    @property
+    def main_reason(self) -> str:
+        """The code of the first reason (``-`` when it passed)."""
+        return self.why[0].code if self.why else "-"
 
     @property
     def status(self) -> str:

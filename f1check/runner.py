@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from . import diagnosis, reference, timeouts, verdict
 from .context import CheckContext
-from .diagnosis import nan_error
 from .drivers import Driver, Epoch, Observation
 from .errors import SubjectError
 from .loops import Run
@@ -52,7 +51,7 @@ class Runner:
             observation = self.driver.run(y, scores, run.partition, run.loop, in_sequence=continuing)
         if self.driver.harness is not self.harness:
             self.harness, self.history = self.driver.harness, []
-        replayed, replay_note = self._replay(observation, y, run.partition)
+        replayed, replay_note = self._replay(observation, y)
         judged = [self._judge(y, epoch, value) for epoch, value in zip(observation.epochs, replayed)]
         self.history += [b for epoch in observation.epochs for b in (*epoch.preceding, epoch.batches)]
         worst = max(range(len(judged)), key=lambda e: judged[e].verdict.badness)
@@ -64,8 +63,9 @@ class Runner:
             epochs=len(judged), loop=run.loop, replicas=self.settings.replicas,
             fed_batch_sizes=tuple(epoch.batch_sizes), preceded_by=tuple(preceded_by), y_true=y, scores=scores,
         )
-        notes = diagnosis.diagnose(example, observation, self.context, self._carried(example, observation, y))
-        example.diagnosis = tuple(([replay_note] if replay_note else []) + notes)
+        example.diagnosis = tuple(diagnosis.diagnose(example, observation, self.context,
+                                                     self._carried(example, observation, y)))
+        example.notes = (replay_note,) if replay_note else ()
         return example
 
     def sequence(self, y, scores, runs: list[Run]) -> list[Example]:
@@ -79,19 +79,15 @@ class Runner:
 
     # -- replay and judging -------------------------------------------------------------------------------
 
-    def _replay(self, observation: Observation, y, partition: Partition) -> tuple[list[float], str | None]:
+    def _replay(self, observation: Observation, y) -> tuple[list[float], str | None]:
         """What the subject computes fed each epoch's batches directly; a note if that could not be done."""
         epochs = observation.epochs
         scene = ReplayScene([e.logs_in for e in epochs], observation.model, observation.inputs, y,
-                            [e.weights for e in epochs])
+                            [e.weights for e in epochs], observation.starts())
         values, note = self.subject.replay_observed(lambda metric: self._replay_metric(metric, epochs),
                                                     observation.metric_keys, scene)
         if values is None:
             return [e.reported for e in epochs], note
-        if self.subject.direct is not None:
-            for e, value in enumerate(values):
-                if math.isnan(value):
-                    raise nan_error(self.subject.label, partition, epochs[e].batches, self.semantics)
         return values, note
 
     def _replay_metric(self, metric: MetricSubject, epochs: list[Epoch]) -> list[float]:
@@ -140,7 +136,8 @@ class Runner:
     def _callback_alone(self, observation: Observation, epoch: int, y) -> float:
         """The epoch's value from a fresh callback given that epoch alone (for the kept-across-epochs diagnosis)."""
         alone = observation.epochs[epoch]
-        scene = ReplayScene([alone.logs_in], observation.model, observation.inputs, y, [alone.weights])
+        scene = ReplayScene([alone.logs_in], observation.model, observation.inputs, y, [alone.weights],
+                            [observation.starts()[epoch]])
         try:
             return self.subject.replay_epochs([dict(alone.logs_in)], scene)[0]
         except SubjectError:

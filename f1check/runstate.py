@@ -26,7 +26,7 @@ class RunState:
     checker: Checker | None = None
     keras_globals: object = None  # Keras's global settings once every target module is imported
 
-    def prime(self) -> None:
+    def prime(self, root) -> None:
         """Import every target's module once, in configuration order, and keep Keras's global settings then.
 
         A module may change them when imported (``keras.config.set_epsilon``): each item starts from these, so
@@ -37,7 +37,7 @@ class RunState:
         for spec in self.run.targets:
             for name in (spec.subject, *spec.metrics):
                 try:
-                    import_target(name)
+                    import_target(name, (root,))
                 except Exception:  # the item of that target reports it
                     pass
         self.keras_globals = backend.keras_globals()

@@ -12,7 +12,7 @@ replayed faithfully are searched through the loop itself.
 
 from __future__ import annotations
 
-from . import adversarial
+from . import adversarial, diagnosis
 from .candidates import replayer_for
 from .confirm import Confirmation
 from .context import CheckContext
@@ -96,9 +96,11 @@ class Search:
         if counterexample is not None:
             self.confirmation.reproduce(counterexample)
         settings = context.settings
+        worst = max(examples, key=Example.badness, default=None)
         return Result(
             target=context.label, mode=context.mode, passed=not failing,
             examples=len(examples) if counted is None else counted, tolerance=settings.tolerance,
-            judge=settings.judge, worst=max(examples, key=Example.badness, default=None),
-            counterexample=counterexample, score=settings.semantics.score, runs=examples,
+            judge=settings.judge, worst=worst, counterexample=counterexample, score=settings.semantics.score,
+            runs=examples, why=diagnosis.standing(counterexample, worst, failing, context),
         )
+

@@ -70,6 +70,12 @@ def hint(exc: BaseException) -> str:
             ". A tf.py_function (or tf.numpy_function) returns a tensor whose shape TensorFlow cannot know, and Keras "
             "needs it: give the result its shape, e.g. `value.set_shape([])` for a scalar metric, before returning it"
         )
+    if "has no attribute 'validation_data'" in text:
+        return (
+            ". Keras 3 (and tf.keras since TensorFlow 2.2) no longer sets self.validation_data on callbacks: give "
+            "the callback its data from a factory that f1check calls with the loop's model and data, e.g. "
+            "`def make(model, x, y): return MyCallback(x, y)`, and list that factory as the target's callback"
+        )
     if "has no attribute 'numpy'" in text or "numpy() is only available when eager execution" in text:
         return (
             ". Keras runs metrics compiled (inside a traced function), where tensors have no .numpy(): write the "
@@ -119,7 +125,9 @@ def tensor(value):
 class ReplayScene:
     """What replaying one observed run needs: the logs each epoch's callbacks got, and the model to predict with.
 
-    ``weights`` (per epoch) put the model where it stood at each epoch's end, for callbacks that predict.
+    ``weights`` (per epoch) put the model where it stood at each epoch's end, for callbacks that predict;
+    ``starts`` (per epoch) where it stood when the epoch began (for a callback that predicts in
+    ``on_epoch_begin``).
     """
 
     logs: list[dict]
@@ -127,6 +135,7 @@ class ReplayScene:
     inputs: Any
     y: Any
     weights: list | None = None
+    starts: list | None = None
 
 
 @dataclass
@@ -262,9 +271,10 @@ class CallbackSubject:
         ``logs_per_epoch`` holds what the loop's logs held when the callback's
         turn came (the companions' values included); ``scene.weights`` (per epoch)
         puts the model where it stood at each epoch's end, for callbacks that
-        predict.  Returns each epoch's ``logs[key]``, NaN where it wrote none.
+        predict, and ``scene.starts`` where it stood when each epoch began.  Returns each epoch's ``logs[key]``,
+        NaN where it wrote none.
         """
-        model, weights = scene.model, scene.weights
+        model, weights, starts = scene.model, scene.weights, scene.starts
         callback = self.fresh(model, scene.inputs, scene.y)
         callback.set_model(model)
         final = backend.values(model.weights) if weights else None
@@ -272,10 +282,12 @@ class CallbackSubject:
         try:
             call_user(self.label, "on_train_begin", callback.on_train_begin, {})
             for e, given in enumerate(logs_per_epoch):
-                if weights and weights[e] is not None:
-                    model.set_weights(weights[e])
+                if starts and starts[e] is not None:
+                    model.set_weights(starts[e])
                 logs = {k: v for k, v in given.items() if k != self.key}
                 call_user(self.label, "on_epoch_begin", callback.on_epoch_begin, e, {})
+                if weights and weights[e] is not None:
+                    model.set_weights(weights[e])
                 call_user(self.label, "on_epoch_end", callback.on_epoch_end, e, logs)
                 results.append(to_float(logs[self.key], self.label, f"logs[{self.key!r}]") if self.key in logs else math.nan)
         finally:

@@ -16,6 +16,7 @@ import inspect
 import re
 import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from . import backend
@@ -31,8 +32,14 @@ METRIC_ARGUMENTS = re.compile(r"true|pred|label|target|output|actual|score|^y|^t
 # -- importing "module:attr" -------------------------------------------------------------------------------
 
 
-def import_target(spec: str) -> Any:
-    """Import ``"module:attr"`` (``attr`` may be dotted); a clear error naming the fix otherwise."""
+def import_target(spec: str, roots: Sequence[Path] = ()) -> Any:
+    """Import ``"module:attr"`` (``attr`` may be dotted) with ``sys.path`` as it is; a clear error naming the fix
+    otherwise.
+
+    ``roots`` are folders where the module may sit without being importable (the rootdir, and its ``src``): a
+    target found only there is an error that gives the ``pythonpath`` line that makes it importable, for the
+    repository's own tests as much as for f1check.
+    """
     module_name, sep, attr_path = spec.partition(":")
     if not sep or not module_name or not attr_path:
         raise TargetError(
@@ -42,7 +49,7 @@ def import_target(spec: str) -> Any:
     try:
         obj = importlib.import_module(module_name)
     except ImportError as exc:
-        raise _import_error(spec, module_name, exc) from None
+        raise _import_error(spec, module_name, exc, roots) from None
     except Exception as exc:
         raise TargetError(
             f"target {spec!r}: importing {module_name!r} raised {type(exc).__name__}: {exc}{_where(exc)}. Fix the "
@@ -59,10 +66,20 @@ def import_target(spec: str) -> Any:
     return obj
 
 
-def _import_error(spec: str, module_name: str, exc: ImportError) -> TargetError:
-    """Tell a typo in the target's own module path from a missing package the module imports."""
+def _import_error(spec: str, module_name: str, exc: ImportError, roots: Sequence[Path] = ()) -> TargetError:
+    """Tell a typo in the target's own module path from a missing package the module imports, and from a module
+    that is there but not on ``sys.path``."""
     missing = getattr(exc, "name", None)
     own = missing is not None and (module_name == missing or module_name.startswith(missing + "."))
+    folder = _found_in(module_name, roots) if own else None
+    if folder is not None:
+        entry = "src" if folder.name == "src" and folder.parent in [Path(r) for r in roots] else "."
+        return TargetError(
+            f"target {spec!r} does not import with the sys.path pytest gives the repository's tests: "
+            f"{module_name.split('.')[0]!r} is in {folder}, which is not on sys.path (so your own tests cannot "
+            f"import it either). Add pythonpath = [\"{entry}\"] to [tool.pytest.ini_options] in pyproject.toml "
+            "(pytest 7 and later), or install the package (pip install -e .)."
+        )
     if own:
         parent, _, leaf = missing.rpartition(".")
         return TargetError(
@@ -75,6 +92,18 @@ def _import_error(spec: str, module_name: str, exc: ImportError) -> TargetError:
         f"imports {missing or 'a module'!r}, which is not installed here: install it in this environment (the "
         "one pytest runs in), or make that import optional."
     )
+
+
+def _found_in(module_name: str, roots: Sequence[Path]) -> Path | None:
+    """The folder among ``roots`` (and their ``src``) where ``module_name``'s top package sits, if any."""
+    from importlib.machinery import PathFinder
+
+    top = module_name.split(".")[0]
+    for root in roots:
+        for folder in (Path(root), Path(root) / "src"):
+            if folder.is_dir() and PathFinder.find_spec(top, [str(folder)]) is not None:
+                return folder
+    return None
 
 
 def _siblings(package: str) -> list[str]:
@@ -143,7 +172,8 @@ def label_of(obj: Any) -> str:
 # -- recognising a subject ---------------------------------------------------------------------------------
 
 
-def resolve(subject: Any, *, callback_key: str | None = None, callback_metrics: Sequence[Any] = ()) -> Subject:
+def resolve(subject: Any, *, callback_key: str | None = None, callback_metrics: Sequence[Any] = (),
+            roots: Sequence[Path] = ()) -> Subject:
     """Recognise ``subject`` (an object or ``"module:attr"``).
 
     A ``keras.metrics.Metric`` subclass or instance (cloned from its config),
@@ -153,7 +183,7 @@ def resolve(subject: Any, *, callback_key: str | None = None, callback_metrics: 
     """
     keras = backend.framework()
     label = subject if isinstance(subject, str) else None
-    obj = import_target(subject) if isinstance(subject, str) else subject
+    obj = import_target(subject, roots) if isinstance(subject, str) else subject
     label = label or label_of(obj)
     kind, make = _recognise(obj, label, keras)
     if kind == "callback":
@@ -162,7 +192,7 @@ def resolve(subject: Any, *, callback_key: str | None = None, callback_metrics: 
                 f"{label} is a callback: say which logs key it writes its value to with callback_key= "
                 "(or key = \"...\" in the target's table)."
             )
-        companions = tuple(_companion(m, keras) for m in callback_metrics)
+        companions = tuple(_companion(m, keras, roots) for m in callback_metrics)
         return CallbackSubject(label=label, make=make, key=callback_key, metrics=companions)
     if callback_metrics:
         raise TargetError(
@@ -172,9 +202,9 @@ def resolve(subject: Any, *, callback_key: str | None = None, callback_metrics: 
     return MetricSubject(label=label, make=make, is_function=kind == "function", origin=obj)
 
 
-def _companion(spec: Any, keras) -> MetricSubject:
+def _companion(spec: Any, keras, roots: Sequence[Path] = ()) -> MetricSubject:
     label = spec if isinstance(spec, str) else label_of(spec)
-    obj = import_target(spec) if isinstance(spec, str) else spec
+    obj = import_target(spec, roots) if isinstance(spec, str) else spec
     kind, make = _recognise(obj, label, keras)
     if kind == "callback":
         raise TargetError(f"{label} is a callback; a callback's companion metrics must be metrics.")

@@ -119,7 +119,7 @@ def test_legacy_repo_fails_exactly_the_per_batch_f1(legacy_repo):
     result.stdout.fnmatch_lines(["*tests/test_f1.py::test_per_batch_f1_on_the_worked_example PASSED*"])
     for mode in MODES:
         result.stdout.fnmatch_lines([f"FAILED f1check::{NAIVE}[[]{mode}[]]*"])
-        result.stdout.fnmatch_lines([f"{NAIVE} *{mode} *FAIL * aggregation *"])
+        result.stdout.fnmatch_lines([f"{NAIVE} *{mode} *FAIL * per-batch-mean *"])
     for target, mode in right:
         result.stdout.fnmatch_lines([f"{target} *{mode} *PASS *6 *"])
     report = json.loads((legacy_repo.path / "out" / "report.json").read_text())

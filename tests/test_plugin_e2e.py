@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,13 +24,20 @@ RIGHT = [  # (target, modes) the example repo lists and that must pass
     ("repo_metrics.callbacks:F1FromLogs", ALL),
     ("repo_metrics.callbacks:predict_f1", ("evaluate",)),
 ]
-WRONG = [  # ... and that must fail, each blamed on the subject's own aggregation
+WRONG = [  # ... and that must fail, each blamed on the subject's own aggregation, with the reason below
     ("repo_metrics.metrics:f1", ALL),
     ("repo_metrics.metrics:CumulativeF1", ("fit", "fit-dropped")),
     ("repo_metrics.metrics:TiesF1", ("evaluate",)),
     ("repo_metrics.metrics:batch_macro_f1", ("evaluate",)),
     ("repo_metrics.callbacks:predict_f1_first_batch", ALL),
 ]
+WHY = {  # the reason code each wrong target fails with (the summary's why column, the JSON's why)
+    "repo_metrics.metrics:f1": "per-batch-mean",
+    "repo_metrics.metrics:CumulativeF1": "carried-state",
+    "repo_metrics.metrics:TiesF1": "threshold-tie",
+    "repo_metrics.metrics:batch_macro_f1": "per-batch-mean",
+    "repo_metrics.callbacks:predict_f1_first_batch": "scores-a-prefix",
+}
 RIGHT_ITEMS = [(t, m) for t, modes in RIGHT for m in modes]
 WRONG_ITEMS = [(t, m) for t, modes in WRONG for m in modes]
 
@@ -99,12 +107,12 @@ def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo):
         result.stdout.fnmatch_lines([f"{target} *{mode} *PASS *4 *"])
     for target, mode in WRONG_ITEMS:
         result.stdout.fnmatch_lines([f"FAILED f1check::{target}[[]{mode}[]]*"])
-        result.stdout.fnmatch_lines([f"{target} *{mode} *FAIL * aggregation *"])
+        result.stdout.fnmatch_lines([f"{target} *{mode} *FAIL * {WHY[target]} *"])
     result.stdout.fnmatch_lines(
         [
             "*f1check summary*",
             "f1check *: keras *--f1check-seed=0",
-            "target * mode * verdict * examples * max |error| * dominant * worst partition",
+            "target * mode * verdict * examples * max |error| * why * worst partition",
         ]
     )
     result.stdout.fnmatch_lines(
@@ -133,6 +141,7 @@ def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo):
         assert set(r["worst"]) >= {"reported", "replayed", "f1_seen", "f1_all", "n", "batch_sizes", "dropped", "error"}
         assert set(r["worst"]["error"]) == {"loop", "aggregation", "coverage", "drift"}
         assert r["counterexample"]["n"] >= 1 and r["max_abs_error"] > 0.001
+        assert r["why"] and r["why"][0]["code"] == WHY[item[0]] and r["why"][0]["text"], (item, r["why"])
     properties = {
         (case.get("name"), prop.get("name")): prop.get("value")
         for case in ET.parse(model_repo.path / "junit.xml").iter("testcase")
@@ -140,8 +149,13 @@ def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo):
     }
     assert properties[("repo_metrics.metrics:TiesF1[evaluate]", "f1check_passed")] == "False"
     assert properties[("repo_metrics.metrics:TiesF1[evaluate]", "f1check_dominant_error")] == "aggregation"
+    assert properties[("repo_metrics.metrics:TiesF1[evaluate]", "f1check_why")] == "threshold-tie"
     assert properties[("repo_metrics.metrics:StreamingF1[fit]", "f1check_examples")] == "4"
-    assert_every_failure_reproduces(model_repo.path, report["results"])
+    # every snippet reruns from a fresh clone plus the report's artifacts (out/), from a folder inside it
+    clone = model_repo.path.parent / "clone"
+    shutil.copytree(MODEL_REPO, clone)
+    shutil.copytree(model_repo.path / "out", clone / "out")
+    assert_every_failure_reproduces(clone, report["results"], cwd=clone / "tests")
 
 
 def test_the_rerun_command_runs_just_that_item(model_repo):
@@ -154,7 +168,7 @@ def test_the_rerun_command_runs_just_that_item(model_repo):
 
 SMALL_PROJECT = """
 [tool.f1check]
-examples = 6
+examples = 4
 modes = ["evaluate"]
 targets = [
   "f1check.examples:StreamingF1",
@@ -373,11 +387,11 @@ def test_f1check_items_are_collected_like_any_test(collect_project, args, listed
 def test_a_long_item_shows_live_progress_on_a_terminal_only(collect_project):
     import pty
 
-    def run(*args):
+    def run(*args, columns="120"):
         primary, secondary = pty.openpty()
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", COLUMNS="120")
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", COLUMNS=columns)
         proc = subprocess.Popen([sys.executable, "-m", "pytest", "--f1check", "-p", "no:cacheprovider",
-                                 "--f1check-examples=40", *args, "f1check::f1check.examples:StreamingF1[evaluate]"],
+                                 "--f1check-examples=20", *args, "f1check::f1check.examples:StreamingF1[evaluate]"],
                                 cwd=collect_project.path, stdout=secondary, stderr=subprocess.DEVNULL, env=env)
         os.close(secondary)
         chunks = []
@@ -395,9 +409,12 @@ def test_a_long_item_shows_live_progress_on_a_terminal_only(collect_project):
 
     shown = run()
     assert "1 passed" in shown
-    assert "f1check.examples:StreamingF1[evaluate] " in shown and "examples, worst |error|" in shown
-    assert "/40 examples" in shown and "\r" in shown
+    assert "[f1check.examples:StreamingF1[evaluate]: " in shown and "examples, worst |error|" in shown
+    assert "/20 examples" in shown and "\r" in shown
     assert "examples, worst |error|" not in run("-q")  # quiet under -q
+    verbose = run("-v", columns="80")  # -v prints the id on the line: the status does not repeat it, and fits
+    assert "/20" in verbose and "StreamingF1[evaluate]: " not in verbose
+    assert max(len(part) for part in re.split(r"[\r\n]", verbose) if "/20" in part) <= 80
 
 
 def test_a_target_listed_for_two_scores_names_the_score_in_its_id(pytester):
@@ -415,3 +432,33 @@ def test_a_target_listed_for_two_scores_names_the_score_in_its_id(pytester):
         "f1check::f1check.examples:StreamingF1(2)[[]evaluate[]]",
         "4 tests collected*",
     ])
+
+
+@pytest.mark.long
+def test_the_flag_leaves_the_repos_own_tests_as_they_are_and_names_the_pythonpath_line(tmp_path):
+    # A repository whose package is at its root, run with the pytest command (not python -m pytest): the root is
+    # not on sys.path, so its own test cannot import the package. --f1check must not make that test pass; its
+    # target is an error that gives the line to add.
+    (tmp_path / "pkgx").mkdir()
+    (tmp_path / "pkgx" / "__init__.py").write_text("")
+    (tmp_path / "pkgx" / "metrics.py").write_text("import keras\n\ndef f1():\n    return keras.metrics.F1Score(threshold=0.5)\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_plain.py").write_text("from pkgx.metrics import f1\n\ndef test_imports():\n    assert f1\n")
+    config = '[tool.f1check]\ntargets = ["pkgx.metrics:f1"]\nmodes = ["evaluate"]\nexamples = 2\n'
+    (tmp_path / "pyproject.toml").write_text(config)
+    command = [str(Path(sys.executable).parent / "pytest"), "-p", "no:cacheprovider", "-p", "no:randomly", "-rA",
+               "--continue-on-collection-errors"]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    env.pop("PYTHONPATH", None)
+
+    def run(*args):
+        return subprocess.run([*command, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+
+    plain, flagged = run(), run("--f1check")
+    assert "ERROR tests/test_plain.py" in plain.stdout and "No module named 'pkgx'" in plain.stdout, plain.stdout[-2000:]
+    assert "ERROR tests/test_plain.py" in flagged.stdout, flagged.stdout[-2000:]  # the same outcome
+    assert "'pkgx' is in" in flagged.stdout and 'Add pythonpath = ["."] to [tool.pytest.ini_options]' in flagged.stdout
+    (tmp_path / "pyproject.toml").write_text(config + '\n[tool.pytest.ini_options]\npythonpath = ["."]\n')
+    fixed = run("--f1check")
+    assert "PASSED tests/test_plain.py::test_imports" in fixed.stdout, fixed.stdout[-2000:]
+    assert "PASSED f1check::pkgx.metrics:f1[evaluate]" in fixed.stdout, fixed.stdout[-2000:]

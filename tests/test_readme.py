@@ -70,3 +70,10 @@ def test_every_shell_command_is_one_the_project_runs():
     commands = [line.split("  #")[0].strip() for block in others for line in block.strip().splitlines()]
     assert set(commands) == set(TESTED), set(commands) ^ set(TESTED)
     assert "F1CHECK_CI=1 .venv/bin/python -m pytest -n auto" in ci
+
+
+def test_the_reason_table_is_the_vocabulary_f1check_states():
+    from f1check.reasons import CODES
+
+    rows = dict(re.findall(r"^\| `([a-z-]+)` \| (.+) \|$", README, flags=re.M))
+    assert rows == CODES

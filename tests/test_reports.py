@@ -50,10 +50,25 @@ def test_each_item_starts_from_keras_globals_as_they_are_once_every_target_is_im
     state = RunState(run=f1config.resolve({}, {"targets": ["sets_epsilon:f1", "not_a_module:f1"]}, {}, None), cli={})
     before = backend.keras_globals()
     try:
-        state.prime()  # a target that does not import is the business of its own item
+        state.prime(tmp_path)  # a target that does not import is the business of its own item
         assert state.keras_globals.epsilon == 0.25
         keras.config.set_epsilon(1e-3)
         backend.restore_keras_globals(state.keras_globals)
         assert keras.config.epsilon() == 0.25
     finally:
         backend.restore_keras_globals(before)
+
+
+def test_the_progress_reports_the_worst_error_so_far_and_the_live_line_fits_its_room():
+    from f1check.explore import Tally
+    from f1check.progress import status
+
+    seen = []
+    tally = Tally(10, progress=lambda done, total, worst: seen.append(worst))
+    for worst in (0.12, 0.0, 0.3, 2.6e-08):
+        tally.note(1, worst)
+    assert seen == [0.12, 0.12, 0.3, 0.3]  # never shrinks on a failing item
+    assert status("pkg.metrics:f1[evaluate]", 3, 50, 0.3, 2, 80) == "  [pkg.metrics:f1[evaluate]: 3/50 examples, worst |error| 0.3, 2 s]"
+    assert status(None, 3, 50, 0.3, 2, 80) == "  [3/50 examples, worst |error| 0.3, 2 s]"
+    assert status("pkg.metrics:f1[evaluate]", 3, 50, 0.3, 2, 24) == "  [3/50, worst 0.3, 2 s]"
+    assert status("x", 3, 50, 0.3, 2, 3) == ""

@@ -26,7 +26,7 @@ FAULTS = {
     "faults.metrics:StreamingF1": ("pass", []),
     "faults.metrics:f1": ("fail", []),
     "faults.metrics:CappedF1": ("fail", []),
-    "faults.metrics:SlowF1": ("error", ["ran out of its time budget of 10 s", "no example finished",
+    "faults.metrics:SlowF1": ("error", ["ran out of its time budget of 8 s", "no example finished",
                                         "time ran out in"]),
     "faults.metrics:ExitsF1": ("error", ["called sys.exit(3)", 'metrics.py", line', "sys.exit(3)"]),
     "faults.metrics:ThirdBatchAssertF1": ("error", ["boom on the third batch", "(in update_state, ", "metrics.py:"]),
@@ -35,7 +35,7 @@ FAULTS = {
     "faults.callbacks:FlakyF1": ("error", ["is not deterministic", "logged 0.272727 (fail) and then 0.727273 (pass)"]),
     "faults.metrics:f1check_bug": ("error", ["f1check internal error", "RuntimeError: a bug in f1check's search",
                                              "Traceback (most recent call last)"]),
-    "faults.callbacks:SlowOnSomeData": ("error", ["ran out of its time budget of 6 s", "of 30 examples done",
+    "faults.callbacks:SlowOnSomeData": ("error", ["ran out of its time budget of 5 s", "of 30 examples done",
                                                   "time ran out in the subject replayed on"]),
 }
 
@@ -72,7 +72,7 @@ def run(folder: Path, *args: str) -> tuple[int, str]:
 @pytest.mark.long
 def test_every_item_is_recorded_whatever_ends_it_and_pytests_cache_selects_them(faults_repo):
     # run from a sub-folder: the report path of [tool.f1check] is the rootdir's, as pytest's own paths are
-    code, out = run(faults_repo / "tests", "--f1check", "--f1check-timeout=10", "--junitxml=junit.xml")
+    code, out = run(faults_repo / "tests", "--f1check", "--f1check-timeout=8", "--junitxml=junit.xml")
     assert code == 1, out[-3000:]
     assert outcomes(out) == {"passed": 2, "failed": 2, "error": 8}, out[-3000:]
     assert "examples, worst |error|" not in out  # no live line when the output is not a terminal (a CI log)

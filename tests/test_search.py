@@ -1,5 +1,7 @@
 """The search: fixed examples first, shrinking, determinism, power, and confirmation through the real loop."""
 
+import math
+
 import numpy as np
 import pytest
 from sklearn.metrics import f1_score
@@ -7,9 +9,9 @@ from sklearn.metrics import f1_score
 import keras
 
 import f1check
-from f1check import Partition, SubjectError, examples
+from f1check import Partition, examples
 from f1check.targets import resolve
-from support import driver, sklearn_batch_mean
+from support import driver, sklearn_batch_mean, sklearn_f1
 
 
 def test_naive_function_shrinks_to_at_most_four_samples():
@@ -51,12 +53,14 @@ def test_a_metric_that_keeps_only_the_last_batch_is_named():
 
 
 def test_a_macro_average_on_binary_labels_is_named():
-    ce = f1check.check("fixtures.subjects:macro_predict_f1", callback_key="val_f1", seed=0).results[0].counterexample
+    result = f1check.check("fixtures.subjects:macro_predict_f1", callback_key="val_f1", seed=0).results[0]
     # evaluate mode: the model predicts exactly the fuzzed scores, so the callback scored these
-    expected = f1_score(ce.y_true.ravel(), (ce.scores > 0.5).ravel(), average="macro", zero_division=0)
-    assert ce.reported == pytest.approx(expected, abs=1e-6)
-    assert any("averages F1 over the classes (average='macro')" in note and f"{expected:.6f}" in note
-               for note in ce.diagnosis), ce.diagnosis
+    for example in (result.counterexample, result.worst):
+        expected = f1_score(example.y_true.ravel(), (example.scores > 0.5).ravel(), average="macro", zero_division=0)
+        assert example.reported == pytest.approx(expected, abs=1e-6)
+    # the counterexample alone (a sample or two) reads several ways; the reason is the one the worst shows too
+    assert [r.code for r in result.why] == ["macro-average"], result.why
+    assert "averages over both classes (average='macro')" in result.why[0]
 
 
 def test_failure_message_prints_a_reproduction():
@@ -126,10 +130,19 @@ def test_a_per_class_threshold_on_three_softmax_classes_is_named():
     assert any("thresholds every class at 0.5 instead of taking the argmax" in n for n in result.counterexample.diagnosis)
 
 
-def test_nan_from_a_subject_is_an_error_about_the_smallest_batch():
-    with pytest.raises(SubjectError, match="returned NaN when fed .* 0 positive, 0 predicted positive") as info:
-        f1check.check("fixtures.subjects:nan_f1", seed=0)
-    assert not getattr(info.value, "__notes__", [])  # hypothesis's notes about our internal test are gone
+def test_nan_logged_where_sklearn_gives_a_number_fails_and_names_the_batch():
+    # A per-batch F1 without an epsilon: 0/0 on a batch with nothing positive. A wrong logged value, not bad input.
+    y = np.asarray([0, 0, 1, 1], "float32")
+    s = np.asarray([0.1, 0.2, 0.9, 0.8], "float32")
+    result = f1check.check("fixtures.subjects:nan_f1", data=(y, s), partitions=[Partition([2, 2])]).results[0]
+    assert result.status == "fail" and math.isnan(result.counterexample.reported)
+    assert result.counterexample.f1_seen == pytest.approx(sklearn_f1(y, s))  # 1.0: sklearn gives a number
+    assert [r.code for r in result.why] == ["nan-logged"]
+    assert "fed alone, batch 0 (2 samples, 0 positive, 0 predicted positive) gives nan" in result.why[0]
+    record = f1check.report.result_json(result)
+    assert record["counterexample"]["reported"] == "nan" and record["why"][0]["code"] == "nan-logged"
+    fuzzed = f1check.check("fixtures.subjects:nan_f1", seed=0).results[0]
+    assert fuzzed.status == "fail" and fuzzed.main_reason == "nan-logged"
 
 
 @pytest.mark.parametrize("subject", [examples.NeverResetF1, "fixtures.subjects:RawVariableF1",

@@ -77,14 +77,15 @@ def test_what_a_validation_generator_really_feeds_is_what_is_judged():
 
 def test_a_pass_that_fed_another_window_is_described_by_what_it_fed():
     # The second pass above: batch 1 fed twice, batch 3 never. Not "a dropped remainder", which it is not.
-    note = unfed_note([0, 1, 2, 3, 4, 5, 3, 4, 5, 6, 7, 8], 12, 0, " in epoch 2 of 2", fed("generator"))
+    note = unfed_note([0, 1, 2, 3, 4, 5, 3, 4, 5, 6, 7, 8], 12, 0, " in epoch 2 of 2", fed("generator"))[1]
     assert note == ("3 of the 12 samples were never fed in epoch 2 of 2 and 3 were fed more than once: the loop fed "
                     "samples 0-5, 3-8 (a Python generator with steps), another window of the data than the partition's")
     # A generator run on across epochs, past a dropped remainder: the second pass starts at the remainder
-    rotated = unfed_note([*range(240, 300), *range(60)], 300, 60, "", fed("generator"))
+    rotated = unfed_note([*range(240, 300), *range(60)], 300, 60, "", fed("generator"))[1]
     assert rotated.startswith("180 of the 300 samples were never fed and 0 were fed more than once") and \
         "samples 240-299, 0-59 " in rotated
-    assert unfed_note(range(240), 300, 60, "", fed("generator")) == "60 samples were never fed (a dropped remainder)"
+    assert unfed_note(range(240), 300, 60, "", fed("generator")) == ("dropped-remainder",
+                                                                     "60 samples were never fed (a dropped remainder)")
 
 
 def test_judge_total_feeds_every_validation_sample_outside_the_dropped_mode():

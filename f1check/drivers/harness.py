@@ -70,6 +70,11 @@ class Observation:
     metric_keys: tuple[str, ...] = ()  # the keys the compiled metrics logged under in the judged pass
     model: Any = field(repr=False, default=None)
     inputs: Any = field(repr=False, default=None)  # what the model takes for every sample
+    initial: Any = field(repr=False, default=None)  # the model's weights before the loop (trained callbacks' runs)
+
+    def starts(self) -> list:
+        """The model's weights when each epoch began: the initial ones, then each epoch's end."""
+        return [self.initial, *(e.weights for e in self.epochs[:-1])]
 
 
 def starting_features(scores, semantics: Semantics):
@@ -152,6 +157,7 @@ class Harness:
         if not self.holds(len(y), partition.steps):
             raise F1CheckError(f"internal: a harness for {self.rows} samples was given {len(y)}.")
         inputs = self.load(scores)
+        initial = backend.values(self.model.weights) if self.mode.trains and self.subject.needs_epoch_end else None
         try:
             with backend.quiet():
                 epochs = LoopRun(self, loop, inputs, y, scores, partition).epochs()
@@ -165,7 +171,7 @@ class Harness:
                     f"internal: the model saw {len(epoch.fed_indices)} samples but the metrics "
                     f"{sum(len(b[0]) for b in epoch.batches)}."
                 )
-        return Observation(epochs, loop, self.metric_keys, self.model, inputs)
+        return Observation(epochs, loop, self.metric_keys, self.model, inputs, initial)
 
     def load(self, scores):
         """The model back at its start with ``scores`` (or their features) in its table; the inputs."""
@@ -206,11 +212,14 @@ class Harness:
     def failure(self, exc: Exception, feed: feeds.Feed) -> SubjectError:
         advice = hint(exc)
         message = cause(exc).rstrip(".") if advice else cause(exc)
-        return SubjectError(
+        error = SubjectError(
             f"{self.subject.label}: raised {type(exc).__name__}: {message}{advice}\n(inside "
             f"{self.ERROR_PREFIX}{self.endpoint(feed)}, fed {feed.describe(self.LEGACY)}, with the subject "
             f"compiled in; fix the subject so that it runs in a compiled {self.parts.keras.__name__} loop)"
         )
+        if "has no attribute 'validation_data'" in str(exc):
+            error.code = "callback-reads-missing-attribute"
+        return error
 
 
 class LoopRun:
@@ -236,7 +245,7 @@ class LoopRun:
         observer = h.parts.observer(h.tap, h.recorder, self.inputs, self.inputs if self.mode.validates else None,
                                     self.mode.trains, h.context.replicas)
         capture = h.parts.capture()
-        callbacks = [observer, *h.subject.callbacks(h.model, self.inputs, self.y), capture]
+        callbacks = [observer, *h.subject.callbacks(h.model, self.inputs, self.y), capture, h.parts.tap_on(h.tap)]
         snapshots = self._validate(observer, callbacks) if self.mode.validates else self._fit(observer, callbacks)
         if len(snapshots) != len(capture.epochs):
             raise F1CheckError(

@@ -38,7 +38,9 @@ class LegacyHarness(Harness):
 
     def failure(self, exc: Exception, feed: Feed) -> SubjectError:
         error = super().failure(exc, feed)
-        return SubjectError(str(error) + _shape_hint(exc, feed))
+        extended = SubjectError(str(error) + _shape_hint(exc, feed))
+        extended.code = error.code
+        return extended
 
 
 def _shape_hint(exc: Exception, feed: Feed) -> str:

@@ -105,6 +105,7 @@ class Parts:
     dataset: type  # PyDataset (Sequence in tf-keras) of exactly a partition's batches
     observer: type  # callback, first: snapshots each epoch's feed and logs
     capture: type  # callback, last: copies the logs every other callback left
+    tap_on: type  # callback, last: switches the tap on before each step
 
 
 @lru_cache(maxsize=None)
@@ -121,6 +122,7 @@ def parts(legacy: bool) -> Parts:
         dataset=_dataset_class(dataset_base),
         observer=_observer_class(keras),
         capture=_capture_class(keras),
+        tap_on=_tap_on_class(keras),
     )
 
 
@@ -299,8 +301,11 @@ def _observer_class(keras):
         """Placed first: snapshots what each epoch (and each validation pass) fed, before other callbacks run.
 
         Keras resets the metrics, the recorder included, when a validation
-        pass begins, so the training epoch is snapshotted then; the tap is
-        switched off while callbacks run (a predict callback calls the model).
+        pass begins, so the training epoch is snapshotted then.  The tap
+        records only during the loop's own steps: this callback switches it
+        off after every step, and :class:`TapOn`, placed last, switches it on
+        right before the next, so what callbacks predict at any hook
+        (``model.predict`` in ``on_epoch_begin``, say) is never counted as fed.
         """
 
         def __init__(self, tap, recorder, inputs, val_inputs, trainable: bool, replicas: int = 1):
@@ -314,12 +319,18 @@ def _observer_class(keras):
         def on_epoch_begin(self, epoch, logs=None):
             self._training = None
             self.tap.reset()
-            self.tap.switch(True)
+            self.tap.switch(False)
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.tap.switch(False)
+
+        def on_test_batch_end(self, batch, logs=None):
+            self.tap.switch(False)
 
         def on_test_begin(self, logs=None):
             self._training = Snapshot(self.tap.recorded(), self.recorder.recorded())
             self.tap.reset()
-            self.tap.switch(True)
+            self.tap.switch(False)
 
         def on_test_end(self, logs=None):
             self.tap.switch(False)
@@ -344,6 +355,24 @@ def _observer_class(keras):
             return backend.to_numpy(self.model.predict_on_batch(inputs))
 
     return Observer
+
+
+def _tap_on_class(keras):
+    class TapOn(keras.callbacks.Callback):
+        """Placed last: switches the tap on right before each of the loop's steps, after every other callback's
+        batch hook (one that predicts is not counted)."""
+
+        def __init__(self, tap):
+            super().__init__()
+            self.tap = tap
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self.tap.switch(True)
+
+        def on_test_batch_begin(self, batch, logs=None):
+            self.tap.switch(True)
+
+    return TapOn
 
 
 def _capture_class(keras):

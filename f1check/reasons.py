@@ -1,0 +1,66 @@
+"""Why a logged value is wrong: a stable code and a sentence with its numbers.
+
+A :class:`Reason` is what the diagnosis says of one example; a result states
+the reasons whose numbers match on more than one failing example
+(:func:`f1check.diagnosis.standing`), so that a reason never rests on one
+degenerate sample where many formulas agree.  The codes are a vocabulary a
+dashboard or a bot can rely on; :data:`CODES` says what each means.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CODES", "Reason"]
+
+# Every code f1check states, and what it means (the README's table is made from this one).
+CODES = {
+    "per-batch-mean": "the subject averages per-batch values, which F1 (and precision, recall, F-beta, MCC) are not",
+    "last-batch-only": "the subject logs the last batch's value only",
+    "macro-average": "the subject averages over both classes (average='macro') where the target is the positive class's",
+    "other-score": "the subject computes another quantity (F2 for F1, precision for recall, ...)",
+    "threshold-tie": "the subject counts a score of exactly the threshold as positive (>= instead of >)",
+    "any-positive-score": "the subject counts every score above 0 as positive (a cast to bool)",
+    "soft-counts": "the subject counts probabilities, not thresholded predictions",
+    "tied-maxima": "the subject predicts every class tied for the top score, not the first",
+    "per-class-threshold": "the subject thresholds every class at 0.5 instead of taking the argmax",
+    "zero-division": "the subject's value where nothing is positive or predicted positive is not the target's zero_division",
+    "additive-smoothing": "the subject adds one to its counts (Laplace smoothing)",
+    "carried-state": "the metric keeps counts across reset_state()",
+    "callback-state": "the callback keeps state from one epoch into the next",
+    "stale-model": "the callback scores the model as it was before the epoch trained",
+    "scores-a-prefix": "the callback scores only the first samples of its data",
+    "training-counts-as-validation": "the callback writes a validation value computed from the training pass's counts",
+    "nan-logged": "the loop logged NaN or infinity where sklearn gives a number",
+    "phantom-step": "the Keras loop averaged over one step more than it ran (a feed without steps)",
+    "replica-split": "under replicas each replica averaged its share of every batch",
+    "loop-misreport": "the Keras loop logged something other than what the subject computes",
+    "dropped-remainder": "samples the loop never fed (a dropped remainder) change sklearn's value over all samples",
+    "unfed-samples": "the loop fed another window of the data than the partition's",
+    "other-batches": "the loop fed other batches than the partition's (a note, not an error)",
+    "drift": "the weights moved during the epoch: the logged value is of training-time predictions",
+    "callback-reads-missing-attribute": "the callback reads an attribute Keras no longer sets (self.validation_data)",
+    "unexplained": "the subject computes another value; no known reason matches its numbers",
+}
+
+
+class Reason(str):
+    """One reason for an example's error: its sentence (the string itself), with the numbers, and a ``code`` of
+    :data:`CODES`.  A string, so that a reason reads and prints as the sentence it is."""
+
+    code: str
+
+    def __new__(cls, code: str, text: str) -> Reason:
+        if code not in CODES:
+            raise ValueError(f"internal: unknown reason code {code!r}")
+        reason = super().__new__(cls, text)
+        reason.code = code
+        return reason
+
+    @property
+    def text(self) -> str:
+        return str.__str__(self)
+
+    def json(self) -> dict:
+        return {"code": self.code, "text": self.text}
+
+    def __reduce__(self):
+        return Reason, (self.code, self.text)
