@@ -41,9 +41,9 @@ def one_pass(metrics, y, s) -> float:
 
     replay = CompiledReplay.build([resolve(m) for m in metrics], (y[:2], s[:2]))
     sizes = tuple([len(y) // 16] * 15 + [len(y) - 15 * (len(y) // 16)])
-    replay([(y, s, sizes)])
+    replay([(y, s, sizes, None)])
     started = time.perf_counter()
-    replay([(y, s, sizes)])
+    replay([(y, s, sizes, None)])
     return time.perf_counter() - started
 
 

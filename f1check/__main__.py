@@ -27,7 +27,23 @@ def approaches(examples) -> list[tuple[str, object, dict]]:
         ("validation counts callback", examples.ValidationF1FromLogs,
          {"callback_key": "val_f1", "callback_metrics": examples.VALIDATION_COUNT_METRICS,
           "modes": ["validation"]}),
+        ("F1Score, weighted loop", examples.keras_f1_score, WEIGHTED),
+        ("streaming, weights ignored", examples.StreamingF1, WEIGHTED),
     ]
+
+
+# The weighted rows: the subject in compile(weighted_metrics=...), the data with per-sample weights 0, 1, 2, 3, 0.5
+WEIGHTED = {"weighted": True, "weights": ["sample"]}
+SAMPLE_WEIGHTS = (0.0, 1.0, 2.0, 3.0, 0.5)
+
+
+def with_weights(data, kwargs: dict):
+    """The data of an approach: with per-sample weights for the weighted rows."""
+    import numpy as np
+
+    if not kwargs.get("weighted"):
+        return data
+    return (*data, np.resize(np.asarray(SAMPLE_WEIGHTS, np.float32), len(data[0])))
 
 
 def cases(seed: int, samples: int):
@@ -89,7 +105,8 @@ def _demo(seed: int, samples: int, out) -> int:
         print(f"\n{title}", file=out)
         print(ROW.format("approach", "partition", "reported", "f1_seen", "f1_all", "verdict"), file=out, flush=True)
         for name, subject, kwargs in approaches(examples):
-            result = check(subject, data=data, partitions=partitions, seed=seed, **kwargs).results[0]
+            result = check(subject, data=with_weights(data, kwargs), partitions=partitions, seed=seed,
+                           **kwargs).results[0]
             for e in result.runs:
                 runs, failures = runs + 1, failures + (not e.passed)
                 print(ROW.format(name, short(e.partition), fmt(e.reported), fmt(e.f1_seen), fmt(e.f1_all),
@@ -97,7 +114,9 @@ def _demo(seed: int, samples: int, out) -> int:
                 name = ""
     print("\nReading it: the naive function logs the mean of per-batch F1 (aggregation); the count", file=out)
     print("metrics, the predict callback and the stateful metrics are exact on what was fed; a dropped", file=out)
-    print("remainder leaves samples unfed (f1_all differs: judge 'total' would fail it).", file=out)
+    print("remainder leaves samples unfed (f1_all differs: judge 'total' would fail it). In a weighted", file=out)
+    print("loop F1Score weighs each sample as sklearn's sample_weight does; a metric that ignores its", file=out)
+    print("weights logs the unweighted F1.", file=out)
     print(f"{runs} runs, {failures} failed, {time.perf_counter() - started:.1f} s.", file=out)
     return 0
 

@@ -27,6 +27,7 @@ from .loops import LoopSettings, Run
 from .modes import Mode
 from .partitions import Partition
 from .settings import CheckSettings
+from .weights import NONE, Batch, Weights
 
 # The binary dataset: (label, score) with "T" for a score of exactly the threshold.  Samples 0-2 are true
 # negatives (an all-negative batch), 6 and 10 sit on the threshold with labels 1 and 0.
@@ -49,6 +50,11 @@ DROPPED = (  # the floor-steps form only: steps = n // batch_size, the rest neve
     Partition.shuffled([4, 4], order_seed=3, dropped=4),
 )
 COUNT = 2  # fixed examples per mode (fewer when examples= is smaller): two runs on one model show carried state
+# Per-sample weights of the small dataset: integers above 1, zeros (sample 7 is a zero-weight positive), fractions.
+# Searched so that on the first two fixed partitions a metric that ignores them, squares them, uses them as a 0/1
+# mask or weighs its true positives only logs a value no other reading of the data gives (by 0.0148 at least).
+SAMPLE_WEIGHTS = (0.0, 1.0, 0.0, 0.5, 3.0, 2.0, 3.0, 0.0, 0.0, 0.0, 0.5, 0.0)
+CLASS_WEIGHT = {0: 1.0, 1: 2.5}  # binary; multiclass classes get 1.0, 2.5, 0.5, ... in turn
 
 
 @dataclass(frozen=True)
@@ -60,13 +66,31 @@ class FixedRuns:
     runs: tuple[Run, ...]
 
 
+def fixed_weights(kinds: tuple[str, ...], n: int, columns: int, given: Weights | None = None) -> Weights:
+    """The weights of the fixed examples: per-sample ones if the check draws them, else class weights, else none."""
+    import numpy as np
+
+    for kind in ("sample", "class"):
+        if kind not in kinds:
+            continue
+        if given is not None and given.kind == kind:
+            return given
+        if kind == "sample":
+            return Weights("sample", sample=np.resize(np.asarray(SAMPLE_WEIGHTS, np.float32), n))
+        values = (1.0, 2.5, 0.5, 3.0, 2.0)
+        return Weights("class", class_weight=CLASS_WEIGHT if columns <= 1 else
+                       {c: values[c % len(values)] for c in range(columns)})
+    return NONE
+
+
 def feeds_everything(settings: CheckSettings, mode: Mode) -> bool:
     """Judged on all samples (judge 'total') outside the dropped modes: every partition feeds every sample, as
     the user's own loop does there (a sample never fed would be f1check's doing, not the subject's)."""
     return settings.judge == "total" and not mode.drops_remainder
 
 
-def fixed_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], data=None) -> FixedRuns | None:
+def fixed_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], data=None,
+               kinds: tuple[str, ...] = ("none",), given: Weights | None = None) -> FixedRuns | None:
     """The fixed runs of ``mode``: over ``data`` if given, else over this module's small dataset.
 
     ``feeds`` are those the mode can use.  The runs share one feed (the first
@@ -92,14 +116,16 @@ def fixed_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], dat
         return [p for p in partitions if feed.fits(p)][:count]
 
     feed = max(feeds, key=lambda f: (len(fitting(f)), -feeds.index(f)), default=None)
-    runs = tuple(Run(p, LoopSettings(feed)) for p in fitting(feed)) if feed is not None else ()
+    weights = fixed_weights(kinds, len(y), settings.semantics.columns, given)
+    loop = LoopSettings(feed, weights.kind) if feed is not None else None
+    runs = tuple(Run(p, loop, weights) for p in fitting(feed)) if feed is not None else ()
     return FixedRuns(y, scores, runs) if runs else None
 
 
 LARGE = 1000  # samples of the fixed example for subjects that score their data themselves
 
 
-def large_run(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...]):
+def large_run(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], kinds: tuple[str, ...] = ("none",)):
     """One larger fixed example, ``(y, scores, run)``, for a callback that scores its data itself.
 
     What such a callback gets wrong depends on the data, not the batches: it
@@ -124,18 +150,22 @@ def large_run(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...]):
     r = settings.replicas
     candidates = [Partition.floor_steps(LARGE, 300).scaled(r)] if mode.drops_remainder else [
         Partition([500, 499, 1]).scaled(r), Partition([250] * 4).scaled(r)]
+    weights = fixed_weights(kinds, len(y), semantics.columns)
     for partition in candidates:
         feed = next((f for f in feeds if f.fits(partition)), None)
         if feed is not None:
-            return y, scores, Run(partition, LoopSettings(feed))
+            return y, scores, Run(partition, LoopSettings(feed, weights.kind), weights)
     return None
 
 
-def probe_batches(settings: CheckSettings) -> list[tuple]:
-    """The small dataset in the first fixed partition's batches (3 + 8 + 1, the first with no positive): data
-    on which the usual wrong readings of a score all differ."""
+def probe_batches(settings: CheckSettings) -> list[Batch]:
+    """The small dataset in the first fixed partition's batches (3 + 8 + 1, the first with no positive), with its
+    per-sample weights: data on which the usual wrong readings of a score (and of its weights) all differ."""
+    import numpy as np
+
     y, scores = _dataset(settings)
-    return [(y[index], scores[index]) for index in FULL[0].batches()]
+    weights = np.asarray(SAMPLE_WEIGHTS, np.float32)
+    return [Batch(y[index], scores[index], weights[index]) for index in FULL[0].batches()]
 
 
 def _dataset(settings: CheckSettings):

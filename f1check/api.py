@@ -8,29 +8,27 @@ from typing import Any
 
 from . import backend, reproduce, settings as settings_module, timeouts
 from .context import CheckInputs
-from .errors import F1CheckFailure
+from .errors import ConfigError, F1CheckFailure
 from .partitions import Partition
 from .report import Report, failure_message
 from .search import Search
 from .settings import API_MODES, DEFAULT_EXAMPLES, DEFAULT_THRESHOLD, DEFAULT_TOLERANCE, CheckSettings
+from .weights import Weights
 
 __all__ = ["assert_f1", "check"]
 
 
 def check(
     subject: Any, *, modes: Sequence[str] = API_MODES, tolerance: float = DEFAULT_TOLERANCE, judge: str = "seen",
-    task: str = "binary", classes: int | None = None, average: str | None = None,
-    threshold: float = DEFAULT_THRESHOLD, zero_division: float | str = 0, score: str = "f1", beta: float | None = None,
-    data: tuple[Any, Any] | None = None, partitions: Iterable[Partition] | None = None, examples: int = DEFAULT_EXAMPLES,
-    seed: int | None = None, callback_key: str | None = None, callback_metrics: Sequence[Any] = (),
-    feeds: Sequence[str] | None = None, replicas: int = 1, multiclass_scores: str = "softmax",
-    timeout: float | None = None, progress: Callable[[int, int, float], None] | None = None,
-    save_dir: str | Path | None = None,
+    task: str = "binary", classes: int | None = None, average: str | None = None, threshold: float = DEFAULT_THRESHOLD,
+    zero_division: float | str = 0, score: str = "f1", beta: float | None = None, data: tuple[Any, Any] | None = None,
+    partitions: Iterable[Partition] | None = None, examples: int = DEFAULT_EXAMPLES, seed: int | None = None,
+    callback_key: str | None = None, callback_metrics: Sequence[Any] = (), feeds: Sequence[str] | None = None,
+    replicas: int = 1, multiclass_scores: str = "softmax", timeout: float | None = None, weighted: bool = False,
+    weights: Sequence[str] | None = None, class_weight: dict | None = None,
+    progress: Callable[[int, int, float], None] | None = None, save_dir: str | Path | None = None,
 ) -> Report:
-    """Check that ``subject`` logs the score sklearn gives, through real Keras loops.
-
-    Every example runs a real Keras loop fed exactly the partition's batches; a recorder beside the subject
-    captures what the loop fed, and sklearn gives the reference.  Fuzzed checks start from fixed examples.
+    """Check that ``subject`` logs the score sklearn gives for what real Keras loops fed it.
 
     Args:
         subject: a metric function ``fn(y_true, y_pred)``, a ``keras.metrics.Metric`` class, instance or factory,
@@ -45,7 +43,7 @@ def check(
         zero_division: sklearn's value for 0/0: 0, 1, ``"warn"`` or ``"nan"``.
         score: the quantity the subject logs: ``"f1"``, ``"precision"``, ``"recall"``, ``"fbeta"`` or ``"mcc"``.
         beta: F-beta's beta (``score="fbeta"`` only).
-        data: fixed ``(y_true, scores)``; None draws data.
+        data: fixed ``(y_true, scores)`` or ``(y_true, scores, sample_weight)``; None draws data.
         partitions: fixed :class:`Partition` values; None draws partitions.
         examples: examples per mode (fixed examples included).
         seed: the seed of the check (default 0); the same seed gives the same verdicts.
@@ -54,17 +52,19 @@ def check(
         feeds: how data reaches the loop (default: every feed the mode can use).
         replicas: run the loops data-parallel over this many replicas (TensorFlow only).
         multiclass_scores: fuzzed multiclass scores: ``"softmax"``, ``"softmax-ties"`` or ``"independent"``.
-        timeout: seconds each mode's check may take (None: no bound); past it the check stops with a
-            :class:`~f1check.timeouts.CheckTimeout` that says how far it got.
+        timeout: seconds each mode may take (None: no bound), then :class:`~f1check.timeouts.CheckTimeout`.
+        weighted: the subject goes in ``compile(weighted_metrics=...)``; sklearn gets ``sample_weight``.
+        weights: the loops' weights, drawn per example: ``"none"``, ``"sample"`` and ``"class"`` (training
+            only); default ``["none"]``, or ``["none", "sample"]`` for a weighted subject.
+        class_weight: the ``class_weight`` of checks with given data (drawn otherwise).
         progress: called as ``progress(done, total, worst_error)`` while a mode runs.
-        save_dir: where a counterexample too large to print is saved as ``.npz`` (default: a temporary folder).
+        save_dir: where a counterexample too large to print is saved (default: a temporary folder).
 
     Returns:
         A :class:`~f1check.results.Report` with one :class:`~f1check.results.Result` per mode.
 
     Raises:
-        F1CheckError: bad input (arguments, data, a target that does not import, a subject that raises or
-            returns NaN), with a message that says what to do.
+        F1CheckError: bad input (arguments, data, a target, a subject that raises), saying what to do.
 
     Example:
         >>> import keras, f1check
@@ -76,7 +76,18 @@ def check(
     """
     values = {key: value for key, value in locals().items() if key in settings_module.SETTING_KEYS}
     chosen = settings_module.build(values, settings_module.argument_source)
-    return run_check(subject, chosen, data, partitions, callback_key, callback_metrics, progress, save_dir)
+    return run_check(subject, chosen, _with_class_weight(data, class_weight), partitions, callback_key,
+                     callback_metrics, progress, save_dir)
+
+
+def _with_class_weight(data, class_weight):
+    """``data`` with ``class_weight`` as its third element (a :class:`~f1check.weights.Weights`)."""
+    if class_weight is None:
+        return data
+    if data is None or not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise ConfigError("class_weight= goes with data=(y_true, scores): with drawn data the class weights are "
+                          "drawn too, and per-sample weights come as data=(y_true, scores, sample_weight).")
+    return (*data, Weights("class", class_weight={int(k): float(v) for k, v in dict(class_weight).items()}))
 
 
 def run_check(subject, chosen: CheckSettings, data=None, partitions=None, callback_key=None, callback_metrics=(),

@@ -26,22 +26,27 @@ from .adversarial import feeds_everything
 from .context import CheckContext
 from .drivers import Driver
 from .errors import F1CheckError
-from .loops import LoopSettings
+from .loops import LoopSettings, Run
 from .partitions import Partition
 from .reference import Confusion
 from .replay import CompiledReplay, eager_replay
 from .settings import CheckSettings, Semantics
 from .subjects import ReplayScene, log_key
+from .weights import NONE, Weights
 
 
 @dataclass
 class Candidate:
-    """Data, a partition and the loop's settings: one example to judge."""
+    """Data, a partition, the loop's settings and the weights it is given: one example to judge."""
 
     y: Any
     scores: Any
     partition: Partition
     loop: LoopSettings = LoopSettings()
+    weights: Weights = NONE
+
+    def run(self) -> Run:
+        return Run(self.partition, self.loop, self.weights)
 
 
 @dataclass
@@ -121,7 +126,8 @@ class Replayer:
         for c in candidates:
             p = c.partition
             index = p.indices()[: p.fed] if p.shuffled_order or p.dropped else slice(0, p.fed)
-            fed.append((c.y[index], c.scores[index], p.batch_sizes))
+            carried = self._carried(c)
+            fed.append((c.y[index], c.scores[index], p.batch_sizes, None if carried is None else carried[index]))
         values = self._metric_values(fed)
         if self.subject.direct is not None:
             replayed = [[float(v)] for v in values[:, 0]]
@@ -156,7 +162,7 @@ class Replayer:
     def _judged(self, candidate: Candidate, replayed: list[float]) -> Judged:
         """The worst of the candidate's replayed epochs, judged on counts."""
         p = candidate.partition
-        confusion = self._confusion(candidate)
+        confusion = self._confusion(candidate, self._carried(candidate))
         f1_all = confusion.all
         f1_seen = f1_all if self.subject.scores_itself else confusion.fed(p.indices(), p.fed)
         settings = self.context.settings
@@ -164,14 +170,19 @@ class Replayer:
         worst = max(range(len(decided)), key=lambda e: decided[e].badness)
         return Judged(candidate, replayed[worst], f1_seen, f1_all, decided[worst])
 
-    def _confusion(self, candidate: Candidate) -> Confusion:
-        """Confusion indicators of the data; computed once when the data is fixed."""
+    def _carried(self, candidate: Candidate):
+        """The weight each sample carries in the judged pass (class weights weigh training passes only)."""
+        mode = self.context.mode
+        return candidate.weights.per_sample(candidate.y, self.context.semantics.task, mode.trains and not mode.validates)
+
+    def _confusion(self, candidate: Candidate, carried) -> Confusion:
+        """Confusion indicators of the data; computed once when the data (and its weights) are fixed."""
         fixed = self.context.data
-        if fixed is not None and candidate.y is fixed[0]:
+        if fixed is not None and candidate.y is fixed[0] and carried is None:
             if self._fixed_confusion is None:
                 self._fixed_confusion = Confusion(fixed[0], fixed[1], self.context.semantics)
             return self._fixed_confusion
-        return Confusion(candidate.y, candidate.scores, self.context.semantics)
+        return Confusion(candidate.y, candidate.scores, self.context.semantics, carried)
 
 
 def replayer_for(context: CheckContext, driver: Driver) -> Replayer | None:
@@ -200,7 +211,10 @@ def cases(context: CheckContext, *, max_batches: int, max_size: int | None = Non
     replicas = settings.replicas
     drop = True if mode.drops_remainder else (False if feeds_everything(settings, mode) else None)
     data = _data_strategy(settings, max_size or strategies.LARGEST)
-    loops = st.sampled_from(context.feeds).map(LoopSettings)
+    loops = st.builds(LoopSettings, st.sampled_from(context.feeds), st.sampled_from(context.weight_kinds))
+
+    def weights_of(draw, y, loop):
+        return draw(_weights(loop.weights, len(y), settings.semantics.columns, context.inputs.weights))
 
     def partition_of(draw, n, loop):
         return draw(_partitions_for(n // replicas, loop.feed.uniform, drop, max_batches)).scaled(replicas)
@@ -212,25 +226,40 @@ def cases(context: CheckContext, *, max_batches: int, max_size: int | None = Non
             keep = max(replicas, len(y) - len(y) % replicas)
             y, s = y[:keep], s[:keep]
         loop = draw(loops)
-        return Candidate(y, s, partition_of(draw, len(y), loop), loop)
+        return Candidate(y, s, partition_of(draw, len(y), loop), loop, weights_of(draw, y, loop))
 
     @st.composite
     def over_fixed(draw):
         loop = draw(loops)
-        return Candidate(fixed[0], fixed[1], partition_of(draw, len(fixed[0]), loop), loop)
+        return Candidate(fixed[0], fixed[1], partition_of(draw, len(fixed[0]), loop), loop,
+                         weights_of(draw, fixed[0], loop))
 
     @st.composite
     def over_explicit(draw):
         p = draw(st.sampled_from(explicit))
         feed = draw(st.sampled_from([f for f in context.feeds if f.fits(p)] or [LoopSettings().feed]))
+        loop = LoopSettings(feed, draw(st.sampled_from(context.weight_kinds)))
         y, s = draw(_data_strategy(settings, p.n, p.n))
-        return Candidate(y, s, p, LoopSettings(feed))
+        return Candidate(y, s, p, loop, weights_of(draw, y, loop))
 
     if fixed is not None:
         return over_fixed()
     if explicit is not None:
         return over_explicit()
     return fuzzed()
+
+
+def _weights(kind: str, n: int, classes: int, given: Weights | None):
+    """The weights of one example: the given ones where they are of this kind, else drawn."""
+    from hypothesis import strategies as st
+
+    if kind == "none":
+        return st.just(NONE)
+    if given is not None and given.kind == kind:
+        return st.just(given)
+    if kind == "sample":
+        return strategies.sample_weights(n).map(lambda w: Weights("sample", sample=w))
+    return strategies.class_weights(max(classes, 2)).map(lambda c: Weights("class", class_weight=c))
 
 
 @functools.lru_cache(maxsize=4096)

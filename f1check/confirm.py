@@ -39,8 +39,7 @@ class Confirmation:
     def as_example(self, found) -> Example:
         if isinstance(found, Example):
             return found
-        c = found.candidate
-        return self.runner.run(c.y, c.scores, Run(c.partition, c.loop))
+        return self.runner.run(found.candidate.y, found.candidate.scores, found.candidate.run())
 
     def shrink_in_loop(self) -> Example | None:
         """Replay and loop disagree: search and shrink through the loop itself, on a small budget of its own."""
@@ -52,7 +51,7 @@ class Confirmation:
         """Run the counterexample again on a fresh model; a different verdict is an error naming both values."""
         context = self.context
         runner = Runner(context, Driver(context))
-        runs = [Run(p, example.loop) for p in (*example.preceded_by, example.partition)]
+        runs = [Run(p, example.loop, example.weights) for p in (*example.preceded_by, example.partition)]
         again = runner.sequence(example.y_true, example.scores, runs)[-1]
         if again.passed != example.passed:
             raise SubjectError(

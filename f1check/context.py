@@ -18,12 +18,13 @@ from typing import Any
 from . import backend, timeouts
 from .carried import CarriedState, probe_carried_state
 from .data import validate
-from .errors import ConfigError, PartitionError
+from .errors import ConfigError, DataError, PartitionError
 from .feeds import Feed
 from .modes import Mode
 from .partitions import Partition
 from .settings import CheckSettings, Semantics
 from .subjects import Subject
+from .weights import Weights
 from .targets import resolve
 
 __all__ = ["CheckContext", "CheckInputs"]
@@ -43,23 +44,27 @@ class CheckInputs:
     settings: CheckSettings
     data: tuple[Any, Any] | None = None
     partitions: tuple[Partition, ...] | None = None
+    weights: Weights | None = None  # the given data's weights (per-sample, or a class_weight), if any
 
     @classmethod
     def build(cls, subject: Any, settings: CheckSettings, data=None, partitions=None, callback_key: str | None = None,
               callback_metrics=(), roots=()) -> CheckInputs:
         """Validate everything a check is given, in the order a user fixes it; raise the first problem found."""
-        fixed = None
+        fixed, given = None, None
         if data is not None:
-            if not isinstance(data, (tuple, list)) or len(data) != 2:
-                raise ConfigError("data must be a pair (y_true, scores) of arrays.")
+            if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+                raise ConfigError("data must be (y_true, scores) or (y_true, scores, sample_weight), arrays.")
             fixed = validate(data[0], data[1], settings.semantics)
             settings = settings.with_semantics(settings.semantics.with_classes(fixed[0].shape[1]))
+            given = _given_weights(data[2], len(fixed[0])) if len(data) == 3 else None
         explicit = _explicit_partitions(partitions, fixed)
         _check_replicas(settings, fixed, explicit)
         target = resolve(subject, callback_key=callback_key, callback_metrics=callback_metrics, roots=roots)
+        if settings.semantics.weighted:
+            target = target.weighed()
         if settings.replicas > 1:
             backend.replica_strategy(settings.replicas)  # before anything starts TensorFlow's devices
-        return cls(target, settings, fixed, explicit)
+        return cls(target, settings, fixed, explicit, given)
 
     def context(self, mode: Mode) -> CheckContext:
         """The context of ``mode``: its usable feeds and the carried-state probe (which runs the subject)."""
@@ -107,6 +112,16 @@ class CheckContext:
         return self.inputs.partitions
 
     @property
+    def weight_kinds(self) -> tuple[str, ...]:
+        """The weight kinds this mode can be given (class weights only where the loop trains)."""
+        return tuple(k for k in self.settings.weights if k != "class" or self.mode.trains)
+
+    @property
+    def weighs(self) -> bool:
+        """Some loop of the check is given weights: the recorder then records the weight of each fed sample."""
+        return self.inputs.weights is not None or any(kind != "none" for kind in self.settings.weights)
+
+    @property
     def columns(self) -> int:
         return self.semantics.columns
 
@@ -126,6 +141,23 @@ class CheckContext:
     def fixed_scores(self) -> CheckContext:
         """The same subject in ``evaluate`` (a model that outputs given scores), for replays that call the model."""
         return replace(self, mode=Mode.EVALUATE, carried=None)
+
+
+def _given_weights(weights, n: int) -> Weights:
+    """The third element of ``data``: per-sample weights (an array), or a :class:`Weights` (a class_weight)."""
+    import numpy as np
+
+    if isinstance(weights, Weights):
+        return weights
+    try:
+        array = np.asarray(weights, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"sample_weight must be numbers, one per sample: {exc}.") from None
+    if len(array) != n:
+        raise DataError(f"sample_weight has {len(array)} values for {n} samples: give one weight per sample.")
+    if not np.all(np.isfinite(array)) or np.any(array < 0):
+        raise DataError("sample_weight must be finite and >= 0 (sklearn and Keras take no negative weights).")
+    return Weights("sample", sample=array.astype(np.float32))
 
 
 def usable_feeds(settings: CheckSettings, mode: Mode) -> tuple[Feed, ...]:

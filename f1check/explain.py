@@ -17,6 +17,7 @@ from .drivers import Epoch, Observation
 from .readings import Reading, prefix_values, readings, same
 from .reasons import Reason
 from .results import Example
+from .weights import weights_of
 from .errors import SubjectError
 
 # A per-batch mean computed by Keras in float32 with an epsilon differs from sklearn's float64 by ~1e-7;
@@ -89,10 +90,10 @@ def _fed(example: Example, epoch: Epoch, context: CheckContext, where: str) -> l
 
 def _aggregate(way: str, reading: Reading, batches, y, s) -> float:
     if way == "whole":
-        return reading.value(y, s)
+        return reading.value(y, s, weights_of(batches))
     if way == "last":
-        return reading.value(*batches[-1])
-    values = [reading.value(yb, sb) for yb, sb in batches]
+        return reading.value(*batches[-1], getattr(batches[-1], "w", None))
+    values = [reading.value(b[0], b[1], getattr(b, "w", None)) for b in batches]
     return sum(values) / len(values)
 
 

@@ -24,7 +24,6 @@ from . import backend, timeouts, verdict
 from .candidates import Candidate, NoReplay, Replayer, cases, private_storage
 from .context import CheckContext
 from .errors import F1CheckError, SubjectError
-from .loops import Run
 from .runner import Runner
 
 CHUNK = 32  # candidates per hypothesis call while exploring on replay
@@ -54,6 +53,7 @@ def fingerprint(candidate: Candidate, data_only: bool = False) -> bytes:
     """
     digest = hashlib.blake2b(candidate.y.tobytes(), digest_size=16)
     digest.update(candidate.scores.tobytes())
+    digest.update(candidate.weights.digest())
     if not data_only:
         p = candidate.partition
         order = p.order if p.order_seed is None else None
@@ -74,20 +74,16 @@ class Assessor:
     def assess(self, drawn: list[Candidate]) -> list | None:
         """Verdicts of ``drawn``; None when replay just turned out unusable (the loop runs where it did not)."""
         if self.replayer is None:
-            return [self.runner.run(c.y, c.scores, _run(c)) for c in drawn]
+            return [self.runner.run(c.y, c.scores, c.run()) for c in drawn]
         try:
             with timeouts.call(f"the subject replayed on {len(drawn)} candidate(s)"):
                 return self.replayer.assess(drawn)
         except (NoReplay, SubjectError):
             # Confirm through the loop: its own error stands; if it runs, replay is what cannot.
             first = drawn[0]
-            self.runner.run(first.y, first.scores, _run(first))
+            self.runner.run(first.y, first.scores, first.run())
             self.replayer = None
             return None
-
-
-def _run(candidate: Candidate) -> Run:
-    return Run(candidate.partition, candidate.loop)
 
 
 class Memo:

@@ -106,7 +106,7 @@ class Feed(str, enum.Enum):
         return _DESCRIPTIONS[self]
 
     def build(self, inputs, y, partition: Partition, *, steps_key: str, dataset_class: Any,
-              rotate: bool = False) -> LoopInput:
+              rotate: bool = False, weights=None) -> LoopInput:
         """What a loop method takes to feed ``partition`` this way; ``steps_key`` names its steps argument.
 
         ``steps_key`` is ``steps`` (evaluate), ``steps_per_epoch`` (fit) or
@@ -114,12 +114,13 @@ class Feed(str, enum.Enum):
         to ``validation_data``/``validation_batch_size``, see :func:`as_validation`).
         With ``rotate`` the generator cycles over all the data, the remainder as a
         last smaller batch, while the loop takes only the partition's steps per
-        pass: each pass starts where the last one stopped.
+        pass: each pass starts where the last one stopped.  ``weights`` (one per sample) go with the data: as
+        ``sample_weight`` for arrays, as the third element of every batch otherwise.
         """
         batches = partition.batches()
         if rotate and partition.dropped:
             batches = [*batches, partition.dropped_indices()]
-        return _BUILDERS[self](_Source(inputs, y, partition, batches, steps_key, dataset_class))
+        return _BUILDERS[self](_Source(inputs, y, partition, batches, steps_key, dataset_class, weights))
 
 
 _DESCRIPTIONS = {
@@ -142,19 +143,26 @@ class _Source:
     batches: list
     steps_key: str
     dataset_class: Any
+    weights: Any = None
 
     def generate(self, cycles: int):
         for _ in range(cycles):
             for index in self.batches:
-                yield self.inputs[index], self.y[index]
+                if self.weights is None:
+                    yield self.inputs[index], self.y[index]
+                else:
+                    yield self.inputs[index], self.y[index], self.weights[index]
 
     def ordered(self) -> tuple:
         order = self.partition.indices()
-        return self.inputs[order], self.y[order]
+        if self.weights is None:
+            return self.inputs[order], self.y[order]
+        return self.inputs[order], self.y[order], self.weights[order]
 
 
 def _pydataset(src: _Source) -> LoopInput:
-    return LoopInput((src.dataset_class(src.inputs, src.y, src.partition),), {src.steps_key: src.partition.steps})
+    dataset = src.dataset_class(src.inputs, src.y, src.partition, src.weights)
+    return LoopInput((dataset,), {src.steps_key: src.partition.steps})
 
 
 def _generator(src: _Source) -> LoopInput:
@@ -170,7 +178,11 @@ def _generator_no_steps(src: _Source) -> LoopInput:
 
 
 def _numpy(src: _Source) -> LoopInput:
-    return LoopInput(src.ordered(), {"batch_size": src.partition.batch_sizes[0]})
+    x, y, *weights = src.ordered()
+    kwargs = {"batch_size": src.partition.batch_sizes[0]}
+    if weights:
+        kwargs["sample_weight"] = weights[0]
+    return LoopInput((x, y), kwargs)
 
 
 def _tf_data(src: _Source) -> LoopInput:
@@ -187,7 +199,7 @@ def _tf_data_unknown(src: _Source) -> LoopInput:
     signature = (
         tf.TensorSpec([None, inputs.shape[1]], tf.as_dtype(inputs.dtype)),
         tf.TensorSpec([None, y.shape[1]], tf.float32),
-    )
+    ) + ((tf.TensorSpec([None], tf.float32),) if src.weights is not None else ())
     data = tf.data.Dataset.from_generator(lambda: src.generate(1), output_signature=signature)
     return LoopInput((data,))
 
@@ -203,8 +215,12 @@ _BUILDERS: dict[Feed, Callable[[_Source], LoopInput]] = {
 
 
 def as_validation(given: LoopInput) -> dict:
-    """A feed's data and arguments as ``fit``'s validation keywords."""
-    kwargs = {"validation_data": given.args if len(given.args) > 1 else given.args[0]}
+    """A feed's data and arguments as ``fit``'s validation keywords (arrays' weights in the data tuple)."""
+    data = given.args if len(given.args) > 1 else given.args[0]
+    if "sample_weight" in given.kwargs:
+        data = (*given.args, given.kwargs["sample_weight"])
+    kwargs = {"validation_data": data}
     for key, value in given.kwargs.items():
-        kwargs["validation_batch_size" if key == "batch_size" else "validation_steps"] = value
+        if key != "sample_weight":
+            kwargs["validation_batch_size" if key == "batch_size" else "validation_steps"] = value
     return kwargs

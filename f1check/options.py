@@ -80,6 +80,8 @@ INI_OPTIONS = (
     ("replicas", "string", "as --f1check-replicas"),
     ("multiclass_scores", "string", "softmax, softmax-ties or independent"),
     ("timeout", "string", "as --f1check-timeout"),
+    ("weighted", "bool", "check the subject as a weighted metric (compile(weighted_metrics=...))"),
+    ("weights", "args", "what the loops are given: none sample class"),
 )
 INI_NUMBERS, INI_WHOLE = ("tolerance", "threshold", "beta", "timeout"), ("examples", "seed", "classes", "replicas")
 INI_KEYS = tuple(f"f1check_{key}" for key, _, _ in INI_OPTIONS)
@@ -132,7 +134,7 @@ def ini_values(config) -> dict:
     values = {}
     for key in f1config.TOP_KEYS:
         value = config.getini(f"f1check_{key}")
-        if value in ("", [], None):
+        if value in ("", [], None) or (key == "weighted" and value is False):
             continue
         convert = _number if key in INI_NUMBERS else _whole if key in INI_WHOLE else None
         if convert is not None:

@@ -41,7 +41,7 @@ class Reading:
 def readings(semantics: Semantics, tie_present: bool) -> list[Reading]:
     """The target's own reading first, then the nearby ones that apply to its task and score."""
     name = semantics.score_name
-    found = [Reading(None, f"computes sklearn's {name}", "", lambda y, s: reference.reference(y, s, semantics))]
+    found = [Reading(None, f"computes sklearn's {name}", "", lambda y, s, w=None: reference.reference(y, s, semantics, w))]
     found += _zero_division(semantics)
     if semantics.task == "multiclass":
         found += _multiclass(semantics)
@@ -51,7 +51,39 @@ def readings(semantics: Semantics, tie_present: bool) -> list[Reading]:
     if semantics.task == "binary" and semantics.average == "binary" and semantics.score != "mcc":
         found += _macro(semantics)
     found += _other_scores(semantics)
-    return found
+    return found + _weightings(semantics)
+
+
+def _weightings(semantics: Semantics) -> list[Reading]:
+    """How weighted subjects get their weights wrong, and an unweighted one that weighs."""
+    import numpy as np
+
+    unweighted = replace(semantics, weighted=False)
+    if not semantics.weighted:
+        weighted = replace(semantics, weighted=True)
+        return [Reading("uses-sample-weights", "weighs the samples with the loop's weights, though the target is not "
+                        "a weighted metric", "set the target's weighted = true if it is one (compiled in "
+                        "weighted_metrics)", lambda y, s, w=None: reference.reference(y, s, weighted, w))]
+
+    def tp_only(y, s, w=None):
+        tp, fp, fn = _hard(y, s, semantics)
+        if w is not None:
+            tp = tp * np.asarray(w, np.float64).reshape(-1, 1)
+        return _score(tp, fp, fn, semantics)
+
+    return [
+        Reading("ignores-sample-weights", "ignores its sample weights: its value is sklearn's unweighted one",
+                "multiply every count by sample_weight in update_state (tp += sum(w * y_true * y_pred), ...)",
+                lambda y, s, w=None: reference.reference(y, s, unweighted)),
+        Reading("weights-on-true-positives", "weighs its true positives only (fp and fn are counted unweighted)",
+                "multiply every count by sample_weight, false positives and false negatives too", tp_only),
+        Reading("weights-as-mask", "uses the weights as a 0/1 mask (every weight above 0 counts as 1)",
+                "multiply the counts by the weights themselves, not by (sample_weight > 0)",
+                lambda y, s, w=None: reference.reference(y, s, semantics, None if w is None else (np.asarray(w) > 0) * 1.0)),
+        Reading("weights-applied-twice", "applies the weights twice (each sample counts its weight squared)",
+                "multiply by sample_weight once (Keras has not applied it before update_state is called)",
+                lambda y, s, w=None: reference.reference(y, s, semantics, None if w is None else np.square(w))),
+    ]
 
 
 def _zero_division(semantics: Semantics) -> list[Reading]:
@@ -66,7 +98,7 @@ def _zero_division(semantics: Semantics) -> list[Reading]:
         "the numerator or a guard that returns 1 does",
         f"if {other:g} is what you mean there, set the target's zero_division = {other:g}; else return "
         f"{reference.zero_division_value(semantics.zero_division):g} when the denominator is 0",
-        lambda y, s: reference.reference(y, s, chosen),
+        lambda y, s, w=None: reference.reference(y, s, chosen, w),
     )]
 
 
@@ -82,7 +114,8 @@ def _thresholds(semantics: Semantics, tie_present: bool) -> list[Reading]:
             f"{semantics.threshold:g})",
             "Keras (keras.metrics.F1Score, and rounding half to even) and this check take score > threshold; use a "
             "strict >, or set the target's threshold to what the subject means",
-            lambda y, s: reference.reference(y, np.where(s == tie, np.nextafter(s, np.float32(2)), s), semantics),
+            lambda y, s, w=None: reference.reference(y, np.where(s == tie, np.nextafter(s, np.float32(2)), s), semantics,
+                                                     w),
         ))
     if semantics.threshold > 0:
         at_zero = replace(semantics, threshold=0.0)
@@ -90,7 +123,7 @@ def _thresholds(semantics: Semantics, tie_present: bool) -> list[Reading]:
             "any-positive-score",
             "counts every score above 0 as positive (score > 0, as a cast of the scores to bool does)",
             f"threshold the scores (y_pred > {semantics.threshold:g}, or round them) before counting",
-            lambda y, s: reference.reference(y, s, at_zero),
+            lambda y, s, w=None: reference.reference(y, s, at_zero, w),
         ))
     return found
 
@@ -102,17 +135,16 @@ def _counts(semantics: Semantics) -> list[Reading]:
     if semantics.score == "mcc":
         return []
 
-    def soft(y, s):
+    def soft(y, s, w=None):
         truth = reference.true_labels(y, semantics).reshape(len(y), -1).astype(np.float64)
         scores = np.asarray(s, np.float64).reshape(len(y), -1)
-        return _score(truth * scores, (1 - truth) * scores, truth * (1 - scores), semantics)
+        return _score(*_weigh((truth * scores, (1 - truth) * scores, truth * (1 - scores)), w, semantics), semantics)
 
-    def smoothed_terms(y, s):  # precision = (tp + 1) / (tp + fp + 1), recall likewise, then the score of those
-        tp, fp, fn = _hard(y, s, semantics)
-        return _score(tp, fp, fn, semantics, plus_one=True)
+    def smoothed_terms(y, s, w=None):  # precision = (tp + 1) / (tp + fp + 1), recall likewise, then their score
+        return _score(*_weigh(_hard(y, s, semantics), w, semantics), semantics, plus_one=True)
 
-    def smoothed_f1(y, s):  # F1 = (2 tp + 1) / (2 tp + fp + fn + 1)
-        tp, fp, fn = _hard(y, s, semantics)
+    def smoothed_f1(y, s, w=None):  # F1 = (2 tp + 1) / (2 tp + fp + fn + 1)
+        tp, fp, fn = _weigh(_hard(y, s, semantics), w, semantics)
         tp, fp, fn = (a.sum(0) for a in (tp, fp, fn))
         if semantics.average == "micro":
             tp, fp, fn = tp.sum(keepdims=True), fp.sum(keepdims=True), fn.sum(keepdims=True)
@@ -130,6 +162,16 @@ def _counts(semantics: Semantics) -> list[Reading]:
                              "(2 tp + fp + fn + 1))", "count without the +1 (guard a 0/0 with keras.config.epsilon() "
                              "in the denominator, or return the target's zero_division there)", smoothed_f1))
     return found
+
+
+def _weigh(indicators, w, semantics: Semantics):
+    """Per-sample indicators times each sample's weight (a weighted subject's counts)."""
+    import numpy as np
+
+    if w is None or not semantics.weighted:
+        return indicators
+    column = np.asarray(w, np.float64).reshape(-1, 1)
+    return tuple(a * column for a in indicators)
 
 
 def _hard(y, s, semantics: Semantics):
@@ -171,10 +213,10 @@ def _macro(semantics: Semantics) -> list[Reading]:
     return [
         Reading("macro-average", "averages over both classes (average='macro')",
                 "if the macro average is what you mean, set the target's average = \"macro\"",
-                lambda y, s: reference.reference(y, s, both)),
+                lambda y, s, w=None: reference.reference(y, s, both, w)),
         Reading("macro-average", "averages over the classes present (sklearn's average='macro' without labels=)",
                 "if the macro average is what you mean, set the target's average = \"macro\"",
-                lambda y, s: reference.macro_of_present_classes(y, s, semantics)),
+                lambda y, s, w=None: reference.macro_of_present_classes(y, s, semantics, w)),
     ]
 
 
@@ -185,10 +227,10 @@ def _multiclass(semantics: Semantics) -> list[Reading]:
         return []
     per_class = replace(semantics, task="multilabel", threshold=0.5)
 
-    def tied(y, s):
+    def tied(y, s, w=None):
         top = (s == s.max(axis=1, keepdims=True)).astype(np.float64)  # every class tied for the top is predicted
         truth = np.eye(y.shape[1])[np.argmax(y, axis=1)]
-        return _score(truth * top, (1 - truth) * top, truth * (1 - top), semantics)
+        return _score(*_weigh((truth * top, (1 - truth) * top, truth * (1 - top)), w, semantics), semantics)
 
     return [
         Reading("per-class-threshold",
@@ -196,7 +238,7 @@ def _multiclass(semantics: Semantics) -> list[Reading]:
                 "a row whose top class is at most 0.5 predicts no class)",
                 "for a one-class-per-sample task compute the argmax (keras.metrics.F1Score(threshold=None)), or "
                 "check the target as task='multilabel' if per-class thresholds are what you mean",
-                lambda y, s: reference.reference(y, s, per_class)),
+                lambda y, s, w=None: reference.reference(y, s, per_class, w)),
         Reading("tied-maxima", "predicts every class tied for the top score (as keras.metrics.F1Score(threshold=None) "
                 "does), where the target takes the first argmax",
                 "break ties by taking the first argmax (ops.argmax), or set multiclass_scores = \"softmax\" if your "
@@ -216,18 +258,18 @@ def _other_scores(semantics: Semantics) -> list[Reading]:
         found.append(Reading(
             "other-score", f"computes {other.score_name}, not the target's {semantics.score_name}",
             f"if {other.score_name} is what it logs, set the target's {setting}",
-            lambda y, s, other=other: reference.reference(y, s, other),
+            lambda y, s, w=None, other=other: reference.reference(y, s, other, w),
         ))
     return found
 
 
-def prefix_values(y, scores, semantics: Semantics):
+def prefix_values(y, scores, semantics: Semantics, weights=None):
     """sklearn's value over the first k samples, for every k from 1 to n (cumulative counts: one pass)."""
     import numpy as np
 
-    confusion = reference.Confusion(y, scores, semantics)
+    confusion = reference.Confusion(y, scores, semantics, weights)
     cumulative = np.cumsum(confusion.table, axis=0)
-    return [confusion._value(cumulative[k - 1], k) for k in range(1, len(y) + 1)]
+    return [confusion._value(cumulative[k - 1]) for k in range(1, len(y) + 1)]
 
 
 def same(a: float, b: float, within: float) -> bool:

@@ -58,29 +58,34 @@ def sklearn_kwargs(semantics: Semantics, classes: int) -> dict:
     return kwargs
 
 
-def reference(y: np.ndarray, scores: np.ndarray, semantics: Semantics) -> float:
-    """sklearn's value of ``semantics.score`` for (N, C) labels and scores."""
+def reference(y: np.ndarray, scores: np.ndarray, semantics: Semantics, sample_weight=None) -> float:
+    """sklearn's value of ``semantics.score`` for (N, C) labels and scores; ``sample_weight`` (one per sample)
+    weighs them, for a weighted subject (``semantics.weighted``) only."""
     from sklearn import metrics
     from sklearn.exceptions import UndefinedMetricWarning
 
     truth, predicted = true_labels(y, semantics), predicted_labels(scores, semantics)
+    weight = {} if sample_weight is None or not semantics.weighted else {"sample_weight": sample_weight}
+    if weight and not float(sum(sample_weight)) > 0:
+        # every weight 0: nothing counts (sklearn refuses such weights); what counts sum to is 0/0 everywhere
+        return Confusion(y, scores, semantics, sample_weight).all
     with warnings.catch_warnings():
         # zero_division="warn" is the user's explicit choice; the warning itself is noise here, and
         # matthews_corrcoef (which takes no labels=) warns when a subset holds a single label.
         warnings.simplefilter("ignore", UndefinedMetricWarning)
         warnings.filterwarnings("ignore", message="A single label was found", category=UserWarning)
         if semantics.score == "mcc":
-            return float(metrics.matthews_corrcoef(truth, predicted))
+            return float(metrics.matthews_corrcoef(truth, predicted, **weight))
         function = {
             "f1": metrics.f1_score,
             "precision": metrics.precision_score,
             "recall": metrics.recall_score,
             "fbeta": metrics.fbeta_score,
         }[semantics.score]
-        return float(function(truth, predicted, **sklearn_kwargs(semantics, y.shape[1])))
+        return float(function(truth, predicted, **sklearn_kwargs(semantics, y.shape[1]), **weight))
 
 
-def macro_of_present_classes(y: np.ndarray, scores: np.ndarray, semantics: Semantics) -> float:
+def macro_of_present_classes(y: np.ndarray, scores: np.ndarray, semantics: Semantics, sample_weight=None) -> float:
     """sklearn's macro average over the labels present in ``y`` or the predictions (``labels=None``): what
     ``f1_score(y, p, average="macro")`` gives on binary labels. NaN for MCC, which has no average."""
     from sklearn import metrics
@@ -91,6 +96,8 @@ def macro_of_present_classes(y: np.ndarray, scores: np.ndarray, semantics: Seman
     function = {"f1": metrics.f1_score, "precision": metrics.precision_score, "recall": metrics.recall_score,
                 "fbeta": metrics.fbeta_score}[semantics.score]
     extra = {"beta": semantics.beta} if semantics.score == "fbeta" else {}
+    if sample_weight is not None and semantics.weighted and float(sum(sample_weight)) > 0:
+        extra["sample_weight"] = sample_weight
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
         return float(function(true_labels(y, semantics).ravel(), predicted_labels(scores, semantics).ravel(),
@@ -185,7 +192,7 @@ def _average(values, support, average: str) -> float:
     return float(values[keep].mean())
 
 
-def from_counts(tp, fp, fn, samples: int, semantics: Semantics) -> float:
+def from_counts(tp, fp, fn, samples: float, semantics: Semantics) -> float:
     """sklearn's value of ``semantics.score`` from per-label counts (K,) over ``samples`` samples.
 
     F-beta is ``(1+b²)·tp / ((1+b²)·tp + b²·fn + fp)`` (F1 at b = 1), precision
@@ -225,10 +232,11 @@ class Confusion:
     reference; tests pin it to :func:`reference` on fuzzed data.
     """
 
-    def __init__(self, y, scores, semantics: Semantics):
+    def __init__(self, y, scores, semantics: Semantics, weights=None):
         import numpy as np
 
         self.semantics = semantics
+        weights = None if weights is None or not semantics.weighted else np.asarray(weights, np.float64).reshape(-1, 1)
         truth = true_labels(y, semantics)
         predicted = predicted_labels(scores, semantics)
         if semantics.task == "binary":
@@ -239,18 +247,18 @@ class Confusion:
         elif semantics.task == "multiclass":
             eye = np.eye(y.shape[1], dtype=np.int64)
             truth, predicted = eye[truth], eye[predicted]
-        # One (N, 3K) array: [tp | fp | fn], summed in one pass.
-        self.table = np.concatenate(
-            [truth * predicted, (1 - truth) * predicted, truth * (1 - predicted)], axis=1
-        ).astype(np.int64)
+        # One (N, 3K + 1) array: [tp | fp | fn | weight], summed in one pass (weighted: each row times its weight)
+        table = np.concatenate([truth * predicted, (1 - truth) * predicted, truth * (1 - predicted),
+                                np.ones((len(truth), 1), np.int64)], axis=1)
+        self.table = table.astype(np.int64) if weights is None else table * weights
         self.labels = truth.shape[1]
-        self.samples = len(y)
         self.total = self.table.sum(axis=0)
-        self.all = self._value(self.total, self.samples)
+        self.all = self._value(self.total)
 
-    def _value(self, total, samples: int) -> float:
+    def _value(self, total) -> float:
+        """The reference from summed rows; the last column is the (weighted) number of samples."""
         k = self.labels
-        return from_counts(total[:k], total[k : 2 * k], total[2 * k :], samples, self.semantics)
+        return from_counts(total[:k], total[k : 2 * k], total[2 * k : 3 * k], total[3 * k], self.semantics)
 
     def fed(self, order, fed: int) -> float:
         """The reference over the first ``fed`` samples of ``order``: all counts minus the dropped ones' (few)."""
@@ -260,4 +268,4 @@ class Confusion:
             total = self.total - self.table[order[fed:]].sum(axis=0)
         else:
             total = self.table[order[:fed]].sum(axis=0)
-        return self._value(total, fed)
+        return self._value(total)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from . import backend
 from .errors import F1CheckError, SubjectError
 from .subjects import MetricSubject
+from .weights import Batch
 
 # Independent replay lanes: one per core, at least 2 (the loops overlap even on 2 cores).
 LANES = min(4, max(2, os.cpu_count() or 2))
@@ -54,8 +55,9 @@ class CompiledReplay:
         spec = tf.TensorSpec([None, self.columns], tf.float32)
         index = tf.TensorSpec([None], tf.int32)
         lanes = len(self.lanes)
+        weighted = [s.weighted for s in self.subjects]
 
-        def replay(y_true, y_pred, cuts, starts):
+        def replay(y_true, y_pred, weights, cuts, starts):
             self.traces += 1
             count = tf.shape(starts)[0] - 1
             outputs = []
@@ -66,8 +68,10 @@ class CompiledReplay:
                         metric.reset_state()  # automatic control dependencies keep reset, updates, result in order
 
                     def batch(k):
-                        for metric in metrics:
-                            metric.update_state(y_true[cuts[k] : cuts[k + 1]], y_pred[cuts[k] : cuts[k + 1]])
+                        rows = slice(cuts[k], cuts[k + 1])
+                        for metric, weighs in zip(metrics, weighted):
+                            given = {"sample_weight": weights[rows]} if weighs else {}
+                            metric.update_state(y_true[rows], y_pred[rows], **given)
                         return (k + 1,)
 
                     tf.while_loop(lambda k: k < starts[e + 1], batch, (starts[e],))
@@ -81,7 +85,9 @@ class CompiledReplay:
                 outputs.append(results.stack())
             return outputs
 
-        return tf.function(replay, input_signature=[spec, spec, index, index], autograph=autograph, reduce_retracing=True)
+        weight = tf.TensorSpec([None], tf.float32)
+        return tf.function(replay, input_signature=[spec, spec, weight, index, index], autograph=autograph,
+                           reduce_retracing=True)
 
     def trace(self) -> None:
         """Trace once now (without autograph if the subject allows it)."""
@@ -99,7 +105,8 @@ class CompiledReplay:
         origins = tuple(s.origin for s in subjects)
         if any(o is None for o in origins):
             return cls.build(subjects, sample)
-        key = (tuple(id(o) for o in origins), sample[0].shape[1], backend.backend_name())
+        key = (tuple(id(o) for o in origins), tuple(s.weighted for s in subjects), sample[0].shape[1],
+               backend.backend_name())
         if key not in _TRACED:
             _TRACED[key] = (origins, cls.build(subjects, sample))
         return _TRACED[key][1]
@@ -111,14 +118,17 @@ class CompiledReplay:
         ``sample`` is a small ``(y_true, y_pred)`` batch used to build the
         metrics (some create their variables on the first update).
         """
+        import numpy as np
+
         if backend.legacy() or backend.backend_name() != "tensorflow":
             return None
         y, p = sample
         try:
             replay = cls(subjects, y.shape[1])
             for metrics in replay.lanes:  # build variables eagerly, outside the traced loop
-                for metric in metrics:
-                    metric.update_state(y, p)
+                for metric, subject in zip(metrics, replay.subjects):
+                    given = {"sample_weight": np.ones(len(y), np.float32)} if subject.weighted else {}
+                    metric.update_state(y, p, **given)
                     metric.reset_state()
             replay.trace()
         except Exception:
@@ -128,17 +138,18 @@ class CompiledReplay:
         return replay
 
     def __call__(self, fed: list[tuple]):
-        """Replay ``[(y_fed, p_fed, batch_sizes), ...]``: an (examples, metrics) array of results."""
+        """Replay ``[(y_fed, p_fed, batch_sizes, weights or None), ...]``: an (examples, metrics) array of results."""
         import numpy as np
 
         y = np.concatenate([f[0] for f in fed])
         p = np.concatenate([f[1] for f in fed])
+        w = np.concatenate([np.ones(len(f[0]), np.float32) if f[3] is None else f[3] for f in fed]).astype(np.float32)
         sizes = [s for f in fed for s in f[2]]
         cuts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32)
         starts = np.concatenate([[0], np.cumsum([len(f[2]) for f in fed])]).astype(np.int32)
         try:
             with backend.quiet():
-                lanes = [backend.to_numpy(v).astype(np.float64) for v in self._replay(y, p, cuts, starts)]
+                lanes = [backend.to_numpy(v).astype(np.float64) for v in self._replay(y, p, w, cuts, starts)]
         except F1CheckError:
             raise
         except Exception as exc:
@@ -164,9 +175,9 @@ def eager_replay(subjects: Sequence[MetricSubject], fed, epochs: int = 1):
     import numpy as np
 
     values = np.empty((len(fed), len(subjects)), dtype=np.float64)
-    for e, (y, p, sizes) in enumerate(fed):
+    for e, (y, p, sizes, w) in enumerate(fed):
         cuts = np.concatenate([[0], np.cumsum(sizes)])
-        batches = [(y[a:b], p[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
+        batches = [Batch(y[a:b], p[a:b], None if w is None else w[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
         for m, subject in enumerate(subjects):
             with backend.quiet():
                 values[e, m] = subject.replay_epochs([batches] * epochs)[-1]

@@ -51,8 +51,14 @@ def snippet(context: CheckContext, example: Example, save_dir: str | Path | None
         lines.append("# the same data fed to the same compiled model once per partition, in this order")
     lines.append("partitions = [" + ", ".join(_partition(p, k, len(example.y_true)) for k, p in enumerate(sequence))
                  + "]")
-    args = [repr(label) if importable else "subject", "data=(y_true, scores)", "partitions=partitions",
+    weights = example.weights
+    data_arg = "data=(y_true, scores, sample_weight)" if weights.kind == "sample" else "data=(y_true, scores)"
+    args = [repr(label) if importable else "subject", data_arg, "partitions=partitions",
             f"modes=[{mode.value!r}]", *example.loop.arguments(), f"seed={settings.seed}", *setting_arguments(settings)]
+    if settings.semantics.weighted and weights.kind == "none":
+        args.append("weights=['none']")
+    if weights.kind == "class":
+        args.append(f"class_weight={weights.class_weight!r}")
     if subject.callback_key is not None:
         args.append(f"callback_key={subject.callback_key!r}")
     if subject.companion_labels:
@@ -120,6 +126,8 @@ def setting_arguments(settings: CheckSettings) -> list[str]:
         args.append(f"judge={settings.judge!r}")
     if settings.replicas > 1:
         args.append(f"replicas={settings.replicas}")
+    if settings.semantics.weighted:
+        args.append("weighted=True")
     sem, default = settings.semantics, Semantics()
     if sem.task != "binary":
         args += [f"task={sem.task!r}", f"classes={sem.classes}"]
@@ -167,30 +175,39 @@ def _data_lines(example: Example, sequence, save_dir) -> tuple[list[str], Path |
     """The lines that make ``y_true`` and ``scores`` (``<saved>`` stands for the saved file's path), and that file."""
     y, scores = example.y_true, example.scores
     columns = y.shape[1]
+    weights = example.weights.sample if example.weights.kind == "sample" else None
     if len(y) <= INLINE_ROWS:
-        return [
+        lines = [
             f"y_true = numpy.array({_floats(y)}, dtype='float32').reshape(-1, {columns})",
             f"scores = numpy.array({_floats(scores)}, dtype='float32').reshape(-1, {columns})",
-        ], None
-    orders = {f"order{k}": p.indices() for k, p in enumerate(sequence) if _spelled_out(p)}
-    path = save_data(y, scores, save_dir, **orders)
-    return ["saved = numpy.load(<saved>)  # the example's data, saved by f1check",
-            "y_true, scores = saved['y_true'], saved['scores']"], path
+        ]
+        if weights is not None:
+            lines.append(f"sample_weight = numpy.array({_floats(weights)}, dtype='float32')")
+        return lines, None
+    saved = {f"order{k}": p.indices() for k, p in enumerate(sequence) if _spelled_out(p)}
+    if weights is not None:
+        saved["sample_weight"] = weights
+    path = save_data(y, scores, save_dir, **saved)
+    lines = ["saved = numpy.load(<saved>)  # the example's data, saved by f1check",
+             "y_true, scores = saved['y_true'], saved['scores']"]
+    if weights is not None:
+        lines.append("sample_weight = saved['sample_weight']")
+    return lines, path
 
 
-def save_data(y, scores, save_dir=None, **orders) -> Path:
-    """Save ``(y, scores)`` (and spelled-out ``orders``) as ``f1check-<hash>.npz`` in ``save_dir`` (the system's
-    temporary directory by default)."""
+def save_data(y, scores, save_dir=None, **arrays) -> Path:
+    """Save ``(y, scores)`` (and ``arrays``: spelled-out orders, weights) as ``f1check-<hash>.npz`` in ``save_dir``
+    (the system's temporary directory by default)."""
     import numpy as np
 
     digest = hashlib.blake2b(y.tobytes() + scores.tobytes() + repr(y.shape).encode(), digest_size=8)
-    for name, order in sorted(orders.items()):
-        digest.update(name.encode() + np.asarray(order, np.int64).tobytes())
+    for name, array in sorted(arrays.items()):
+        digest.update(name.encode() + np.asarray(array).tobytes())
     folder = Path(save_dir) if save_dir is not None else Path(tempfile.gettempdir()) / "f1check-counterexamples"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"f1check-{digest.hexdigest()}.npz"
     if not path.exists():
-        np.savez_compressed(path, y_true=y, scores=scores, **{k: np.asarray(v, np.int64) for k, v in orders.items()})
+        np.savez_compressed(path, y_true=y, scores=scores, **arrays)
     return path
 
 

@@ -17,6 +17,7 @@ from .modes import Mode
 from .partitions import Partition
 from .reasons import Reason
 from .reference import Attribution
+from .weights import NONE, Weights
 
 __all__ = ["Example", "Result"]
 
@@ -55,6 +56,7 @@ class Example:
     preceded_by: tuple[Partition, ...] = ()
     y_true: Any = field(default=None, repr=False)
     scores: Any = field(default=None, repr=False)
+    weights: Weights = field(default=NONE, repr=False)  # what the loop was given besides the data
 
     @property
     def n(self) -> int:

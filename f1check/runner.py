@@ -20,6 +20,7 @@ from .loops import Run
 from .partitions import Partition
 from .results import Example
 from .subjects import MetricSubject, ReplayScene
+from .weights import weights_of
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,12 @@ class Runner:
     def run(self, y, scores, run: Run, preceded_by: tuple[Partition, ...] = (), continuing: bool = False) -> Example:
         """One example; ``continuing`` runs it on the current model, after ``preceded_by`` (a sequence)."""
         with timeouts.call(f"the {self.mode.value} loop over n={len(y)}, batches {run.partition.short()}"):
-            observation = self.driver.run(y, scores, run.partition, run.loop, in_sequence=continuing)
+            observation = self.driver.run(y, scores, run.partition, run.loop, run.weights, in_sequence=continuing)
         if self.driver.harness is not self.harness:
             self.harness, self.history = self.driver.harness, []
         replayed, replay_note = self._replay(observation, y)
-        judged = [self._judge(y, epoch, value) for epoch, value in zip(observation.epochs, replayed)]
+        carried = run.weights.per_sample(y, self.semantics.task, self.mode.trains and not self.mode.validates)
+        judged = [self._judge(y, epoch, value, carried) for epoch, value in zip(observation.epochs, replayed)]
         self.history += [b for epoch in observation.epochs for b in (*epoch.preceding, epoch.batches)]
         worst = max(range(len(judged)), key=lambda e: judged[e].verdict.badness)
         epoch, chosen = observation.epochs[worst], judged[worst]
@@ -62,6 +64,7 @@ class Runner:
             passed=all(j.verdict.passed for j in judged), mode=self.mode, judge=self.settings.judge, epoch=worst,
             epochs=len(judged), loop=run.loop, replicas=self.settings.replicas,
             fed_batch_sizes=tuple(epoch.batch_sizes), preceded_by=tuple(preceded_by), y_true=y, scores=scores,
+            weights=run.weights,
         )
         example.diagnosis = tuple(diagnosis.diagnose(example, observation, self.context,
                                                      self._carried(example, observation, y)))
@@ -104,15 +107,18 @@ class Runner:
         values = metric.replay_epochs(sequence)
         return [values[k] for k in judged]
 
-    def _judge(self, y, epoch: Epoch, replayed: float) -> EpochJudgement:
+    def _judge(self, y, epoch: Epoch, replayed: float, carried) -> EpochJudgement:
+        """sklearn on what was fed (weighted by what each fed sample carried) and on all samples (``carried``:
+        the weight each sample carries in the judged pass, None when unweighted)."""
         sem = self.semantics
-        f1_all = reference.reference(y, epoch.end_scores, sem)
+        f1_all = reference.reference(y, epoch.end_scores, sem, carried)
         if self.subject.scores_itself:
             f1_seen = f1_fed_end = f1_all
         elif epoch.batches:
-            f1_seen = reference.reference(*epoch.fed(), sem)
+            f1_seen = reference.reference(*epoch.fed(), sem, weights_of(epoch.batches))
             index = epoch.fed_indices
-            f1_fed_end = reference.reference(y[index], epoch.end_scores[index], sem)
+            f1_fed_end = reference.reference(y[index], epoch.end_scores[index], sem,
+                                             None if carried is None else carried[index])
         else:
             f1_seen = f1_fed_end = math.nan
         error = reference.attribute(epoch.reported, replayed, f1_seen, f1_fed_end, f1_all)

@@ -62,9 +62,11 @@ class Search:
         kinds = context.settings.feeds or (LoopSettings().feed,)
         found = []
         for feed in kinds:
-            runs = [Run(p, LoopSettings(feed)) for p in context.partitions if feed.fits(p) and feed in context.feeds]
-            if runs:
-                found += self.runner.sequence(y, s, runs)
+            for weights in self._explicit_weights():
+                runs = [Run(p, LoopSettings(feed, weights.kind), weights) for p in context.partitions
+                        if feed.fits(p) and feed in context.feeds]
+                if runs:
+                    found += self.runner.sequence(y, s, runs)
         if not found:
             raise ConfigError(
                 f"none of feeds={[str(f) for f in kinds]} can feed these partitions in mode {context.mode.value!r}: "
@@ -73,16 +75,24 @@ class Search:
             )
         return found
 
+    def _explicit_weights(self) -> list:
+        """The weights the given data runs with: one per kind the check draws (the given ones where they are of
+        that kind, else the fixed examples' weights)."""
+        context = self.context
+        return [adversarial.fixed_weights((kind,), len(context.data[0]), context.columns, context.inputs.weights)
+                for kind in context.weight_kinds]
+
     def _fixed_runs(self) -> list[Example]:
         context = self.context
         settings, mode = context.settings, context.mode
         runs = None
         if context.partitions is None:
-            runs = adversarial.fixed_runs(settings, mode, context.feeds, context.data)
+            runs = adversarial.fixed_runs(settings, mode, context.feeds, context.data, context.weight_kinds,
+                                          context.inputs.weights)
         found = self.runner.sequence(runs.y, runs.scores, list(runs.runs)) if runs else []
         if context.subject.scores_itself and context.data is None and context.partitions is None \
                 and settings.examples > len(found):
-            large = adversarial.large_run(settings, mode, context.feeds)
+            large = adversarial.large_run(settings, mode, context.feeds, context.weight_kinds)
             if large is not None:
                 found.append(self.runner.run(*large))
         return found

@@ -21,6 +21,7 @@ from .errors import ConfigError, did_you_mean, one_of
 from .feeds import Feed
 from .modes import API_MODES, Mode
 from .values import is_whole
+from .weights import KINDS as WEIGHT_KINDS
 
 TASKS = ("binary", "multiclass", "multilabel")
 AVERAGES = ("binary", "micro", "macro", "weighted")
@@ -45,7 +46,7 @@ DEFAULT_CLASSES = 3  # columns of fuzzed multiclass/multilabel data when classes
 # Keys of one check's settings: check() arguments, [tool.f1check] and per-target keys, marker arguments.
 SETTING_KEYS = (
     "modes", "tolerance", "judge", "examples", "seed", "task", "classes", "average", "threshold",
-    "zero_division", "score", "beta", "feeds", "replicas", "multiclass_scores", "timeout",
+    "zero_division", "score", "beta", "feeds", "replicas", "multiclass_scores", "timeout", "weighted", "weights",
 )
 
 
@@ -68,6 +69,7 @@ class Semantics:
     zero_division: float | str = 0
     score: str = "f1"
     beta: float | None = None
+    weighted: bool = False  # the subject is a weighted metric: the reference weighs each sample as the loop did
 
     @property
     def score_name(self) -> str:
@@ -99,6 +101,7 @@ class CheckSettings:
     replicas: int = 1
     multiclass_scores: str = "softmax"
     timeout: float | None = None  # seconds one mode's check may take (None: no bound)
+    weights: tuple[str, ...] = ("none",)  # what the loop is given: "none", "sample", "class" (drawn per example)
 
     def with_semantics(self, semantics: Semantics) -> CheckSettings:
         return replace(self, semantics=semantics)
@@ -174,6 +177,37 @@ def timeout(value: object, source: str) -> float | None:
     if not 0 < seconds < math.inf:
         raise invalid("timeout", value, source, "it must be a number of seconds > 0, such as 300.")
     return seconds
+
+
+def weights(value: object, weighted: bool, task: str, modes_: tuple[Mode, ...], source) -> tuple[str, ...]:
+    """The weight kinds the search draws from; every mode must have one it can run.
+
+    Unset, a weighted subject meets loops with and without per-sample weights, an unweighted one loops without.
+    """
+    if value is None:
+        value = ("none", "sample") if weighted else ("none",)
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, (list, tuple)) or not value:
+        raise invalid("weights", value, source("weights"), f"give a list out of {one_of(WEIGHT_KINDS)}.")
+    kinds = tuple(dict.fromkeys(choice("weights", kind, WEIGHT_KINDS, source("weights")) for kind in value))
+    if "class" in kinds and task == "multilabel":
+        raise invalid("weights", list(kinds), source("weights"),
+                      "Keras's class_weight is for one label per sample; multilabel data takes \"sample\" weights.")
+    for mode in modes_:
+        if not any(kind != "class" or mode.trains for kind in kinds):
+            raise invalid(
+                "weights", list(kinds), source("weights"),
+                f"mode {mode.value!r} has no training pass, so class weights never reach it (Keras applies "
+                "class_weight in fit only): add \"sample\" or \"none\", or drop the mode.",
+            )
+    return kinds
+
+
+def flag(name: str, value: object, source: str) -> bool:
+    if not isinstance(value, bool):
+        raise invalid(name, value, source, "it must be true or false.")
+    return value
 
 
 def feeds_for_modes(chosen: tuple[Feed, ...] | None, modes_: tuple[Mode, ...], source: str) -> None:
@@ -259,6 +293,7 @@ def semantics(values: Mapping[str, object], source: Callable[[str], str]) -> Sem
     task = choice("task", values.get("task", "binary"), TASKS, source("task"))
     chosen, beta = score(values.get("score", "f1"), values.get("beta"), task, source)
     return Semantics(
+        weighted=flag("weighted", values.get("weighted", False), source("weighted")),
         task=task,
         classes=classes(values.get("classes"), task, source("classes")),
         average=average(values.get("average"), task, source("average")),
@@ -284,11 +319,12 @@ def build(values: Mapping[str, object], source: Callable[[str], str], default_mo
     chosen_modes = modes(values.get("modes", default_modes), source("modes"))
     chosen_feeds = feeds(values.get("feeds"), source("feeds"))
     feeds_for_modes(chosen_feeds, chosen_modes, source("feeds"))
+    chosen_semantics = semantics(values, source)
     return CheckSettings(
         modes=chosen_modes,
         tolerance=tolerance(values.get("tolerance", DEFAULT_TOLERANCE), source("tolerance")),
         judge=choice("judge", values.get("judge", "seen"), JUDGES, source("judge")),
-        semantics=semantics(values, source),
+        semantics=chosen_semantics,
         examples=whole("examples", values.get("examples", DEFAULT_EXAMPLES), source("examples")),
         seed=whole("seed", values.get("seed", DEFAULT_SEED), source("seed"), minimum=0),
         feeds=chosen_feeds,
@@ -298,6 +334,7 @@ def build(values: Mapping[str, object], source: Callable[[str], str], default_mo
             source("multiclass_scores"),
         ),
         timeout=timeout(values.get("timeout"), source("timeout")),
+        weights=weights(values.get("weights"), chosen_semantics.weighted, chosen_semantics.task, chosen_modes, source),
     )
 
 

@@ -15,7 +15,7 @@ import inspect
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import backend
@@ -40,10 +40,10 @@ def log_key(obj: Any) -> str:
     return get_object_name(obj)
 
 
-def call_user(label: str, what: str, fn: Callable, *args):
+def call_user(label: str, what: str, fn: Callable, *args, **kwargs):
     """Call the subject's code; its exception becomes a SubjectError that names it and the fix."""
     try:
-        return fn(*args)
+        return fn(*args, **kwargs)
     except Exception as exc:
         raise SubjectError(f"{label}: {what} raised {type(exc).__name__}: {exc}{hint(exc)}") from None
 
@@ -146,6 +146,7 @@ class MetricSubject:
     make: Callable[[], Any]
     is_function: bool
     origin: Any = field(default=None, repr=False, compare=False)  # the object it was made from (its identity)
+    weighted: bool = False  # compiled in weighted_metrics: Keras gives it the loop's sample weights
 
     scores_itself = False
     needs_epoch_end = False
@@ -163,6 +164,10 @@ class MetricSubject:
     def fresh(self) -> Any:
         """A new object for ``compile(metrics=[...])``: the function, or a new Metric."""
         return self.make()
+
+    def weighed(self) -> MetricSubject:
+        """The same metric, compiled in ``weighted_metrics`` and fed the loop's weights."""
+        return replace(self, weighted=True)
 
     def fresh_metric(self) -> Any:
         """A new Metric, as ``compile`` makes one: a function goes in a ``MeanMetricWrapper``."""
@@ -197,9 +202,11 @@ class MetricSubject:
         results = []
         for e, batches in enumerate(epochs):
             call_user(self.label, "reset_state()", metric.reset_state)
-            for k, (y_true, y_pred) in enumerate(batches):
+            for k, batch in enumerate(batches):
                 where = f"update_state on batch {k} of {len(batches)}" + (f" of epoch {e + 1}" if len(epochs) > 1 else "")
-                call_user(self.label, where, metric.update_state, tensor(y_true), tensor(y_pred))
+                w = getattr(batch, "w", None) if self.weighted else None
+                weights = {} if w is None else {"sample_weight": tensor(w)}
+                call_user(self.label, where, metric.update_state, tensor(batch[0]), tensor(batch[1]), **weights)
             results.append(to_float(call_user(self.label, "result()", metric.result), self.label, "result()"))
         return results
 
@@ -240,6 +247,10 @@ class CallbackSubject:
 
     def callbacks(self, model, x, y) -> list:
         return [self.fresh(model, x, y)]
+
+    def weighed(self) -> CallbackSubject:
+        """The same callback, its companion metrics compiled in ``weighted_metrics``."""
+        return replace(self, metrics=tuple(m.weighed() for m in self.metrics))
 
     def reported(self, logs: dict, metric_keys: Sequence[str]) -> float:
         return self.read(logs)

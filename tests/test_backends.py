@@ -12,7 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from sklearn.metrics import f1_score
 from support import require
 
 from f1check.data import worked_example
@@ -30,12 +32,13 @@ EXPECTED = {  # the example subjects that are right pass; the wrong ones fail (f
 
 
 
-def run_on(backends: list[str]) -> dict:
-    """Run the parity script on every backend at once (two cores: the two processes overlap)."""
+def run_on(backends: dict[str, int]) -> dict:
+    """Run the parity script on every backend at once (two cores: the two processes overlap), with the number of
+    fuzzed examples each gets (0: only the cases whose values are compared)."""
     procs = {}
-    for name in backends:
+    for name, fuzzed in backends.items():
         env = dict(os.environ, KERAS_BACKEND=name, TF_CPP_MIN_LOG_LEVEL="2")
-        procs[name] = subprocess.Popen([sys.executable, str(SCRIPT), str(FUZZED_EXAMPLES)], env=env,
+        procs[name] = subprocess.Popen([sys.executable, str(SCRIPT), str(fuzzed)], env=env,
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out = {}
     for name, proc in procs.items():
@@ -49,13 +52,15 @@ def run_on(backends: list[str]) -> dict:
 @pytest.mark.long
 def test_jax_gives_the_verdicts_and_values_tensorflow_gives():
     require("jax", "pip install -e '.[jax]'")
-    found = run_on(["tensorflow", "jax"])
+    # TensorFlow runs only what is compared value for value; its fuzzed verdicts are the expected ones, which
+    # tests/test_search.py and tests/test_fit.py hold there
+    found = run_on({"tensorflow": 0, "jax": FUZZED_EXAMPLES})
     tf, jax = found["tensorflow"]["subjects"], found["jax"]["subjects"]
     assert sorted(tf) == sorted(jax) == sorted(EXPECTED)
     for name, (fixed_verdicts, fuzzed_verdict) in EXPECTED.items():
         for backend in (tf, jax):
             assert [case["passed"] for case in backend[name]["fixed"]] == fixed_verdicts, name
-            assert backend[name]["fuzzed_passed"] is fuzzed_verdict, name
+        assert jax[name]["fuzzed_passed"] is fuzzed_verdict, name
         for on_tf, on_jax in zip(tf[name]["fixed"], jax[name]["fixed"]):
             assert on_jax["reported"] == pytest.approx(on_tf["reported"], abs=1e-6), name
     # The worked example, batches of 100: the naive function logs the mean of per-batch F1 on both.
@@ -68,10 +73,22 @@ def test_jax_gives_the_verdicts_and_values_tensorflow_gives():
     assert found["tensorflow"]["generator_without_steps_naive_reported"] == pytest.approx(
         MEAN_OF_BATCH_F1 * 3 / 4, abs=1e-5)
     assert found["jax"]["generator_without_steps_naive_reported"] == pytest.approx(MEAN_OF_BATCH_F1, abs=1e-5)
-    # fit modes run on JAX too, with the same verdicts; fuzzed partitions there feed at most 8 batches (Keras on
+    # fit modes run on JAX too, with the expected verdicts; fuzzed partitions there feed at most 8 batches (Keras on
     # JAX compiles per batch shape), and the search replays eagerly (no tf.function on JAX)
-    assert found["jax"]["fit"].keys() == found["tensorflow"]["fit"].keys()
+    assert sorted(found["jax"]["fit"]) == [f"{n}:{m}" for n in ("F1FromLogs", "naive_f1") for m in ("fit", "fit-dropped")]
     for key, on_jax in found["jax"]["fit"].items():
-        assert on_jax["passed"] is found["tensorflow"]["fit"][key]["passed"] is not key.startswith("naive_f1"), key
+        assert on_jax["passed"] is not key.startswith("naive_f1"), key
         assert on_jax["most_batches"] <= 8, key
     assert found["jax"]["compiled_replay"] is False and found["tensorflow"]["compiled_replay"] is True
+    # weighted loops on both backends: F1Score weighs as sklearn does (sample_weight), StreamingF1 ignores its weights
+    y, s = worked_example()
+    w = np.resize(np.asarray([0.0, 1.0, 2.0, 3.0, 0.5], np.float32), len(y))
+    weighted = f1_score(y.ravel(), s.ravel() > 0.5, sample_weight=w)
+    for on in (found["tensorflow"]["weighted"], found["jax"]["weighted"]):
+        assert on["keras_f1_score"]["passed"]
+        assert on["keras_f1_score"]["reported"] == pytest.approx(weighted, abs=1e-5)
+        assert not on["StreamingF1"]["passed"]
+        assert on["StreamingF1"]["reported"] == pytest.approx(f1_score(y.ravel(), s.ravel() > 0.5), abs=1e-5)
+        assert on["StreamingF1"]["f1_seen"] == pytest.approx(weighted, abs=1e-9)
+    assert found["jax"]["weighted"]["keras_f1_score"]["fit_passed"] is True  # sample and class weights in fit
+    assert found["jax"]["weighted"]["StreamingF1"]["fit_passed"] is False

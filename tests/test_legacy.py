@@ -16,8 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from support import require
+from f1check.data import worked_example
 
 pytest_plugins = ["pytester"]
 
@@ -76,6 +78,14 @@ for feed in ("pydataset", "generator"):  # fit with a Sequence, fit_generator wi
         out[f"validation-dropped:{feed}:{judge}"] = [result.passed, result.worst.blame, result.worst.fed_batch_sizes]
 naive_validation = f1check.check(f1, modes=["validation"], data=(y, scores), partitions=[partition]).results[0]
 out["naive_validation"] = [naive_validation.passed, list(naive_validation.worst.diagnosis)]
+weights = np.resize(np.asarray([0.0, 1.0, 2.0, 3.0, 0.5], np.float32), len(y))
+for name in ("WeightedF1", "UnweightedF1"):  # weighted loops: sample weights in evaluate, class weights in fit
+    fixed = f1check.check(f"legacy_metrics.metrics:{name}", data=(y, scores, weights), partitions=[partition],
+                          weighted=True, weights=["sample"], feeds=["pydataset", "generator", "numpy"]).results[0]
+    fit = f1check.check(f"legacy_metrics.metrics:{name}", modes=["fit"], examples=2, weighted=True,
+                        weights=["class"]).results[0]
+    out[f"weighted:{name}"] = [fixed.passed, sorted({e.reported for e in fixed.runs}), fit.passed,
+                               [r.code for r in fit.why]]
 print(json.dumps(out))
 """
 
@@ -159,3 +169,13 @@ def test_worked_example_through_the_tf_keras_evaluate_loop(worked_example_run):
         assert total[0] is False and total[1] in ("coverage", "drift")
     assert found["naive_validation"][0] is False
     assert any("averages per-batch F1" in note for note in found["naive_validation"][1])
+    # weighted loops under tf-keras: sample weights through evaluate and evaluate_generator, class weights in fit
+    from sklearn.metrics import f1_score
+
+    y, scores = worked_example()
+    weights = np.resize(np.asarray([0.0, 1.0, 2.0, 3.0, 0.5], np.float32), len(y))
+    right, wrong = found["weighted:WeightedF1"], found["weighted:UnweightedF1"]
+    assert right[0] is True and right[2] is True
+    assert right[1] == pytest.approx([f1_score(y.ravel(), scores.ravel() > 0.5, sample_weight=weights)], abs=1e-6)
+    assert wrong[0] is False and wrong[1] == pytest.approx([F1_ALL], abs=1e-6)  # it ignored the weights
+    assert wrong[2] is False and wrong[3] == ["ignores-sample-weights"]

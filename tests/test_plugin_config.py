@@ -254,7 +254,7 @@ def test_ini_options_configure_a_project_without_pyproject(pytester):
         "f1check_modes = evaluate\nf1check_examples = 3\nf1check_seed = 2\nf1check_threshold = 0.5\n"
         "f1check_feeds = pydataset numpy\nf1check_tolerance = 0.002\n"
     )
-    result = pytester.runpytest_subprocess(OPTION, "-p", "no:cacheprovider", "--co", "-q")
+    result = pytester.runpytest_inprocess(OPTION, "-p", "no:cacheprovider", "--co", "-q")
     result.stdout.fnmatch_lines(["f1check::f1check.examples:StreamingF1[[]evaluate[]]",
                                  "f1check::f1check.examples:TiesPositiveF1[[]evaluate[]]", "2 tests collected*"])
     result = pytester.runpytest_subprocess(OPTION, "-p", "no:cacheprovider", "-v", f"{REPORT}=r.json")

@@ -377,7 +377,8 @@ def collect_project(pytester):
     ids=["testpaths and every target", "a path runs only that path", "-k", "--deselect", "f1check alone", "one item"],
 )
 def test_f1check_items_are_collected_like_any_test(collect_project, args, listed, summary):
-    result = collect_project.runpytest_subprocess("--f1check", "--co", "-q", "-p", "no:cacheprovider", *args)
+    # collection only: in this process (a subprocess would start TensorFlow again for every case)
+    result = collect_project.runpytest_inprocess("--f1check", "--co", "-q", "-p", "no:cacheprovider", *args)
     assert result.ret == 0
     items = [line for line in result.stdout.lines if "::" in line]
     assert len(items) == len(listed)
@@ -424,7 +425,7 @@ def test_a_target_listed_for_two_scores_names_the_score_in_its_id(pytester):
         '  { metric = "f1check.examples:keras_precision", score = "recall" },\n'
         '  "f1check.examples:StreamingF1",\n  { metric = "f1check.examples:StreamingF1", tolerance = 0.01 },\n]\n'
     )
-    result = pytester.runpytest_subprocess("--f1check", "--co", "-q", "-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess("--f1check", "--co", "-q", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines([
         "f1check::f1check.examples:keras_precision[[]evaluate,precision[]]",
         "f1check::f1check.examples:keras_precision[[]evaluate,recall[]]",

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 
@@ -19,7 +19,7 @@ SEM = names.Semantics()
 
 def fed_of(y, s, partition):
     index = partition.indices()[: partition.fed]
-    return y[index], s[index], partition.batch_sizes
+    return y[index], s[index], partition.batch_sizes, None
 
 
 def draw_partitions(n, count, seed_value):
@@ -125,3 +125,35 @@ def test_count_reference_agrees_with_sklearn(semantics, data):
     expected_all = reference.reference(y, s, semantics)
     for got, expected in ((confusion.fed(order, partition.fed), expected_seen), (confusion.all, expected_all)):
         assert got == pytest.approx(expected, abs=1e-12, nan_ok=True)
+
+
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(semantics=SEMANTICS, data=st.data())
+def test_the_weighted_count_reference_is_sklearns_with_sample_weight(semantics, data):
+    from dataclasses import replace
+
+    semantics = replace(semantics, weighted=True)
+    y, s = data.draw(strategies.data_for(names.CheckSettings(semantics=semantics), max_size=2000))
+    semantics = semantics.with_classes(y.shape[1])
+    w = data.draw(strategies.sample_weights(len(y)))
+    assume(w.sum() > 0)
+    expected = reference.reference(y, s, semantics, w)  # sklearn's, called with sample_weight=w
+    assert reference.Confusion(y, s, semantics, w).all == pytest.approx(expected, abs=1e-9, nan_ok=True)
+
+
+def test_the_weighted_reference_is_sklearns_and_keeps_its_invariances():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(4)
+    y = (rng.random((400, 1)) < 0.3).astype("float32")
+    s = rng.random((400, 1)).astype("float32")
+    w = rng.choice([0.0, 1.0, 2.0, 3.0], size=400).astype("float32")
+    weighted = names.Semantics(weighted=True)
+    value = reference.reference(y, s, weighted, w)
+    assert value == pytest.approx(f1_score(y.ravel(), s.ravel() > 0.5, sample_weight=w), abs=1e-12)
+    assert reference.reference(y, s, names.Semantics(), w) != value  # an unweighted target ignores the weights
+    keep = w > 0  # a zero weight removes the sample
+    assert reference.reference(y[keep], s[keep], weighted, w[keep]) == pytest.approx(value, abs=1e-12)
+    repeated = np.repeat(np.arange(400), w.astype(int))  # an integer weight repeats it
+    assert reference.reference(y[repeated], s[repeated], names.Semantics()) == pytest.approx(value, abs=1e-12)
+    assert reference.reference(y, s, weighted, 7.5 * w) == pytest.approx(value, abs=1e-12)  # scaling changes nothing

@@ -13,6 +13,7 @@ from .. import backend
 from ..context import CheckContext
 from ..loops import LoopSettings
 from ..partitions import Partition
+from ..weights import NONE, Weights
 from .harness import Epoch, Harness, Observation, starting_features
 from .legacy import LegacyHarness
 from .parts import RECORDER_NAME
@@ -52,14 +53,14 @@ class Driver:
         """A fresh model with room for a sequence of runs of at most ``rows`` samples and ``steps`` steps."""
         self.harness = self._new(rows, steps)
 
-    def run(self, y, scores, partition: Partition, loop: LoopSettings = LoopSettings(), *,
+    def run(self, y, scores, partition: Partition, loop: LoopSettings = LoopSettings(), weights: Weights = NONE, *,
             in_sequence: bool = False) -> Observation:
-        """``partition`` of ``(y, scores)`` through the real loop, run as ``loop`` says."""
+        """``partition`` of ``(y, scores)`` through the real loop, run as ``loop`` says, given ``weights``."""
         current = self.harness
         if not (in_sequence and current is not None and current.holds(len(y), partition.steps)):
             if current is None or not self.clean or not current.holds(len(y), partition.steps):
                 self.harness = self._room_for(len(y), partition.steps)
-        return self.harness.run(y, scores, partition, loop)
+        return self.harness.run(y, scores, partition, loop, weights)
 
     def model_for(self, n: int, steps: int) -> Harness:
         """A harness of this driver with room for ``n`` samples (kept if it has it): for replays that need a model."""

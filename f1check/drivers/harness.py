@@ -30,7 +30,9 @@ from ..partitions import Partition
 from ..settings import Semantics
 from ..causes import cause
 from ..subjects import hint, log_key
-from .parts import Parts, Snapshot, parts
+from ..weights import NONE, Weights
+from .observing import Snapshot
+from .parts import Parts, parts
 
 FIT_LEARNING_RATE = 0.5  # large enough that predictions move within an epoch (the drift term)
 TRAINING_BATCHES = 4  # batches of the training pass in the validation modes
@@ -125,10 +127,15 @@ class Harness:
             table = self.parts.table(rows, columns, name="f1check_table")
             self.model = self._model(keras, table)
             self.table = table.table
-            self.recorder = self.parts.recorder(rows, steps, columns, replicas)
+            self.recorder = self.parts.recorder(rows, steps, columns, replicas, self.context.weighs)
             self.compiled = [m.fresh() for m in self.subject.metrics]
+            weighted = [obj for obj, m in zip(self.compiled, self.subject.metrics) if m.weighted]
+            plain = [obj for obj, m in zip(self.compiled, self.subject.metrics) if not m.weighted]
             optimizer = keras.optimizers.SGD(learning_rate=FIT_LEARNING_RATE if self.mode.trains else 0.0)
-            self.model.compile(loss=loss_for(self.semantics), optimizer=optimizer, metrics=[*self.compiled, self.recorder])
+            # a recorder that weighs is a weighted metric: it records the weight each fed sample carried
+            (weighted if self.recorder.weighs else plain).append(self.recorder)
+            self.model.compile(loss=loss_for(self.semantics), optimizer=optimizer, metrics=plain or None,
+                               weighted_metrics=weighted or None)
         self.metric_keys = tuple(self.mode.log_prefix + log_key(obj) for obj in self.compiled)
         self.start = backend.values(self.model.weights)
         self.rows, self.steps = rows, steps
@@ -152,15 +159,16 @@ class Harness:
 
     # -- one run ----------------------------------------------------------------------------------------
 
-    def run(self, y, scores, partition: Partition, loop: LoopSettings = LoopSettings()) -> Observation:
-        """``partition`` of ``(y, scores)`` through the real loop of the mode, run as ``loop`` says."""
+    def run(self, y, scores, partition: Partition, loop: LoopSettings = LoopSettings(),
+            weights: Weights = NONE) -> Observation:
+        """``partition`` of ``(y, scores)`` through the real loop of the mode, run as ``loop`` says, given ``weights``."""
         if not self.holds(len(y), partition.steps):
             raise F1CheckError(f"internal: a harness for {self.rows} samples was given {len(y)}.")
         inputs = self.load(scores)
         initial = backend.values(self.model.weights) if self.mode.trains and self.subject.needs_epoch_end else None
         try:
             with backend.quiet():
-                epochs = LoopRun(self, loop, inputs, y, scores, partition).epochs()
+                epochs = LoopRun(self, loop, inputs, (y, scores, weights), partition).epochs()
         except F1CheckError:
             raise
         except Exception as exc:
@@ -219,21 +227,34 @@ class Harness:
         )
         if "has no attribute 'validation_data'" in str(exc):
             error.code = "callback-reads-missing-attribute"
+        functions = [m.label for m in self.subject.metrics if m.weighted and m.is_function]
+        if functions:
+            error = SubjectError(
+                f"{functions[0]} is a metric function under weighted_metrics, and Keras cannot weigh it: a function "
+                "returns one number per batch, while sample weights are one per sample (Keras raised "
+                f"{type(exc).__name__}: {cause(exc).splitlines()[0][:200]}). Write a stateful keras.metrics.Metric "
+                "whose update_state multiplies every count by sample_weight (as keras.metrics.F1Score does), or "
+                "check this one unweighted (weighted = false)."
+            )
+            error.code = "weighted-function"
         return error
 
 
 class LoopRun:
     """One run of a harness's loop over one partition: the Keras call, then every epoch as it was observed."""
 
-    def __init__(self, harness: Harness, loop: LoopSettings, inputs, y, scores, partition: Partition):
-        self.harness, self.loop, self.inputs, self.y, self.scores = harness, loop, inputs, y, scores
+    def __init__(self, harness: Harness, loop: LoopSettings, inputs, data: tuple, partition: Partition):
+        self.harness, self.loop, self.inputs = harness, loop, inputs
+        self.y, self.scores, self.weights = data
         self.partition = partition
         self.mode = harness.mode
+        self.sample = self.weights.sample if self.weights.kind == "sample" else None
+        self.by_class = {"class_weight": self.weights.class_weight} if self.weights.kind == "class" else {}
 
     def given(self, partition: Partition, steps_key: str, feed: feeds.Feed | None = None, rotate: bool = False):
         feed = self.loop.feed if feed is None else feed
         return feed.build(self.inputs, self.y, partition, steps_key=steps_key, dataset_class=self.harness.parts.dataset,
-                          rotate=rotate)
+                          rotate=rotate, weights=self.sample)
 
     def epochs(self) -> list[Epoch]:
         h = self.harness
@@ -257,7 +278,8 @@ class LoopRun:
     def _fit(self, observer, callbacks) -> list[Snapshot]:
         given = self.given(self.partition, Mode.FIT.steps_key)  # fit, even in evaluate: a callback's one epoch
         self.harness.loop_method(self.loop.feed, training=True)(
-            *given.args, epochs=self.mode.epochs, shuffle=False, verbose=0, callbacks=callbacks, **given.kwargs)
+            *given.args, epochs=self.mode.epochs, shuffle=False, verbose=0, callbacks=callbacks, **given.kwargs,
+            **self.by_class)
         return observer.epochs
 
     def _validate(self, observer, callbacks) -> list[Snapshot]:
@@ -267,7 +289,7 @@ class LoopRun:
         # validation-dropped feeds a generator that runs on over all the data, as a real one would: with
         # validation_steps = n // batch_size each pass starts where the last one stopped (rotation)
         val = self.given(self.partition, self.mode.steps_key, rotate=self.mode.drops_remainder)
-        kwargs = {**train.kwargs, **feeds.as_validation(val)}
+        kwargs = {**train.kwargs, **feeds.as_validation(val), **self.by_class}
         self.harness.loop_method(feed, training=True)(*train.args, epochs=self.mode.epochs, shuffle=False, verbose=0,
                                                       callbacks=callbacks, **kwargs)
         for snapshot, training in zip(observer.validations, observer.epochs):

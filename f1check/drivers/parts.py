@@ -17,13 +17,15 @@ recorded exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from .. import backend
 from ..errors import F1CheckError
 from ..partitions import Partition
+from ..weights import Batch
+from .observing import capture_class, observer_class, tap_on_class
 
 RECORDER_NAME = "f1check_recorder"
 
@@ -120,9 +122,9 @@ def parts(legacy: bool) -> Parts:
         table=_table_class(keras, ops),
         recorder=_recorder_class(keras, ops),
         dataset=_dataset_class(dataset_base),
-        observer=_observer_class(keras),
-        capture=_capture_class(keras),
-        tap_on=_tap_on_class(keras),
+        observer=observer_class(keras),
+        capture=capture_class(keras),
+        tap_on=tap_on_class(keras),
     )
 
 
@@ -216,17 +218,19 @@ def _table_class(keras, ops):
 
 def _recorder_class(keras, ops):
     class Recorder(keras.metrics.Metric):
-        """Records the (y_true, y_pred) of every batch the loop feeds the metrics."""
+        """Records the (y_true, y_pred) of every batch the loop feeds the metrics, and with ``weighs`` the
+        weight each sample carried (compiled then as a weighted metric: 1 where the loop gives none)."""
 
-        def __init__(self, capacity: int, max_steps: int, columns: int, replicas: int = 1):
+        def __init__(self, capacity: int, max_steps: int, columns: int, replicas: int = 1, weighs: bool = False):
             super().__init__(name=RECORDER_NAME)
-            self.capacity, self.max_steps = capacity, max_steps
+            self.capacity, self.max_steps, self.weighs = capacity, max_steps, weighs
 
             def variable(name, shape, dtype="float32"):
                 return ops.metric_variable(self, name, shape, dtype, replicas)
 
             self.y_true = variable("y_true", (capacity, columns))
             self.y_pred = variable("y_pred", (capacity, columns))
+            self.weight = variable("weight", (capacity, 1)) if weighs else None
             self.sizes = variable("sizes", (max_steps,), "int32")
             self.count = variable("count", (), "int32")
             self.steps = variable("steps", (), "int32")
@@ -238,6 +242,12 @@ def _recorder_class(keras, ops):
             fits = ops.logical_and(count + size <= self.capacity, steps < self.max_steps)
             _append(ops, self.y_true, self.count, y_true, fits)  # an overflow is counted, and recorded() reports it
             _append(ops, self.y_pred, self.count, y_pred, fits)
+            if self.weighs:
+                if sample_weight is None:
+                    weight = ops.ones((size, 1), "float32")
+                else:
+                    weight = ops.reshape(ops.cast(ops.gathered(sample_weight), "float32"), (-1, 1))
+                _append(ops, self.weight, self.count, weight, fits)
             _append(ops, self.sizes, self.steps, ops.reshape(size, (1,)), fits)
             self.count.assign(count + size)
             # ``size // size``, not ``1``: a data dependency, so that when a step fails to get data (the end of
@@ -252,7 +262,7 @@ def _recorder_class(keras, ops):
                 variable.assign(variable * 0)
 
         def recorded(self) -> list:
-            """``[(y_true, y_pred), ...]`` per fed batch."""
+            """``[Batch(y_true, y_pred, w), ...]`` per fed batch (``w``: the weight each sample carried, or None)."""
             import numpy as np
 
             steps, count = int(backend.to_numpy(self.steps)), int(backend.to_numpy(self.count))
@@ -260,7 +270,10 @@ def _recorder_class(keras, ops):
                 raise _overflow(count, steps, self.capacity)
             cuts = np.cumsum(np.concatenate([[0], backend.to_numpy(self.sizes)[:steps]]))
             y_true, y_pred = backend.to_numpy(self.y_true)[:count], backend.to_numpy(self.y_pred)[:count]
-            return [(y_true[a:b], y_pred[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
+            if not self.weighs:
+                return [Batch(y_true[a:b], y_pred[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
+            weight = backend.to_numpy(self.weight)[:count, 0]
+            return [Batch(y_true[a:b], y_pred[a:b], weight[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
 
     return Recorder
 
@@ -269,9 +282,9 @@ def _dataset_class(base):
     class FedBatches(base):
         """Exactly the partition's batches, in the partition's order."""
 
-        def __init__(self, inputs, labels, partition: Partition):
+        def __init__(self, inputs, labels, partition: Partition, weights=None):
             super().__init__()
-            self.inputs, self.labels = inputs, labels
+            self.inputs, self.labels, self.weights = inputs, labels, weights
             self.index_batches = partition.batches()
 
         def __len__(self):
@@ -279,115 +292,8 @@ def _dataset_class(base):
 
         def __getitem__(self, k):
             index = self.index_batches[k]
-            return self.inputs[index], self.labels[index]
+            if self.weights is None:
+                return self.inputs[index], self.labels[index]
+            return self.inputs[index], self.labels[index], self.weights[index]
 
     return FedBatches
-
-
-@dataclass
-class Snapshot:
-    """What one pass (a training epoch, or a validation pass) fed and what its loop reported."""
-
-    fed_indices: Any  # sample indices in the order they were fed
-    batches: list  # [(y_true, y_pred), ...] per fed batch, as the metrics saw them
-    end_scores: Any = None  # the model's predictions for every sample at the epoch's end (trained models)
-    weights: Any = field(default=None, repr=False)  # the model's weights then
-    logs: dict = field(default_factory=dict)  # the logs as callbacks got them (before any wrote)
-    preceding: list = field(default_factory=list)  # batches of the passes before this one in the epoch
-
-
-def _observer_class(keras):
-    class Observer(keras.callbacks.Callback):
-        """Placed first: snapshots what each epoch (and each validation pass) fed, before other callbacks run.
-
-        Keras resets the metrics, the recorder included, when a validation
-        pass begins, so the training epoch is snapshotted then.  The tap
-        records only during the loop's own steps: this callback switches it
-        off after every step, and :class:`TapOn`, placed last, switches it on
-        right before the next, so what callbacks predict at any hook
-        (``model.predict`` in ``on_epoch_begin``, say) is never counted as fed.
-        """
-
-        def __init__(self, tap, recorder, inputs, val_inputs, trainable: bool, replicas: int = 1):
-            super().__init__()
-            self.tap, self.recorder, self.inputs, self.val_inputs = tap, recorder, inputs, val_inputs
-            self.trainable, self.replicas = trainable, replicas
-            self.epochs: list[Snapshot] = []
-            self.validations: list[Snapshot] = []
-            self._training: Snapshot | None = None
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._training = None
-            self.tap.reset()
-            self.tap.switch(False)
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.tap.switch(False)
-
-        def on_test_batch_end(self, batch, logs=None):
-            self.tap.switch(False)
-
-        def on_test_begin(self, logs=None):
-            self._training = Snapshot(self.tap.recorded(), self.recorder.recorded())
-            self.tap.reset()
-            self.tap.switch(False)
-
-        def on_test_end(self, logs=None):
-            self.tap.switch(False)
-            self.validations.append(Snapshot(self.tap.recorded(), self.recorder.recorded()))
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.tap.switch(False)
-            training = self._training or Snapshot(self.tap.recorded(), self.recorder.recorded())
-            training.logs = dict(logs or {})
-            if self.trainable:
-                training.end_scores = self._predict(self.inputs)
-                training.weights = backend.values(self.model.weights)
-                if self.validations and self.val_inputs is not None:
-                    self.validations[-1].end_scores = self._predict(self.val_inputs)
-                    self.validations[-1].logs = training.logs
-                    self.validations[-1].weights = training.weights  # a callback replay predicts with them
-            self.epochs.append(training)
-
-        def _predict(self, inputs):
-            if self.replicas > 1:  # predict_on_batch under a MirroredStrategy returns every row once per replica
-                return backend.to_numpy(self.model.predict(inputs, batch_size=len(inputs), verbose=0))
-            return backend.to_numpy(self.model.predict_on_batch(inputs))
-
-    return Observer
-
-
-def _tap_on_class(keras):
-    class TapOn(keras.callbacks.Callback):
-        """Placed last: switches the tap on right before each of the loop's steps, after every other callback's
-        batch hook (one that predicts is not counted)."""
-
-        def __init__(self, tap):
-            super().__init__()
-            self.tap = tap
-
-        def on_train_batch_begin(self, batch, logs=None):
-            self.tap.switch(True)
-
-        def on_test_batch_begin(self, batch, logs=None):
-            self.tap.switch(True)
-
-    return TapOn
-
-
-def _capture_class(keras):
-    class LogCapture(keras.callbacks.Callback):
-        """Placed last: copies the logs after every other callback has had its turn."""
-
-        def __init__(self):
-            super().__init__()
-            self.epochs: list[dict] = []
-            self.test: dict | None = None  # the last evaluation's logs (tf-keras's evaluate_generator returns none)
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.epochs.append(dict(logs or {}))
-
-        def on_test_end(self, logs=None):
-            self.test = dict(logs or {})
-
-    return LogCapture

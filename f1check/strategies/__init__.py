@@ -19,15 +19,18 @@ from __future__ import annotations
 from .data import LARGEST, binary_data, data_for, multiclass_data, multilabel_data
 from .partitions import partitions, uniform_partitions
 from .validate import InvalidStrategyArgument
+from .weights import class_weights, sample_weights
 
 __all__ = [
     "InvalidStrategyArgument",
     "binary_data",
+    "class_weights",
     "data_for",
     "multiclass_data",
     "multilabel_data",
     "partitions",
     "register_profiles",
+    "sample_weights",
     "uniform_partitions",
 ]
 

@@ -1,0 +1,95 @@
+"""Weighted loops through the real Keras loop: sample weights, class weights and weighted_metrics, judged against
+sklearn with ``sample_weight`` (the golden numbers below are sklearn's)."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score
+
+import f1check
+from f1check import Partition, examples
+
+W = "fixtures.weighted"
+N = 257
+
+
+@pytest.fixture(scope="module")
+def imbalanced():
+    """257 samples, a third positive, weights 0 to 3 and five at 0.5: fed in batches of 32 and a last one of 1."""
+    rng = np.random.default_rng(11)
+    y = (rng.random(N) < 0.33).astype("float32")
+    s = np.clip(0.5 + (y - 0.5) * rng.uniform(-0.6, 1.0, N), 0, 1).astype("float32")
+    w = rng.integers(0, 4, N).astype("float32")
+    w[rng.choice(N, 5, replace=False)] = 0.5
+    return y, s, w
+
+
+THIRTY_TWO = Partition([32] * 8 + [1])
+
+
+def test_sklearns_weighted_value_is_the_reference_and_an_ignoring_metric_is_named(imbalanced):
+    y, s, w = imbalanced
+    weighted, unweighted = f1_score(y, s > 0.5, sample_weight=w), f1_score(y, s > 0.5)
+    assert abs(weighted - unweighted) > 0.01  # the weights matter on this data
+    right = f1check.check(examples.keras_f1_score, data=(y, s, w), partitions=[THIRTY_TWO], weighted=True,
+                          weights=["sample"]).results[0]
+    assert right.passed and right.worst.reported == pytest.approx(weighted, abs=1e-5)
+    assert right.worst.f1_seen == pytest.approx(weighted, abs=1e-12)
+    ignoring = f1check.check(examples.StreamingF1, data=(y, s, w), partitions=[THIRTY_TWO], weighted=True,
+                             weights=["sample"]).results[0]
+    assert not ignoring.passed and ignoring.worst.reported == pytest.approx(unweighted, abs=1e-5)
+    assert [r.code for r in ignoring.why] == ["ignores-sample-weights"]
+    assert f"{unweighted:.6f}" in ignoring.why[0]
+    # an unweighted target in a weighted loop gets no weights from Keras, and is judged unweighted: it passes
+    plain = f1check.check(examples.StreamingF1, data=(y, s, w), partitions=[THIRTY_TWO], weights=["sample"])
+    assert plain.passed and plain.results[0].worst.f1_seen == pytest.approx(unweighted, abs=1e-12)
+
+
+def test_class_weights_reach_weighted_metrics_in_fit_and_not_the_validation_pass(imbalanced):
+    y, s, _ = imbalanced
+    class_weight = {0: 1.0, 1: 2.5}
+    for mode in ("fit", "validation"):
+        right = f1check.check(examples.keras_f1_score, modes=[mode], data=(y, s), partitions=[THIRTY_TWO],
+                              weighted=True, weights=["class"], class_weight=class_weight).results[0]
+        assert right.passed, (mode, str(right.worst))
+        ignoring = f1check.check(examples.StreamingF1, modes=[mode], data=(y, s), partitions=[THIRTY_TWO],
+                                 weighted=True, weights=["class"], class_weight=class_weight).results[0]
+        # Keras weighs the training pass by class, never the validation pass
+        assert ignoring.passed is (mode == "validation"), (mode, ignoring.why)
+        if mode == "fit":
+            assert [r.code for r in ignoring.why] == ["ignores-sample-weights"]
+
+
+@pytest.mark.parametrize("subject, code", [
+    ("MaskWeightedF1", "weights-as-mask"), ("SquaredWeightedF1", "weights-applied-twice"),
+    ("TruePositiveWeightedF1", "weights-on-true-positives"),
+])
+@pytest.mark.parametrize("mode", ["evaluate", "fit", "validation"])
+def test_each_weighting_bug_fails_from_the_first_examples_with_its_reason(subject, code, mode):
+    result = f1check.check(f"{W}:{subject}", modes=[mode], examples=4, seed=1, weighted=True,
+                           weights=["sample"]).results[0]
+    assert not result.passed and [r.code for r in result.why] == [code]
+
+
+@pytest.mark.parametrize("mode", ["evaluate", "fit", "validation"])
+def test_right_weighted_subjects_pass_fuzzed_weighted_loops(mode):
+    kinds = ["none", "sample", "class"] if mode != "evaluate" else ["none", "sample"]
+    for subject in (f"{W}:WeightedF1", f"{W}:keras_f1"):
+        assert f1check.check(subject, modes=[mode], examples=8, weighted=True, weights=kinds).passed, subject
+    counts = {"callback_key": "val_f1" if mode == "validation" else "f1",
+              "callback_metrics": [f"{W}:tp", f"{W}:fp", f"{W}:fn"]}
+    assert f1check.check(f"{W}:F1FromWeightedCounts", modes=[mode], examples=8, weighted=True, weights=kinds,
+                         **counts).passed
+
+
+def test_a_per_batch_function_under_weighted_metrics_is_an_error_that_says_what_to_write():
+    with pytest.raises(f1check.SubjectError, match="metric function under weighted_metrics.*stateful") as info:
+        f1check.check(f"{W}:per_batch_f1", weighted=True, weights=["sample"], examples=2)
+    assert info.value.code == "weighted-function"
+
+
+def test_a_weighted_counterexample_reproduces_with_its_weights():
+    result = f1check.check(f"{W}:MaskWeightedF1", examples=4, weighted=True, weights=["sample"]).results[0]
+    assert "data=(y_true, scores, sample_weight)" in result.reproduce and "weighted=True" in result.reproduce
+    assert f1check.report.result_json(result)["counterexample"]["weights"] == "sample"
+    with pytest.raises(f1check.F1CheckFailure, match=f"{result.counterexample.reported:.6f}"):
+        exec(result.reproduce, {})
