@@ -117,7 +117,7 @@ def fixed_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], dat
 
     feed = max(feeds, key=lambda f: (len(fitting(f)), -feeds.index(f)), default=None)
     weights = fixed_weights(kinds, len(y), settings.semantics.columns, given)
-    loop = LoopSettings(feed, weights.kind) if feed is not None else None
+    loop = LoopSettings(feed, weights.kind, **settings.fixed_compile()) if feed is not None else None
     runs = tuple(Run(p, loop, weights) for p in fitting(feed)) if feed is not None else ()
     return FixedRuns(y, scores, runs) if runs else None
 
@@ -154,8 +154,34 @@ def large_run(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], kind
     for partition in candidates:
         feed = next((f for f in feeds if f.fits(partition)), None)
         if feed is not None:
-            return y, scores, Run(partition, LoopSettings(feed, weights.kind), weights)
+            return y, scores, Run(partition, LoopSettings(feed, weights.kind, **settings.fixed_compile()), weights)
     return None
+
+
+SIXTEEN_BIT = 20000  # samples of the fixed examples under 16-bit policies: counts past 2,048, where float16 stops
+# counting in ones (bfloat16 at 256), fed in batches of SIXTEEN_BIT_BATCH
+SIXTEEN_BIT_BATCH = 256
+
+
+def sixteen_bit_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], kinds: tuple[str, ...] = ("none",)):
+    """``(y, scores, run)`` of ``SIXTEEN_BIT`` samples under each 16-bit policy allowed, so that a metric that counts
+    in 16 bits fails from the first examples; none without one, or under replicas."""
+    import numpy as np
+
+    policies = [p for p in settings.dtype_policies if p != "float32"]
+    if not policies or settings.replicas > 1:
+        return []
+    y, scores = synthetic(SIXTEEN_BIT, settings.semantics, np.random.default_rng(1), positive_rate=0.4)
+    partition = Partition.floor_steps(SIXTEEN_BIT, SIXTEEN_BIT_BATCH)
+    if not mode.drops_remainder:
+        partition = Partition([*partition.batch_sizes, SIXTEEN_BIT % SIXTEEN_BIT_BATCH])
+    weights = fixed_weights(kinds, len(y), settings.semantics.columns)
+    feed = next((f for f in feeds if f.fits(partition)), None)
+    if feed is None:
+        return []
+    compiled = settings.fixed_compile()
+    return [(y, scores, Run(partition, LoopSettings(feed, weights.kind, **{**compiled, "dtype_policy": p}), weights))
+            for p in policies]
 
 
 def probe_batches(settings: CheckSettings) -> list[Batch]:

@@ -25,7 +25,8 @@ def check(
     partitions: Iterable[Partition] | None = None, examples: int = DEFAULT_EXAMPLES, seed: int | None = None,
     callback_key: str | None = None, callback_metrics: Sequence[Any] = (), feeds: Sequence[str] | None = None,
     replicas: int = 1, multiclass_scores: str = "softmax", timeout: float | None = None, weighted: bool = False,
-    weights: Sequence[str] | None = None, class_weight: dict | None = None,
+    weights: Sequence[str] | None = None, class_weight: dict | None = None, steps_per_execution: Sequence[int] = (1,),
+    jit_compile: Sequence[bool] = (False,), dtype_policies: Sequence[str] = ("float32",),
     progress: Callable[[int, int, float], None] | None = None, save_dir: str | Path | None = None,
 ) -> Report:
     """Check that ``subject`` logs the score sklearn gives for what real Keras loops fed it.
@@ -54,11 +55,11 @@ def check(
         multiclass_scores: fuzzed multiclass scores: ``"softmax"``, ``"softmax-ties"`` or ``"independent"``.
         timeout: seconds each mode may take (None: no bound), then :class:`~f1check.timeouts.CheckTimeout`.
         weighted: the subject goes in ``compile(weighted_metrics=...)``; sklearn gets ``sample_weight``.
-        weights: the loops' weights, drawn per example: ``"none"``, ``"sample"`` and ``"class"`` (training
-            only); default ``["none"]``, or ``["none", "sample"]`` for a weighted subject.
-        class_weight: the ``class_weight`` of checks with given data (drawn otherwise).
-        progress: called as ``progress(done, total, worst_error)`` while a mode runs.
-        save_dir: where a counterexample too large to print is saved (default: a temporary folder).
+        weights, class_weight: weight kinds drawn per example (``"none"``, ``"sample"``, ``"class"``); given data's.
+        steps_per_execution, jit_compile, dtype_policies: ``compile()``'s settings and the model's dtype policy
+            (``"float32"``, ``"mixed_float16"``, ``"mixed_bfloat16"``), each drawn per example from its list.
+        progress, save_dir: called as ``progress(done, total, worst_error)`` while a mode runs; where a
+            counterexample too large to print goes (default: a temporary folder).
 
     Returns:
         A :class:`~f1check.results.Report` with one :class:`~f1check.results.Result` per mode.
@@ -69,9 +70,8 @@ def check(
     Example:
         >>> import keras, f1check
         >>> y, scores = f1check.data.worked_example()
-        >>> report = f1check.check(lambda: keras.metrics.F1Score(threshold=0.5), data=(y, scores),
-        ...                        partitions=[f1check.Partition([100, 100, 100])])
-        >>> report.passed
+        >>> f1check.check(lambda: keras.metrics.F1Score(threshold=0.5), data=(y, scores),
+        ...               partitions=[f1check.Partition([100, 100, 100])]).passed
         True
     """
     values = {key: value for key, value in locals().items() if key in settings_module.SETTING_KEYS}

@@ -367,3 +367,11 @@ def restore_keras_globals(saved: KerasGlobals) -> None:
         keras_module.mixed_precision.set_global_policy(saved.policy)
     else:
         keras_module.config.set_dtype_policy(saved.policy)
+
+
+def jit_compile(wanted: bool):
+    """``compile(jit_compile=...)`` for a loop drawn with ``wanted``: XLA, or not. On JAX, Keras's own "auto"
+    (every step under ``jax.jit``, as a JAX repository runs) stands for "no XLA" where ``wanted`` is False."""
+    if not wanted and backend_name() == "jax":
+        return "auto"
+    return wanted

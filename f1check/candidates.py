@@ -187,8 +187,12 @@ class Replayer:
 
 def replayer_for(context: CheckContext, driver: Driver) -> Replayer | None:
     """A replayer, or None where replay cannot stand for the loop: under replicas (each replica computes on its share
-    of a batch, not on the whole batch), or when both the data and the partitions are given (nothing to search)."""
+    of a batch, not on the whole batch), under compile settings other than Keras's defaults (16-bit predictions, an
+    XLA program, several steps per call: every example runs the loop itself), or when both the data and the
+    partitions are given (nothing to search)."""
     if context.replicas > 1 or (context.data is not None and context.partitions is not None):
+        return None
+    if not context.settings.plain_compile:
         return None
     return Replayer(context, driver)
 
@@ -211,7 +215,8 @@ def cases(context: CheckContext, *, max_batches: int, max_size: int | None = Non
     replicas = settings.replicas
     drop = True if mode.drops_remainder else (False if feeds_everything(settings, mode) else None)
     data = _data_strategy(settings, max_size or strategies.LARGEST)
-    loops = st.builds(LoopSettings, st.sampled_from(context.feeds), st.sampled_from(context.weight_kinds))
+    loops = st.builds(LoopSettings, st.sampled_from(context.feeds), st.sampled_from(context.weight_kinds),
+                      *compile_strategies(settings))
 
     def weights_of(draw, y, loop):
         return draw(_weights(loop.weights, len(y), settings.semantics.columns, context.inputs.weights))
@@ -238,7 +243,7 @@ def cases(context: CheckContext, *, max_batches: int, max_size: int | None = Non
     def over_explicit(draw):
         p = draw(st.sampled_from(explicit))
         feed = draw(st.sampled_from([f for f in context.feeds if f.fits(p)] or [LoopSettings().feed]))
-        loop = LoopSettings(feed, draw(st.sampled_from(context.weight_kinds)))
+        loop = LoopSettings(feed, draw(st.sampled_from(context.weight_kinds)), *(draw(c) for c in compile_strategies(settings)))
         y, s = draw(_data_strategy(settings, p.n, p.n))
         return Candidate(y, s, p, loop, weights_of(draw, y, loop))
 
@@ -247,6 +252,14 @@ def cases(context: CheckContext, *, max_batches: int, max_size: int | None = Non
     if explicit is not None:
         return over_explicit()
     return fuzzed()
+
+
+def compile_strategies(settings) -> tuple:
+    """Strategies of the compile settings, in :class:`LoopSettings`'s order: steps per execution, XLA, dtype policy."""
+    from hypothesis import strategies as st
+
+    return (st.sampled_from(settings.steps_per_execution), st.sampled_from(settings.jit_compile),
+            st.sampled_from(settings.dtype_policies))
 
 
 def _weights(kind: str, n: int, classes: int, given: Weights | None):

@@ -29,25 +29,51 @@ class LoopSettings:
         feed: how the data reaches the loop (:class:`~f1check.feeds.Feed`).
         weights: what the loop is given besides the data: ``"none"``, ``"sample"`` or ``"class"``
             (:mod:`f1check.weights`; the values themselves go with the data).
+        steps_per_execution: ``compile(steps_per_execution=...)``: steps Keras runs per call of its compiled step.
+        jit_compile: ``compile(jit_compile=...)``: the step compiled with XLA.
+        dtype_policy: the model's dtype policy; under ``"mixed_float16"``/``"mixed_bfloat16"`` it computes, and
+            feeds the metrics its predictions, in 16 bits.
     """
 
     feed: Feed = Feed.PYDATASET
     weights: str = "none"
+    steps_per_execution: int = 1
+    jit_compile: bool = False
+    dtype_policy: str = "float32"
 
-    FIELDS = ("feed", "weights")
+    FIELDS = ("feed", "weights", "steps_per_execution", "jit_compile", "dtype_policy")
+
+    @property
+    def compiled(self) -> tuple:
+        """What the compiled model depends on: runs that differ here cannot share one."""
+        return self.steps_per_execution, self.jit_compile, self.dtype_policy
+
+    @property
+    def sixteen_bit(self) -> bool:
+        return self.dtype_policy != "float32"
 
     def describe(self, legacy: bool = False) -> str:
         """``a keras.utils.PyDataset with steps``: how messages say it, after "fed"."""
         given = {"none": "", "sample": ", with per-sample weights", "class": ", with class weights"}[self.weights]
-        return self.feed.describe(legacy) + given
+        return self.feed.describe(legacy) + given + "".join(", " + part for part in self.compile_parts())
+
+    def compile_parts(self) -> list[str]:
+        """The compile settings that differ from Keras's defaults, in words."""
+        return [*([f"steps_per_execution={self.steps_per_execution}"] if self.steps_per_execution != 1 else []),
+                *(["jit_compile=True (XLA)"] if self.jit_compile else []),
+                *([f"dtype policy {self.dtype_policy}"] if self.sixteen_bit else [])]
 
     def json(self) -> dict:
         """The example's fields in the JSON report."""
-        return {"feed": self.feed.value, "weights": self.weights}
+        return {"feed": self.feed.value, "weights": self.weights, "steps_per_execution": self.steps_per_execution,
+                "jit_compile": self.jit_compile, "dtype_policy": self.dtype_policy}
 
     def arguments(self) -> list[str]:
         """The ``check()`` keyword arguments that make a check run exactly this loop."""
-        return [f"feeds=[{self.feed.value!r}]", *([f"weights=[{self.weights!r}]"] if self.weights != "none" else [])]
+        return [f"feeds=[{self.feed.value!r}]", *([f"weights=[{self.weights!r}]"] if self.weights != "none" else []),
+                *([f"steps_per_execution=[{self.steps_per_execution}]"] if self.steps_per_execution != 1 else []),
+                *(["jit_compile=[True]"] if self.jit_compile else []),
+                *([f"dtype_policies=[{self.dtype_policy!r}]"] if self.sixteen_bit else [])]
 
 
 @dataclass(frozen=True)

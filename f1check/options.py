@@ -82,6 +82,9 @@ INI_OPTIONS = (
     ("timeout", "string", "as --f1check-timeout"),
     ("weighted", "bool", "check the subject as a weighted metric (compile(weighted_metrics=...))"),
     ("weights", "args", "what the loops are given: none sample class"),
+    ("steps_per_execution", "args", "compile(steps_per_execution=...) values drawn per example, e.g. 1 4"),
+    ("jit_compile", "args", "compile(jit_compile=...) values drawn per example: false true"),
+    ("dtype_policies", "args", "dtype policies drawn per example: float32 mixed_float16 mixed_bfloat16"),
 )
 INI_NUMBERS, INI_WHOLE = ("tolerance", "threshold", "beta", "timeout"), ("examples", "seed", "classes", "replicas")
 INI_KEYS = tuple(f"f1check_{key}" for key, _, _ in INI_OPTIONS)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from . import diagnosis, reference, timeouts, verdict
+from . import backend, diagnosis, reference, timeouts, verdict
 from .context import CheckContext
-from .drivers import Driver, Epoch, Observation
+from .drivers import Driver, Epoch, Observation, dtype_policy, fed_as
 from .errors import SubjectError
 from .loops import Run
 from .partitions import Partition
@@ -68,12 +68,28 @@ class Runner:
         )
         example.diagnosis = tuple(diagnosis.diagnose(example, observation, self.context,
                                                      self._carried(example, observation, y)))
-        example.notes = (replay_note,) if replay_note else ()
+        example.notes = tuple(n for n in (replay_note, self._cast_note(y, scores, run, observation)) if n)
         return example
+
+    def _cast_note(self, y, scores, run: Run, observation: Observation) -> str | None:
+        """Under a 16-bit policy (fixed scores): the samples whose score the cast moved across the threshold."""
+        import numpy as np
+
+        if not run.loop.sixteen_bit or self.mode.trains or self.semantics.task != "binary":
+            return None
+        threshold = self.semantics.threshold
+        cast = observation.epochs[0].end_scores
+        moved = np.flatnonzero((scores[:, 0] > threshold) != (cast[:, 0] > threshold))
+        if not len(moved):
+            return None
+        shown = ", ".join(f"{scores[k, 0]:.6g} -> {cast[k, 0]:.6g}" for k in moved[:3])
+        return (f"under {run.loop.dtype_policy} the model fed 16-bit predictions: {len(moved)} of {len(y)} samples "
+                f"changed side of the threshold {threshold:g} in the cast ({shown}{', ...' if len(moved) > 3 else ''}); "
+                "sklearn judges the predictions as fed.")
 
     def sequence(self, y, scores, runs: list[Run]) -> list[Example]:
         """``runs`` of the same data one after another on one fresh model."""
-        self.driver.begin_sequence(len(y), max(r.partition.steps for r in runs))
+        self.driver.begin_sequence(len(y), max(r.partition.steps for r in runs), runs[0].loop.compiled)
         found, before = [], []
         for run in runs:
             found.append(self.run(y, scores, run, preceded_by=tuple(before), continuing=True))
@@ -87,23 +103,27 @@ class Runner:
         epochs = observation.epochs
         scene = ReplayScene([e.logs_in for e in epochs], observation.model, observation.inputs, y,
                             [e.weights for e in epochs], observation.starts())
-        values, note = self.subject.replay_observed(lambda metric: self._replay_metric(metric, epochs),
-                                                    observation.metric_keys, scene)
+        policy = observation.loop.dtype_policy
+        with dtype_policy(backend.framework(), policy):  # metrics built as the loop built them, fed 16-bit values
+            values, note = self.subject.replay_observed(
+                lambda metric: self._replay_metric(metric, epochs, policy),
+                observation.metric_keys, scene)
         if values is None:
             return [e.reported for e in epochs], note
         return values, note
 
-    def _replay_metric(self, metric: MetricSubject, epochs: list[Epoch]) -> list[float]:
-        """One metric fed each epoch's batches directly; for a metric that carries state, after everything the
-        loop's instance was fed before them (earlier runs on the same model, the training pass before a
-        validation pass), each with ``reset_state()`` between, as Keras resets."""
+    def _replay_metric(self, metric: MetricSubject, epochs: list[Epoch], policy: str = "float32") -> list[float]:
+        """One metric fed each epoch's batches directly (the predictions in the dtype ``policy`` fed them); for a
+        metric that carries state, after everything the loop's instance was fed before them (earlier runs on the
+        same model, the training pass before a validation pass), each with ``reset_state()`` between, as Keras
+        resets."""
         if self.context.clean:
-            return metric.replay_epochs([e.batches for e in epochs])
+            return metric.replay_epochs([fed_as(e.batches, policy) for e in epochs])
         sequence, judged = list(self.history), []
         for epoch in epochs:
-            sequence += epoch.preceding
+            sequence += [fed_as(b, policy) for b in epoch.preceding]
             judged.append(len(sequence))
-            sequence.append(epoch.batches)
+            sequence.append(fed_as(epoch.batches, policy))
         values = metric.replay_epochs(sequence)
         return [values[k] for k in judged]
 

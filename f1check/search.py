@@ -60,10 +60,11 @@ class Search:
         context = self.context
         y, s = context.data
         kinds = context.settings.feeds or (LoopSettings().feed,)
+        compiled = context.settings.fixed_compile()
         found = []
         for feed in kinds:
             for weights in self._explicit_weights():
-                runs = [Run(p, LoopSettings(feed, weights.kind), weights) for p in context.partitions
+                runs = [Run(p, LoopSettings(feed, weights.kind, **compiled), weights) for p in context.partitions
                         if feed.fits(p) and feed in context.feeds]
                 if runs:
                     found += self.runner.sequence(y, s, runs)
@@ -94,6 +95,9 @@ class Search:
                 and settings.examples > len(found):
             large = adversarial.large_run(settings, mode, context.feeds, context.weight_kinds)
             if large is not None:
+                found.append(self.runner.run(*large))
+        if context.data is None and context.partitions is None and settings.examples > len(found):
+            for large in adversarial.sixteen_bit_runs(settings, mode, context.feeds, context.weight_kinds):
                 found.append(self.runner.run(*large))
         return found
 

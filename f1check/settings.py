@@ -47,7 +47,10 @@ DEFAULT_CLASSES = 3  # columns of fuzzed multiclass/multilabel data when classes
 SETTING_KEYS = (
     "modes", "tolerance", "judge", "examples", "seed", "task", "classes", "average", "threshold",
     "zero_division", "score", "beta", "feeds", "replicas", "multiclass_scores", "timeout", "weighted", "weights",
+    "steps_per_execution", "jit_compile", "dtype_policies",
 )
+# Keras dtype policies a loop can run under (the model computes in the 16-bit ones; variables stay float32).
+DTYPE_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,21 @@ class CheckSettings:
     multiclass_scores: str = "softmax"
     timeout: float | None = None  # seconds one mode's check may take (None: no bound)
     weights: tuple[str, ...] = ("none",)  # what the loop is given: "none", "sample", "class" (drawn per example)
+    steps_per_execution: tuple[int, ...] = (1,)  # compile(steps_per_execution=...), drawn per example
+    jit_compile: tuple[bool, ...] = (False,)  # compile(jit_compile=...) (XLA), drawn per example
+    dtype_policies: tuple[str, ...] = ("float32",)  # the model's dtype policy, drawn per example
+
+    def fixed_compile(self) -> dict:
+        """The compile settings of the fixed examples: the most demanding allowed (the most steps per execution,
+        XLA if allowed, the first 16-bit policy if any), so that what breaks under them shows from the start."""
+        policies = [p for p in self.dtype_policies if p != "float32"] or list(self.dtype_policies)
+        return {"steps_per_execution": max(self.steps_per_execution), "jit_compile": any(self.jit_compile),
+                "dtype_policy": policies[0]}
+
+    @property
+    def plain_compile(self) -> bool:
+        """Every loop compiles as Keras does by default: one step per execution, no XLA, float32."""
+        return self.steps_per_execution == (1,) and self.jit_compile == (False,) and self.dtype_policies == ("float32",)
 
     def with_semantics(self, semantics: Semantics) -> CheckSettings:
         return replace(self, semantics=semantics)
@@ -202,6 +220,41 @@ def weights(value: object, weighted: bool, task: str, modes_: tuple[Mode, ...], 
                 "class_weight in fit only): add \"sample\" or \"none\", or drop the mode.",
             )
     return kinds
+
+
+def listed(name: str, value: object, source: str, one: Callable[[object], object], example: str) -> tuple:
+    """A list setting drawn from per example: each element checked by ``one``, duplicates dropped, order kept."""
+    if not isinstance(value, (list, tuple)):
+        value = (value,)
+    if not value:
+        raise invalid(name, value, source, f"give at least one value, e.g. {example}.")
+    return tuple(dict.fromkeys(one(v) for v in value))
+
+
+def loop_compile(values: Mapping[str, object], source: Callable[[str], str]) -> dict:
+    """``steps_per_execution``, ``jit_compile`` and ``dtype_policies``: what ``compile()`` is given, drawn per example.
+
+    Strings as an ini file gives them ("4", "true") are read as the numbers and booleans they spell.
+    """
+    def steps(v):
+        v = int(v) if isinstance(v, str) and v.strip().isdigit() else v
+        return whole("steps_per_execution", v, source("steps_per_execution"))
+
+    def jit(v):
+        v = {"true": True, "false": False}.get(v.strip().lower(), v) if isinstance(v, str) else v
+        return flag("jit_compile", v, source("jit_compile"))
+
+    def policy(v):
+        return choice("dtype_policies", v, DTYPE_POLICIES, source("dtype_policies"))
+
+    return {
+        "steps_per_execution": listed("steps_per_execution", values.get("steps_per_execution", (1,)),
+                                      source("steps_per_execution"), steps, "[1, 4]"),
+        "jit_compile": listed("jit_compile", values.get("jit_compile", (False,)), source("jit_compile"), jit,
+                              "[false, true]"),
+        "dtype_policies": listed("dtype_policies", values.get("dtype_policies", ("float32",)),
+                                 source("dtype_policies"), policy, '["float32", "mixed_bfloat16"]'),
+    }
 
 
 def flag(name: str, value: object, source: str) -> bool:
@@ -335,6 +388,7 @@ def build(values: Mapping[str, object], source: Callable[[str], str], default_mo
         ),
         timeout=timeout(values.get("timeout"), source("timeout")),
         weights=weights(values.get("weights"), chosen_semantics.weighted, chosen_semantics.task, chosen_modes, source),
+        **loop_compile(values, source),
     )
 
 

@@ -14,16 +14,17 @@ from ..context import CheckContext
 from ..loops import LoopSettings
 from ..partitions import Partition
 from ..weights import NONE, Weights
-from .harness import Epoch, Harness, Observation, starting_features
+from .harness import Epoch, Harness, Observation, dtype_policy, fed_as, starting_features
 from .legacy import LegacyHarness
 from .parts import RECORDER_NAME
 
-__all__ = ["RECORDER_NAME", "Driver", "Epoch", "Observation", "starting_features"]
+__all__ = ["RECORDER_NAME", "Driver", "Epoch", "Observation", "dtype_policy", "fed_as", "starting_features"]
 
 # A kept model's smallest room: samples and steps (the search feeds at most 64 batches).  A table of 1024 rows
 # costs nothing; every rebuild costs a compile and a trace.
 MIN_ROWS = 1024
 MIN_STEPS = 64
+DEFAULT_COMPILE = LoopSettings().compiled
 
 
 class Driver:
@@ -40,37 +41,44 @@ class Driver:
         self.clean = context.clean
         self.legacy = backend.legacy()
         self.harness: Harness | None = None
+        self.kept: dict[tuple, Harness] = {}  # clean: one kept harness per compile settings
         self.builds = 0
 
-    def _new(self, rows: int, steps: int) -> Harness:
+    def _new(self, rows: int, steps: int, compiled: tuple) -> Harness:
         kind = LegacyHarness if self.legacy else Harness
         if self.clean:  # kept between runs: room to spare
             rows, steps = max(rows, MIN_ROWS), max(steps, MIN_STEPS)
         self.builds += 1
-        return kind(self.context, rows, steps)
+        harness = kind(self.context, rows, steps, compiled)
+        if self.clean:
+            self.kept[compiled] = harness
+        return harness
 
-    def begin_sequence(self, rows: int, steps: int) -> None:
+    def begin_sequence(self, rows: int, steps: int, compiled: tuple = DEFAULT_COMPILE) -> None:
         """A fresh model with room for a sequence of runs of at most ``rows`` samples and ``steps`` steps."""
-        self.harness = self._new(rows, steps)
+        self.harness = self._new(rows, steps, compiled)
 
     def run(self, y, scores, partition: Partition, loop: LoopSettings = LoopSettings(), weights: Weights = NONE, *,
             in_sequence: bool = False) -> Observation:
         """``partition`` of ``(y, scores)`` through the real loop, run as ``loop`` says, given ``weights``."""
-        current = self.harness
+        current, compiled = self.harness, loop.compiled
+        if current is not None and current.compile_key != compiled:  # another compiled model: kept, or built
+            current, in_sequence = self.kept.get(compiled), False
         if not (in_sequence and current is not None and current.holds(len(y), partition.steps)):
             if current is None or not self.clean or not current.holds(len(y), partition.steps):
-                self.harness = self._room_for(len(y), partition.steps)
-        return self.harness.run(y, scores, partition, loop, weights)
+                current = self._room_for(len(y), partition.steps, compiled, current)
+        self.harness = current
+        return current.run(y, scores, partition, loop, weights)
 
     def model_for(self, n: int, steps: int) -> Harness:
         """A harness of this driver with room for ``n`` samples (kept if it has it): for replays that need a model."""
         if self.harness is None or not self.harness.holds(n, steps):
-            self.harness = self._room_for(n, steps)
+            compiled = self.harness.compile_key if self.harness is not None else DEFAULT_COMPILE
+            self.harness = self._room_for(n, steps, compiled, self.harness)
         return self.harness
 
-    def _room_for(self, n: int, steps: int) -> Harness:
+    def _room_for(self, n: int, steps: int, compiled: tuple, current: Harness | None) -> Harness:
         """A new harness for ``n`` samples and ``steps`` steps; a kept one grows by doubling."""
-        current = self.harness
         if current is not None and self.clean:
             n, steps = max(n, 2 * current.rows), max(steps, 2 * current.steps)
-        return self._new(n, steps)
+        return self._new(n, steps, compiled)

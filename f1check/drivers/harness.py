@@ -18,6 +18,7 @@ modules, its ``*_generator`` endpoints, its logs and its messages.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,7 @@ from ..partitions import Partition
 from ..settings import Semantics
 from ..causes import cause
 from ..subjects import hint, log_key
-from ..weights import NONE, Weights
+from ..weights import NONE, Batch, Weights
 from .observing import Snapshot
 from .parts import Parts, parts
 
@@ -89,6 +90,53 @@ def starting_features(scores, semantics: Semantics):
     return np.log(clipped / (1 - clipped)).astype(np.float32)  # sigmoid(logit s) = s
 
 
+@contextmanager
+def dtype_policy(keras, name: str):
+    """Keras's global dtype policy ``name`` while a model (and the subject's metrics) is built, as a repository's
+    ``keras.mixed_precision.set_global_policy(...)`` before it builds its model; the previous one after."""
+    before = keras.mixed_precision.global_policy()
+    if name == getattr(before, "name", before):
+        yield
+        return
+    if backend.legacy():  # tf-keras logs once that mixed_float16 is slow without a GPU: true, and not the user's call
+        from tf_keras.src.mixed_precision import device_compatibility_check
+
+        device_compatibility_check._logged_compatibility_check = True
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(before)
+
+
+def sixteen_bit(name: str):
+    """The numpy dtype a 16-bit policy computes in (ml_dtypes' bfloat16, which TensorFlow and JAX use), or None."""
+    if name == "mixed_float16":
+        import numpy as np
+
+        return np.float16
+    if name == "mixed_bfloat16":
+        import ml_dtypes
+
+        return ml_dtypes.bfloat16
+    return None
+
+
+def as_computed(values, policy: str):
+    """``values`` as a model under ``policy`` outputs them: rounded to its 16-bit compute dtype (float32 kept)."""
+    dtype = sixteen_bit(policy)
+    return values if dtype is None else values.astype(dtype).astype(values.dtype)
+
+
+def fed_as(batches: list, policy: str) -> list:
+    """Recorded ``batches`` with the predictions in the dtype the loop fed them (16-bit under a mixed policy;
+    recorded as float32, exactly), for a replay that feeds the subject what the loop fed it."""
+    dtype = sixteen_bit(policy)
+    if dtype is None:
+        return batches
+    return [Batch(b[0], b[1].astype(dtype), getattr(b, "w", None)) for b in batches]
+
+
 def loss_for(semantics: Semantics) -> str:
     return "categorical_crossentropy" if semantics.task == "multiclass" else "binary_crossentropy"
 
@@ -110,8 +158,8 @@ class Harness:
     LEGACY = False
     ERROR_PREFIX = ""
 
-    def __init__(self, context: CheckContext, rows: int, steps: int):
-        self.context = context
+    def __init__(self, context: CheckContext, rows: int, steps: int, compiled: tuple = LoopSettings().compiled):
+        self.context, self.compile_key = context, compiled
         self.subject, self.mode, self.semantics = context.subject, context.mode, context.semantics
         self.parts: Parts = parts(self.LEGACY)
         if self.mode.validates:  # the recorder also sees the training pass's batches
@@ -122,7 +170,8 @@ class Harness:
 
     def _build(self, rows: int, steps: int) -> None:
         keras, columns, replicas = self.parts.keras, self.context.columns, self.context.replicas
-        with backend.replica_scope(replicas):
+        steps_per_execution, jit_compile, policy = self.compile_key
+        with backend.replica_scope(replicas), dtype_policy(keras, policy):
             self.tap = self.parts.tap(rows, replicas, name="f1check_sample_tap")
             table = self.parts.table(rows, columns, name="f1check_table")
             self.model = self._model(keras, table)
@@ -135,7 +184,8 @@ class Harness:
             # a recorder that weighs is a weighted metric: it records the weight each fed sample carried
             (weighted if self.recorder.weighs else plain).append(self.recorder)
             self.model.compile(loss=loss_for(self.semantics), optimizer=optimizer, metrics=plain or None,
-                               weighted_metrics=weighted or None)
+                               weighted_metrics=weighted or None, steps_per_execution=steps_per_execution,
+                               jit_compile=backend.jit_compile(jit_compile))
         self.metric_keys = tuple(self.mode.log_prefix + log_key(obj) for obj in self.compiled)
         self.start = backend.values(self.model.weights)
         self.rows, self.steps = rows, steps
@@ -172,7 +222,7 @@ class Harness:
         except F1CheckError:
             raise
         except Exception as exc:
-            raise self.failure(exc, loop.feed) from None
+            raise self.failure(exc, loop) from None
         for epoch in epochs:
             if len(epoch.fed_indices) != sum(len(b[0]) for b in epoch.batches):
                 raise F1CheckError(
@@ -217,14 +267,17 @@ class Harness:
     def endpoint(self, feed: feeds.Feed) -> str:
         return "model.fit" if self.fits else "model.evaluate"
 
-    def failure(self, exc: Exception, feed: feeds.Feed) -> SubjectError:
-        advice = hint(exc)
+    def failure(self, exc: Exception, loop: LoopSettings) -> SubjectError:
+        feed = loop.feed
+        advice = hint(exc) or setting_hint(exc, loop)
         message = cause(exc).rstrip(".") if advice else cause(exc)
         error = SubjectError(
             f"{self.subject.label}: raised {type(exc).__name__}: {message}{advice}\n(inside "
-            f"{self.ERROR_PREFIX}{self.endpoint(feed)}, fed {feed.describe(self.LEGACY)}, with the subject "
+            f"{self.ERROR_PREFIX}{self.endpoint(feed)}, fed {loop.describe(self.LEGACY)}, with the subject "
             f"compiled in; fix the subject so that it runs in a compiled {self.parts.keras.__name__} loop)"
         )
+        if loop.compile_parts() and setting_hint(exc, loop):
+            error.code = "fails-under-setting"
         if "has no attribute 'validation_data'" in str(exc):
             error.code = "callback-reads-missing-attribute"
         functions = [m.label for m in self.subject.metrics if m.weighted and m.is_function]
@@ -238,6 +291,24 @@ class Harness:
             )
             error.code = "weighted-function"
         return error
+
+
+def setting_hint(exc: Exception, loop: LoopSettings) -> str:
+    """What a compile setting of ``loop`` has to do with ``exc``, and the fix; "" when nothing."""
+    text = f"{type(exc).__name__}: {exc}"
+    if loop.sixteen_bit and any(word in text for word in ("float16", "bfloat16", "half")):
+        return (f". Under the dtype policy {loop.dtype_policy} the model feeds its predictions in 16 bits while the "
+                "labels stay float32: cast them in the metric (y_pred = keras.ops.cast(y_pred, y_true.dtype), as "
+                f"Keras's own metrics do), or leave {loop.dtype_policy} out of dtype_policies for this target.")
+    if loop.jit_compile and any(word in text for word in ("XLA", "xla", "jit", "PyFunc", "py_function",
+                                                         "unsupported operations", "must be a compile-time constant")):
+        return (". Under jit_compile=True the step is compiled with XLA, which cannot compile this: write the "
+                "subject with ops XLA supports (no tf.py_function, no numpy calls), or set jit_compile = [false] "
+                "for this target.")
+    if loop.steps_per_execution != 1 and any(w in text for w in ("steps_per_execution", "End of sequence")):
+        return (f". Keras ran {loop.steps_per_execution} steps per execution (steps_per_execution): this loop "
+                "cannot; set steps_per_execution = [1] for this target.")
+    return ""
 
 
 class LoopRun:
@@ -262,7 +333,8 @@ class LoopRun:
             given = self.given(self.partition, Mode.EVALUATE.steps_key)
             logs = h.evaluate_logs(h.loop_method(self.loop.feed, training=False), given)
             reported = h.subject.reported(logs, h.metric_keys)
-            return [Epoch(reported, h.recorder.recorded(), h.tap.recorded(), self.scores, logs)]
+            end = as_computed(self.scores, self.loop.dtype_policy)  # the predictions as the model gave them
+            return [Epoch(reported, h.recorder.recorded(), h.tap.recorded(), end, logs)]
         observer = h.parts.observer(h.tap, h.recorder, self.inputs, self.inputs if self.mode.validates else None,
                                     self.mode.trains, h.context.replicas)
         capture = h.parts.capture()
@@ -298,6 +370,6 @@ class LoopRun:
 
     def _epoch(self, snapshot: Snapshot, logs: dict) -> Epoch:
         reported = self.harness.subject.reported(logs, self.harness.metric_keys)
-        end = self.scores if snapshot.end_scores is None else snapshot.end_scores
+        end = as_computed(self.scores, self.loop.dtype_policy) if snapshot.end_scores is None else snapshot.end_scores
         return Epoch(reported, snapshot.batches, snapshot.fed_indices, end, logs, snapshot.logs, snapshot.weights,
                      snapshot.preceding)

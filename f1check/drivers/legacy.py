@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ..errors import SubjectError
 from ..feeds import Feed, LoopInput
+from ..loops import LoopSettings
 from .harness import Harness
 
 
@@ -36,9 +37,9 @@ class LegacyHarness(Harness):
     def endpoint(self, feed: Feed) -> str:
         return super().endpoint(feed) + ("_generator" if feed is Feed.GENERATOR else "")
 
-    def failure(self, exc: Exception, feed: Feed) -> SubjectError:
-        error = super().failure(exc, feed)
-        extended = SubjectError(str(error) + _shape_hint(exc, feed))
+    def failure(self, exc: Exception, loop: LoopSettings) -> SubjectError:
+        error = super().failure(exc, loop)
+        extended = SubjectError(str(error) + _shape_hint(exc, loop.feed))
         extended.code = error.code
         return extended
 

@@ -80,9 +80,10 @@ def observer_class(keras):
             self.epochs.append(training)
 
         def _predict(self, inputs):
-            if self.replicas > 1:  # predict_on_batch under a MirroredStrategy returns every row once per replica
-                return backend.to_numpy(self.model.predict(inputs, batch_size=len(inputs), verbose=0))
-            return backend.to_numpy(self.model.predict_on_batch(inputs))
+            # predict_on_batch repeats rows per replica under replicas; 16-bit outputs are kept exactly as float32
+            predicted = self.model.predict(inputs, batch_size=len(inputs), verbose=0) if self.replicas > 1 \
+                else self.model.predict_on_batch(inputs)
+            return backend.to_numpy(predicted).astype("float32")
 
     return Observer
 

@@ -1,0 +1,103 @@
+"""The loop's compile settings (issue 23): steps per execution, XLA and 16-bit dtype policies, drawn per example.
+
+Subjects are in ``fixtures/loop_settings.py``; golden numbers come from sklearn on the predictions the loop fed (under
+a 16-bit policy, the scores rounded to float16/bfloat16 as the model outputs them) and from DESIGN.md's worked example.
+"""
+
+import sys
+from pathlib import Path
+
+import ml_dtypes
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score
+
+import f1check
+from f1check import Partition
+from f1check.data import worked_example
+from f1check.errors import ConfigError
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "fixtures"))
+L = "loop_settings"
+SETTINGS = {
+    "steps_per_execution": {"steps_per_execution": [3]},
+    "xla": {"jit_compile": [True]},
+    "float16": {"dtype_policies": ["mixed_float16"]},
+    "bfloat16": {"dtype_policies": ["mixed_bfloat16"]},
+}
+CAST = {"mixed_float16": np.float16, "mixed_bfloat16": ml_dtypes.bfloat16}
+MEAN_OF_BATCH_F1 = 0.643939  # DESIGN.md: the per-batch F1 over three batches of 100 of the worked example
+
+
+@pytest.mark.parametrize("setting", list(SETTINGS))
+def test_right_metrics_log_sklearns_value_and_the_per_batch_function_fails_under_each_setting(setting):
+    y, s = worked_example()
+    kwargs = {"data": (y, s), "partitions": [Partition([100, 100, 100])], **SETTINGS[setting]}
+    policy = SETTINGS[setting].get("dtype_policies", ["float32"])[0]
+    fed = s if policy == "float32" else s.astype(CAST[policy]).astype(np.float32)
+    expected = f1_score(y.ravel(), fed.ravel() > 0.5)
+    for subject in (f"{L}:StreamingF1", f"{L}:keras_f1"):
+        result = f1check.check(subject, **kwargs).results[0]
+        assert result.passed, (subject, str(result))
+        assert result.worst.reported == pytest.approx(expected, abs=1e-6)
+        assert result.worst.loop.json()["dtype_policy"] == policy
+    wrong = f1check.check(f"{L}:per_batch_f1", **kwargs).results[0]
+    assert not wrong.passed and [r.code for r in wrong.why] == ["per-batch-mean"]
+    assert wrong.worst.reported == pytest.approx(MEAN_OF_BATCH_F1, abs=1e-5)
+    assert wrong.worst.f1_seen == pytest.approx(expected, abs=1e-9)
+    described = wrong.worst.loop.describe()
+    assert {"steps_per_execution": "steps_per_execution=3", "xla": "jit_compile=True (XLA)"}.get(
+        setting, f"dtype policy {policy}") in described
+
+
+def test_a_metric_counting_in_16_bits_fails_under_bfloat16_from_the_first_examples_and_passes_under_float32():
+    assert f1check.check(f"{L}:PolicyCountsF1", modes=["evaluate"], examples=4).passed
+    result = f1check.check(f"{L}:PolicyCountsF1", modes=["evaluate"], examples=4,
+                           dtype_policies=["float32", "mixed_bfloat16"]).results[0]
+    assert not result.passed
+    worst = result.worst
+    assert worst.loop.dtype_policy == "mixed_bfloat16" and worst.n == 20000  # the fixed 16-bit example
+    fed = worst.scores.astype(ml_dtypes.bfloat16).astype(np.float32)
+    assert worst.f1_seen == pytest.approx(f1_score(worst.y_true.ravel(), fed.ravel() > 0.5), abs=1e-9)
+    assert abs(worst.reported - worst.f1_seen) > 1e-3
+    moved = int(((worst.scores > 0.5) != (fed > 0.5)).sum())
+    assert moved > 0 and any(f"{moved} of 20000 samples changed side" in note for note in worst.notes)
+    assert "dtype_policies=['mixed_bfloat16']" in result.reproduce
+
+
+def test_a_fuzzed_search_draws_every_setting_and_right_subjects_pass():
+    report = f1check.check(f"{L}:StreamingF1", modes=["evaluate", "fit"], examples=8, steps_per_execution=[1, 4],
+                           jit_compile=[False, True], dtype_policies=["float32", "mixed_bfloat16"])
+    assert report.passed, str(report)
+    drawn = {run.loop.compiled for result in report.results for run in result.runs}
+    assert len(drawn) > 2, drawn
+
+
+def test_a_metric_that_multiplies_labels_by_16_bit_predictions_is_an_error_that_names_the_policy_and_the_cast():
+    with pytest.raises(f1check.F1CheckError) as raised:
+        f1check.check(f"{L}:uncast_f1", data=worked_example(), partitions=[Partition([100, 100, 100])],
+                      dtype_policies=["mixed_float16"])
+    text = str(raised.value)
+    assert "dtype policy mixed_float16" in text and "keras.ops.cast(y_pred, y_true.dtype)" in text
+    assert "leave mixed_float16 out of dtype_policies" in text
+
+
+def test_the_global_dtype_policy_is_the_users_again_after_a_check():
+    import keras
+
+    before = keras.config.dtype_policy().name
+    f1check.check(f"{L}:StreamingF1", data=worked_example(), partitions=[Partition([100, 200])],
+                  dtype_policies=["mixed_bfloat16"])
+    assert keras.config.dtype_policy().name == before
+
+
+@pytest.mark.parametrize("key, value, says", [
+    ("steps_per_execution", [0], "whole number >= 1"),
+    ("steps_per_execution", [], "at least one value"),
+    ("jit_compile", ["yes"], "true or false"),
+    ("dtype_policies", ["mixed_float61"], "did you mean 'mixed_float16'"),
+])
+def test_bad_settings_are_configuration_errors_that_name_the_key(key, value, says):
+    with pytest.raises(ConfigError) as raised:
+        f1check.check(f"{L}:StreamingF1", **{key: value})
+    assert key in str(raised.value) and says in str(raised.value).lower()
