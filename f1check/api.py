@@ -26,7 +26,7 @@ def check(
     callback_key: str | None = None, callback_metrics: Sequence[Any] = (), feeds: Sequence[str] | None = None,
     replicas: int = 1, multiclass_scores: str = "softmax", timeout: float | None = None, weighted: bool = False,
     weights: Sequence[str] | None = None, class_weight: dict | None = None, steps_per_execution: Sequence[int] = (1,),
-    jit_compile: Sequence[bool] = (False,), dtype_policies: Sequence[str] = ("float32",),
+    jit_compile: Sequence[bool] = (False,), dtype_policies: Sequence[str] = ("float32",), output: str | None = None,
     progress: Callable[[int, int, float], None] | None = None, save_dir: str | Path | None = None,
 ) -> Report:
     """Check that ``subject`` logs the score sklearn gives for what real Keras loops fed it.
@@ -56,8 +56,8 @@ def check(
         timeout: seconds each mode may take (None: no bound), then :class:`~f1check.timeouts.CheckTimeout`.
         weighted: the subject goes in ``compile(weighted_metrics=...)``; sklearn gets ``sample_weight``.
         weights, class_weight: weight kinds drawn per example (``"none"``, ``"sample"``, ``"class"``); given data's.
-        steps_per_execution, jit_compile, dtype_policies: ``compile()``'s settings and the model's dtype policy
-            (``"float32"``, ``"mixed_float16"``, ``"mixed_bfloat16"``), each drawn per example from its list.
+        steps_per_execution, jit_compile, dtype_policies, output: ``compile()``'s settings and the dtype policy
+            (``"float32"``, ``"mixed_float16"``, ``"mixed_bfloat16"``), drawn per example; the head checked.
         progress, save_dir: called as ``progress(done, total, worst_error)`` while a mode runs; where a
             counterexample too large to print goes (default: a temporary folder).
 

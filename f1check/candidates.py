@@ -148,13 +148,14 @@ class Replayer:
         y, scores = candidate.y, candidate.scores
         harness = self.model_driver.model_for(len(y), candidate.partition.steps)
         inputs = harness.quiet_model(scores)
-        prefix = self.context.mode.log_prefix
+        prefix = self.context.log_prefix
         logs = {"loss": 0.0, **({"val_loss": 0.0} if prefix else {})}  # what a real loop's logs hold besides
         for metric, value in zip(subject.metrics, companion_values):
             logs[prefix + log_key(metric.fresh())] = float(value)
         epochs = self.context.mode.epochs
         with backend.quiet():
-            values = subject.replay_epochs([logs] * epochs, ReplayScene([], harness.model, inputs, y))
+            scene = ReplayScene([], harness.model, inputs, harness.callback_labels(y))
+            values = subject.replay_epochs([logs] * epochs, scene)
         if any(math.isnan(v) for v in values):
             raise NoReplay(f"replayed outside the loop, {subject.label} wrote no logs[{subject.key!r}]")
         return values
@@ -255,11 +256,14 @@ def cases(context: CheckContext, *, max_batches: int, max_size: int | None = Non
 
 
 def compile_strategies(settings) -> tuple:
-    """Strategies of the compile settings, in :class:`LoopSettings`'s order: steps per execution, XLA, dtype policy."""
+    """Strategies of the compile settings, in :class:`LoopSettings`'s order (steps per execution, XLA, dtype policy,
+    outputs); none under Keras's defaults, which the fields' defaults are (a default run draws nothing more)."""
     from hypothesis import strategies as st
 
+    if settings.plain_compile:
+        return ()
     return (st.sampled_from(settings.steps_per_execution), st.sampled_from(settings.jit_compile),
-            st.sampled_from(settings.dtype_policies))
+            st.sampled_from(settings.dtype_policies), st.sampled_from(settings.output_kinds))
 
 
 def _weights(kind: str, n: int, classes: int, given: Weights | None):

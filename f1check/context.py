@@ -117,6 +117,12 @@ class CheckContext:
         return tuple(k for k in self.settings.weights if k != "class" or self.mode.trains)
 
     @property
+    def log_prefix(self) -> str:
+        """What Keras puts before a compiled metric's name in the judged logs: ``val_`` in validation, and the head's
+        name on a two-output model (``val_label_f1``)."""
+        return self.mode.log_prefix + (f"{self.settings.output}_" if self.settings.output else "")
+
+    @property
     def weighs(self) -> bool:
         """Some loop of the check is given weights: the recorder then records the weight of each fed sample."""
         return self.inputs.weights is not None or any(kind != "none" for kind in self.settings.weights)

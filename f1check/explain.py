@@ -57,7 +57,7 @@ def explain(example: Example, observation: Observation, context: CheckContext, w
         found = _scores_itself(example, observation, context, where)
     else:
         found = _training_counts(example, epoch, context, where) if context.mode.validates else []
-        found += _fed(example, epoch, context, where)
+        found += _sixteen_bit(example, epoch, context, where) + _fed(example, epoch, context, where)
     return [e if isinstance(e, Explanation) else Explanation(e) for e in found]
 
 
@@ -146,6 +146,26 @@ def _right_below_the_threshold(context: CheckContext, epoch: Epoch) -> bool:
         return False
     y, s = epoch.fed()
     return abs(value - reference.reference(y, lowered(s), semantics)) <= SAME_VALUE
+
+
+def _sixteen_bit(example: Example, epoch: Epoch, context: CheckContext, where: str) -> list[list[Reason]]:
+    """Under a 16-bit policy: a metric that is right when fed the same predictions in float32 computes in 16 bits."""
+    direct, policy = context.subject.direct, example.loop.dtype_policy
+    if not example.loop.sixteen_bit or direct is None or not epoch.batches or context.mode.validates:
+        return []
+    try:
+        value = direct.replay_epochs([epoch.batches])[0]  # built under float32, fed the same values as float32
+    except SubjectError:
+        return []
+    if not same(value, example.f1_seen, SAME_VALUE) or same(example.replayed, example.f1_seen, SAME_VALUE):
+        return []
+    return [[Reason(
+        "counts-in-16-bit",
+        f"the subject computes in 16 bits under {policy}{where}: fed the same predictions as float32 it gives "
+        f"{value:.6f}, sklearn's value, while under {policy} it logs {example.reported:.6f} ({example.n} samples; "
+        "float16 counts in ones only up to 2,048, bfloat16 up to 256). Keep the counts in float32 (variables made "
+        "with dtype=\"float32\", y_pred cast to float32 before summing), as keras.metrics.F1Score does.",
+    )]]
 
 
 def _training_counts(example: Example, epoch: Epoch, context: CheckContext, where: str) -> list[list[Reason]]:

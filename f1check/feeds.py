@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .modes import Mode
     from .partitions import Partition
 
-__all__ = ["Feed", "LoopInput", "as_validation"]
+__all__ = ["Feed", "Heads", "LoopInput", "as_validation"]
 
 
 @dataclass
@@ -133,6 +133,30 @@ _DESCRIPTIONS = {
 }
 
 
+class Heads:
+    """The labels of a two-output model: the judged head's and the other head's, indexed together into the
+    model's output structure (a dict by output name, or a tuple in output order)."""
+
+    def __init__(self, y, other, names: tuple[str, str], as_dict: bool):
+        self.y, self.other, self.names, self.as_dict = y, other, names, as_dict
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    @property
+    def shape(self):
+        return self.y.shape
+
+    def __getitem__(self, index):
+        parts = (self.y[index], self.other[index])
+        return dict(zip(self.names, parts)) if self.as_dict else parts
+
+    def structure(self, make):
+        """``make(array)`` for each head, in the model's output structure (a tf.data signature, say)."""
+        parts = (make(self.y), make(self.other))
+        return dict(zip(self.names, parts)) if self.as_dict else parts
+
+
 @dataclass(frozen=True)
 class _Source:
     """What every builder gets: the inputs and labels, the partition, its batches of indices."""
@@ -196,9 +220,13 @@ def _tf_data_unknown(src: _Source) -> LoopInput:
     import tensorflow as tf
 
     inputs, y = src.inputs, src.y
+
+    def label_spec(labels):
+        return tf.TensorSpec([None, labels.shape[1]], tf.float32)
+
     signature = (
         tf.TensorSpec([None, inputs.shape[1]], tf.as_dtype(inputs.dtype)),
-        tf.TensorSpec([None, y.shape[1]], tf.float32),
+        y.structure(label_spec) if isinstance(y, Heads) else label_spec(y),
     ) + ((tf.TensorSpec([None], tf.float32),) if src.weights is not None else ())
     data = tf.data.Dataset.from_generator(lambda: src.generate(1), output_signature=signature)
     return LoopInput((data,))

@@ -33,6 +33,8 @@ class LoopSettings:
         jit_compile: ``compile(jit_compile=...)``: the step compiled with XLA.
         dtype_policy: the model's dtype policy; under ``"mixed_float16"``/``"mixed_bfloat16"`` it computes, and
             feeds the metrics its predictions, in 16 bits.
+        outputs: ``"single"``, or how a two-output model (the check's ``output`` head and another) gives its
+            outputs: ``"dict"`` or ``"list"``.
     """
 
     feed: Feed = Feed.PYDATASET
@@ -40,13 +42,14 @@ class LoopSettings:
     steps_per_execution: int = 1
     jit_compile: bool = False
     dtype_policy: str = "float32"
+    outputs: str = "single"
 
-    FIELDS = ("feed", "weights", "steps_per_execution", "jit_compile", "dtype_policy")
+    FIELDS = ("feed", "weights", "steps_per_execution", "jit_compile", "dtype_policy", "outputs")
 
     @property
     def compiled(self) -> tuple:
         """What the compiled model depends on: runs that differ here cannot share one."""
-        return self.steps_per_execution, self.jit_compile, self.dtype_policy
+        return self.steps_per_execution, self.jit_compile, self.dtype_policy, self.outputs
 
     @property
     def sixteen_bit(self) -> bool:
@@ -61,12 +64,13 @@ class LoopSettings:
         """The compile settings that differ from Keras's defaults, in words."""
         return [*([f"steps_per_execution={self.steps_per_execution}"] if self.steps_per_execution != 1 else []),
                 *(["jit_compile=True (XLA)"] if self.jit_compile else []),
-                *([f"dtype policy {self.dtype_policy}"] if self.sixteen_bit else [])]
+                *([f"dtype policy {self.dtype_policy}"] if self.sixteen_bit else []),
+                *([f"two outputs as a {self.outputs}"] if self.outputs != "single" else [])]
 
     def json(self) -> dict:
         """The example's fields in the JSON report."""
         return {"feed": self.feed.value, "weights": self.weights, "steps_per_execution": self.steps_per_execution,
-                "jit_compile": self.jit_compile, "dtype_policy": self.dtype_policy}
+                "jit_compile": self.jit_compile, "dtype_policy": self.dtype_policy, "outputs": self.outputs}
 
     def arguments(self) -> list[str]:
         """The ``check()`` keyword arguments that make a check run exactly this loop."""

@@ -85,6 +85,7 @@ INI_OPTIONS = (
     ("steps_per_execution", "args", "compile(steps_per_execution=...) values drawn per example, e.g. 1 4"),
     ("jit_compile", "args", "compile(jit_compile=...) values drawn per example: false true"),
     ("dtype_policies", "args", "dtype policies drawn per example: float32 mixed_float16 mixed_bfloat16"),
+    ("output", "string", "check the subject on this head of a two-output model"),
 )
 INI_NUMBERS, INI_WHOLE = ("tolerance", "threshold", "beta", "timeout"), ("examples", "seed", "classes", "replicas")
 INI_KEYS = tuple(f"f1check_{key}" for key, _, _ in INI_OPTIONS)

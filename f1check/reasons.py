@@ -35,6 +35,7 @@ CODES = {
     "weights-applied-twice": "a weighted metric that applies its weights twice (squared)",
     "uses-sample-weights": "a metric judged unweighted whose value weighs the samples",
     "weighted-function": "a per-batch metric function in weighted_metrics, which Keras cannot weigh",
+    "counts-in-16-bit": "under a 16-bit dtype policy the subject keeps or sums its counts in 16 bits",
     "fails-under-setting": "the subject raises under a compile setting (a 16-bit dtype policy, XLA, steps per execution)",
     "nan-logged": "the loop logged NaN or infinity where sklearn gives a number",
     "phantom-step": "the Keras loop averaged over one step more than it ran (a feed without steps)",

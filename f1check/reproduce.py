@@ -128,6 +128,8 @@ def setting_arguments(settings: CheckSettings) -> list[str]:
         args.append(f"replicas={settings.replicas}")
     if settings.semantics.weighted:
         args.append("weighted=True")
+    if settings.output:
+        args.append(f"output={settings.output!r}")
     sem, default = settings.semantics, Semantics()
     if sem.task != "binary":
         args += [f"task={sem.task!r}", f"classes={sem.classes}"]

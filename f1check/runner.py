@@ -101,7 +101,8 @@ class Runner:
     def _replay(self, observation: Observation, y) -> tuple[list[float], str | None]:
         """What the subject computes fed each epoch's batches directly; a note if that could not be done."""
         epochs = observation.epochs
-        scene = ReplayScene([e.logs_in for e in epochs], observation.model, observation.inputs, y,
+        scene = ReplayScene([e.logs_in for e in epochs], observation.model, observation.inputs,
+                            self.driver.harness.callback_labels(y),
                             [e.weights for e in epochs], observation.starts())
         policy = observation.loop.dtype_policy
         with dtype_policy(backend.framework(), policy):  # metrics built as the loop built them, fed 16-bit values
@@ -162,7 +163,8 @@ class Runner:
     def _callback_alone(self, observation: Observation, epoch: int, y) -> float:
         """The epoch's value from a fresh callback given that epoch alone (for the kept-across-epochs diagnosis)."""
         alone = observation.epochs[epoch]
-        scene = ReplayScene([alone.logs_in], observation.model, observation.inputs, y, [alone.weights],
+        scene = ReplayScene([alone.logs_in], observation.model, observation.inputs,
+                            self.driver.harness.callback_labels(y), [alone.weights],
                             [observation.starts()[epoch]])
         try:
             return self.subject.replay_epochs([dict(alone.logs_in)], scene)[0]

@@ -20,7 +20,7 @@ from numbers import Real
 from .errors import ConfigError, did_you_mean, one_of
 from .feeds import Feed
 from .modes import API_MODES, Mode
-from .values import is_whole
+from .validators import choice, flag, invalid, listed, number, whole
 from .weights import KINDS as WEIGHT_KINDS
 
 TASKS = ("binary", "multiclass", "multilabel")
@@ -47,7 +47,7 @@ DEFAULT_CLASSES = 3  # columns of fuzzed multiclass/multilabel data when classes
 SETTING_KEYS = (
     "modes", "tolerance", "judge", "examples", "seed", "task", "classes", "average", "threshold",
     "zero_division", "score", "beta", "feeds", "replicas", "multiclass_scores", "timeout", "weighted", "weights",
-    "steps_per_execution", "jit_compile", "dtype_policies",
+    "steps_per_execution", "jit_compile", "dtype_policies", "output",
 )
 # Keras dtype policies a loop can run under (the model computes in the 16-bit ones; variables stay float32).
 DTYPE_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -108,18 +108,25 @@ class CheckSettings:
     steps_per_execution: tuple[int, ...] = (1,)  # compile(steps_per_execution=...), drawn per example
     jit_compile: tuple[bool, ...] = (False,)  # compile(jit_compile=...) (XLA), drawn per example
     dtype_policies: tuple[str, ...] = ("float32",)  # the model's dtype policy, drawn per example
+    output: str | None = None  # the head of a two-output model the subject is compiled on (None: one output)
 
     def fixed_compile(self) -> dict:
         """The compile settings of the fixed examples: the most demanding allowed (the most steps per execution,
         XLA if allowed, the first 16-bit policy if any), so that what breaks under them shows from the start."""
         policies = [p for p in self.dtype_policies if p != "float32"] or list(self.dtype_policies)
         return {"steps_per_execution": max(self.steps_per_execution), "jit_compile": any(self.jit_compile),
-                "dtype_policy": policies[0]}
+                "dtype_policy": policies[0], "outputs": self.output_kinds[0]}
+
+    @property
+    def output_kinds(self) -> tuple[str, ...]:
+        """How the model's outputs are structured, drawn per example: one output, or two as a dict or a list."""
+        return ("dict", "list") if self.output else ("single",)
 
     @property
     def plain_compile(self) -> bool:
-        """Every loop compiles as Keras does by default: one step per execution, no XLA, float32."""
-        return self.steps_per_execution == (1,) and self.jit_compile == (False,) and self.dtype_policies == ("float32",)
+        """Every loop compiles as Keras does by default: one step per execution, no XLA, float32, one output."""
+        return self.steps_per_execution == (1,) and self.jit_compile == (False,) and \
+            self.dtype_policies == ("float32",) and self.output is None
 
     def with_semantics(self, semantics: Semantics) -> CheckSettings:
         return replace(self, semantics=semantics)
@@ -128,26 +135,8 @@ class CheckSettings:
 # -- validators: one of each ---------------------------------------------------------------------------------
 
 
-def invalid(name: str, value: object, source: str, why: str) -> ConfigError:
-    return ConfigError(f"Invalid {name} {value!r} (from {source}): {why}")
 
 
-def choice(name: str, value: object, choices: tuple, source: str) -> str:
-    if isinstance(value, str) and value in choices:
-        return value
-    raise invalid(name, value, source, f"valid values are {one_of(choices)}.{did_you_mean(value, choices)}")
-
-
-def whole(name: str, value: object, source: str, minimum: int = 1) -> int:
-    if not is_whole(value) or value < minimum:
-        raise invalid(name, value, source, f"it must be a whole number >= {minimum}.")
-    return int(value)
-
-
-def number(name: str, value: object, source: str, low: float = -math.inf, high: float = math.inf, why: str = "") -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not low <= float(value) <= high:
-        raise invalid(name, value, source, why or f"it must be a number in [{low:g}, {high:g}].")
-    return float(value)
 
 
 def tolerance(value: object, source: str) -> float:
@@ -222,14 +211,6 @@ def weights(value: object, weighted: bool, task: str, modes_: tuple[Mode, ...], 
     return kinds
 
 
-def listed(name: str, value: object, source: str, one: Callable[[object], object], example: str) -> tuple:
-    """A list setting drawn from per example: each element checked by ``one``, duplicates dropped, order kept."""
-    if not isinstance(value, (list, tuple)):
-        value = (value,)
-    if not value:
-        raise invalid(name, value, source, f"give at least one value, e.g. {example}.")
-    return tuple(dict.fromkeys(one(v) for v in value))
-
 
 def loop_compile(values: Mapping[str, object], source: Callable[[str], str]) -> dict:
     """``steps_per_execution``, ``jit_compile`` and ``dtype_policies``: what ``compile()`` is given, drawn per example.
@@ -257,10 +238,15 @@ def loop_compile(values: Mapping[str, object], source: Callable[[str], str]) -> 
     }
 
 
-def flag(name: str, value: object, source: str) -> bool:
-    if not isinstance(value, bool):
-        raise invalid(name, value, source, "it must be true or false.")
+def output(value: object, source: str) -> str | None:
+    """The name of the head the subject is checked on: an output layer's name, as ``compile(metrics={name: ...})``."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.isidentifier() or value in ("f1check_other", "loss"):
+        raise invalid("output", value, source, "give the name of the head, a Python identifier such as \"label\" "
+                      "(the subject is compiled as compile(metrics={name: subject}) on a model with two outputs).")
     return value
+
 
 
 def feeds_for_modes(chosen: tuple[Feed, ...] | None, modes_: tuple[Mode, ...], source: str) -> None:
@@ -389,6 +375,7 @@ def build(values: Mapping[str, object], source: Callable[[str], str], default_mo
         timeout=timeout(values.get("timeout"), source("timeout")),
         weights=weights(values.get("weights"), chosen_semantics.weighted, chosen_semantics.task, chosen_modes, source),
         **loop_compile(values, source),
+        output=output(values.get("output"), source("output")),
     )
 
 

@@ -60,6 +60,7 @@ def test_a_metric_counting_in_16_bits_fails_under_bfloat16_from_the_first_exampl
     fed = worst.scores.astype(ml_dtypes.bfloat16).astype(np.float32)
     assert worst.f1_seen == pytest.approx(f1_score(worst.y_true.ravel(), fed.ravel() > 0.5), abs=1e-9)
     assert abs(worst.reported - worst.f1_seen) > 1e-3
+    assert [r.code for r in result.why] == ["counts-in-16-bit"]  # right when fed the same values as float32
     moved = int(((worst.scores > 0.5) != (fed > 0.5)).sum())
     assert moved > 0 and any(f"{moved} of 20000 samples changed side" in note for note in worst.notes)
     assert "dtype_policies=['mixed_bfloat16']" in result.reproduce
@@ -96,8 +97,43 @@ def test_the_global_dtype_policy_is_the_users_again_after_a_check():
     ("steps_per_execution", [], "at least one value"),
     ("jit_compile", ["yes"], "true or false"),
     ("dtype_policies", ["mixed_float61"], "did you mean 'mixed_float16'"),
+    ("output", "two words", "python identifier"),
 ])
 def test_bad_settings_are_configuration_errors_that_name_the_key(key, value, says):
     with pytest.raises(ConfigError) as raised:
         f1check.check(f"{L}:StreamingF1", **{key: value})
     assert key in str(raised.value) and says in str(raised.value).lower()
+
+
+def test_on_one_head_of_a_two_output_model_the_logged_key_is_the_heads_and_both_structures_are_drawn():
+    y, s = worked_example()
+    expected = f1_score(y.ravel(), s.ravel() > 0.5)
+    for feed in ("numpy", "tf.data-unknown"):  # labels as arrays, and a generator's signature in structure
+        right = f1check.check(f"{L}:StreamingF1", data=(y, s), partitions=[Partition([100, 100, 100])],
+                              output="label", feeds=[feed]).results[0]
+        assert right.passed and right.worst.reported == pytest.approx(expected, abs=1e-6), feed
+        assert right.worst.loop.outputs == "dict"
+    wrong = f1check.check(f"{L}:per_batch_f1", data=(y, s), partitions=[Partition([100, 100, 100])],
+                          output="label").results[0]
+    assert not wrong.passed and wrong.worst.reported == pytest.approx(MEAN_OF_BATCH_F1, abs=1e-5)
+    fuzzed = f1check.check(f"{L}:keras_f1", modes=["validation"], examples=6, output="label")
+    assert fuzzed.passed, str(fuzzed)
+    assert "output='label'" in f1check.check(f"{L}:per_batch_f1", output="label", examples=3).results[0].reproduce
+
+
+def test_callbacks_on_a_head_read_the_heads_keys_and_get_the_models_output_structure():
+    counts = {"callback_metrics": [f"{L}:tp", f"{L}:fp", f"{L}:fn"]}
+    assert f1check.check(f"{L}:HeadCountsF1", modes=["fit"], examples=4, output="label",
+                         callback_key="f1", **counts).passed
+    assert f1check.check(f"{L}:head_predict_f1", modes=["validation"], examples=4, output="label",
+                         callback_key="val_f1").passed
+    wrong = f1check.check(f"{L}:other_head_predict_f1", modes=["evaluate"], examples=4, output="label",
+                          callback_key="val_f1").results[0]
+    assert not wrong.passed  # it scores the other head: sklearn on the judged head's predictions disagrees
+
+
+def test_a_callback_reading_single_output_keys_on_a_head_is_told_the_heads_key():
+    with pytest.raises(f1check.F1CheckError) as raised:
+        f1check.check("f1check.examples:F1FromLogs", modes=["evaluate"], examples=2, output="label",
+                      callback_key="f1", callback_metrics=list(f1check.examples.COUNT_METRICS))
+    assert "<head>_<metric>" in str(raised.value)

@@ -14,7 +14,8 @@ from ..context import CheckContext
 from ..loops import LoopSettings
 from ..partitions import Partition
 from ..weights import NONE, Weights
-from .harness import Epoch, Harness, Observation, dtype_policy, fed_as, starting_features
+from .compiling import dtype_policy, fed_as
+from .harness import Epoch, Harness, Observation, starting_features
 from .legacy import LegacyHarness
 from .parts import RECORDER_NAME
 

@@ -18,7 +18,6 @@ modules, its ``*_generator`` endpoints, its logs and its messages.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +30,8 @@ from ..partitions import Partition
 from ..settings import Semantics
 from ..causes import cause
 from ..subjects import hint, log_key
-from ..weights import NONE, Batch, Weights
+from ..weights import NONE, Weights
+from .compiling import TwoHeads, as_computed, dtype_policy, other_scores, setting_hint
 from .observing import Snapshot
 from .parts import Parts, parts
 
@@ -90,51 +90,13 @@ def starting_features(scores, semantics: Semantics):
     return np.log(clipped / (1 - clipped)).astype(np.float32)  # sigmoid(logit s) = s
 
 
-@contextmanager
-def dtype_policy(keras, name: str):
-    """Keras's global dtype policy ``name`` while a model (and the subject's metrics) is built, as a repository's
-    ``keras.mixed_precision.set_global_policy(...)`` before it builds its model; the previous one after."""
-    before = keras.mixed_precision.global_policy()
-    if name == getattr(before, "name", before):
-        yield
-        return
-    if backend.legacy():  # tf-keras logs once that mixed_float16 is slow without a GPU: true, and not the user's call
-        from tf_keras.src.mixed_precision import device_compatibility_check
-
-        device_compatibility_check._logged_compatibility_check = True
-    keras.mixed_precision.set_global_policy(name)
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy(before)
-
-
-def sixteen_bit(name: str):
-    """The numpy dtype a 16-bit policy computes in (ml_dtypes' bfloat16, which TensorFlow and JAX use), or None."""
-    if name == "mixed_float16":
-        import numpy as np
-
-        return np.float16
-    if name == "mixed_bfloat16":
-        import ml_dtypes
-
-        return ml_dtypes.bfloat16
-    return None
-
-
-def as_computed(values, policy: str):
-    """``values`` as a model under ``policy`` outputs them: rounded to its 16-bit compute dtype (float32 kept)."""
-    dtype = sixteen_bit(policy)
-    return values if dtype is None else values.astype(dtype).astype(values.dtype)
-
-
-def fed_as(batches: list, policy: str) -> list:
-    """Recorded ``batches`` with the predictions in the dtype the loop fed them (16-bit under a mixed policy;
-    recorded as float32, exactly), for a replay that feeds the subject what the loop fed it."""
-    dtype = sixteen_bit(policy)
-    if dtype is None:
-        return batches
-    return [Batch(b[0], b[1].astype(dtype), getattr(b, "w", None)) for b in batches]
+def logistic(keras, output, columns: int, semantics: Semantics, trains: bool):
+    """``output`` through an identity-initialised logistic layer where the mode trains; as it is otherwise."""
+    if not trains:
+        return output
+    return keras.layers.Dense(columns, activation="softmax" if semantics.task == "multiclass" else "sigmoid",
+                              kernel_initializer=keras.initializers.Identity(), bias_initializer="zeros",
+                              name="f1check_logistic")(output)
 
 
 def loss_for(semantics: Semantics) -> str:
@@ -160,6 +122,8 @@ class Harness:
 
     def __init__(self, context: CheckContext, rows: int, steps: int, compiled: tuple = LoopSettings().compiled):
         self.context, self.compile_key = context, compiled
+        self.heads = TwoHeads(context.settings.output, compiled[3], context.semantics) if context.settings.output \
+            else None
         self.subject, self.mode, self.semantics = context.subject, context.mode, context.semantics
         self.parts: Parts = parts(self.LEGACY)
         if self.mode.validates:  # the recorder also sees the training pass's batches
@@ -170,12 +134,14 @@ class Harness:
 
     def _build(self, rows: int, steps: int) -> None:
         keras, columns, replicas = self.parts.keras, self.context.columns, self.context.replicas
-        steps_per_execution, jit_compile, policy = self.compile_key
+        steps_per_execution, jit_compile, policy, _ = self.compile_key
         with backend.replica_scope(replicas), dtype_policy(keras, policy):
             self.tap = self.parts.tap(rows, replicas, name="f1check_sample_tap")
             table = self.parts.table(rows, columns, name="f1check_table")
-            self.model = self._model(keras, table)
+            other = self.parts.table(rows, columns, name="f1check_other_table") if self.heads else None
+            self.model = self._model(keras, table, other)
             self.table = table.table
+            self.other_table = other.table if other is not None else None
             self.recorder = self.parts.recorder(rows, steps, columns, replicas, self.context.weighs)
             self.compiled = [m.fresh() for m in self.subject.metrics]
             weighted = [obj for obj, m in zip(self.compiled, self.subject.metrics) if m.weighted]
@@ -183,26 +149,32 @@ class Harness:
             optimizer = keras.optimizers.SGD(learning_rate=FIT_LEARNING_RATE if self.mode.trains else 0.0)
             # a recorder that weighs is a weighted metric: it records the weight each fed sample carried
             (weighted if self.recorder.weighs else plain).append(self.recorder)
-            self.model.compile(loss=loss_for(self.semantics), optimizer=optimizer, metrics=plain or None,
-                               weighted_metrics=weighted or None, steps_per_execution=steps_per_execution,
-                               jit_compile=backend.jit_compile(jit_compile))
-        self.metric_keys = tuple(self.mode.log_prefix + log_key(obj) for obj in self.compiled)
+            on_head = self.heads.on_head if self.heads else (lambda value, other=None: value)
+            self.model.compile(loss=on_head(loss_for(self.semantics), loss_for(self.semantics)), optimizer=optimizer,
+                               metrics=on_head(plain or None), weighted_metrics=on_head(weighted or None),
+                               steps_per_execution=steps_per_execution, jit_compile=backend.jit_compile(jit_compile))
+        self.metric_keys = tuple(self.context.log_prefix + log_key(obj) for obj in self.compiled)
         self.start = backend.values(self.model.weights)
         self.rows, self.steps = rows, steps
 
-    def _model(self, keras, table):
-        """sample index -> tap -> table row [-> identity-initialised logistic layer]."""
+    def labels(self, y):
+        """What the loop is given as labels: ``y``, or on two outputs the judged head's and the other's together."""
+        return self.heads.labels(y) if self.heads else y
+
+    def callback_labels(self, y):
+        """The labels a ``(model, x, y)`` callback factory gets: in the model's output structure."""
+        return self.heads.labels(y)[:] if self.heads else y
+
+    def _model(self, keras, table, other=None):
+        """sample index -> tap -> table row [-> identity-initialised logistic layer]; with ``other`` (a second
+        table) a two-output model: the judged head (named as the check's ``output``) and another."""
         index = keras.Input(shape=(1,), dtype="int32", name="sample_index")
-        output = table(self.tap(index))
-        if self.mode.trains:
-            output = keras.layers.Dense(
-                self.context.columns,
-                activation="softmax" if self.semantics.task == "multiclass" else "sigmoid",
-                kernel_initializer=keras.initializers.Identity(),
-                bias_initializer="zeros",
-                name="f1check_logistic",
-            )(output)
-        return keras.Model(index, output, name="f1check_trained" if self.mode.trains else "f1check_fixed_scores")
+        tapped = self.tap(index)
+        output = table(tapped)
+        if other is not None:
+            return self.heads.model(keras, index, logistic(keras, output, self.context.columns, self.semantics, self.mode.trains), other(tapped))
+        return keras.Model(index, logistic(keras, output, self.context.columns, self.semantics, self.mode.trains),
+                           name="f1check_trained" if self.mode.trains else "f1check_fixed_scores")
 
     def holds(self, n: int, steps: int) -> bool:
         return n <= self.rows and steps <= self.steps
@@ -240,6 +212,10 @@ class Harness:
         table[:n] = starting_features(scores, self.semantics) if self.mode.trains else scores
         self.model.set_weights(self.start)  # also puts the table's rows back, before the new ones
         self.table.assign(table)
+        if self.other_table is not None:  # the other head's predictions: other values than the judged head's
+            other = np.zeros((self.rows, self.context.columns), np.float32)
+            other[:n] = other_scores(scores, self.semantics)
+            self.other_table.assign(other)
         self.model.optimizer.iterations.assign(0)
         self.tap.reset()
         self.tap.switch(True)
@@ -280,35 +256,23 @@ class Harness:
             error.code = "fails-under-setting"
         if "has no attribute 'validation_data'" in str(exc):
             error.code = "callback-reads-missing-attribute"
-        functions = [m.label for m in self.subject.metrics if m.weighted and m.is_function]
-        if functions:
-            error = SubjectError(
-                f"{functions[0]} is a metric function under weighted_metrics, and Keras cannot weigh it: a function "
-                "returns one number per batch, while sample weights are one per sample (Keras raised "
-                f"{type(exc).__name__}: {cause(exc).splitlines()[0][:200]}). Write a stateful keras.metrics.Metric "
-                "whose update_state multiplies every count by sample_weight (as keras.metrics.F1Score does), or "
-                "check this one unweighted (weighted = false)."
-            )
-            error.code = "weighted-function"
-        return error
+        return weighted_function_error(self.subject, exc) or error
 
 
-def setting_hint(exc: Exception, loop: LoopSettings) -> str:
-    """What a compile setting of ``loop`` has to do with ``exc``, and the fix; "" when nothing."""
-    text = f"{type(exc).__name__}: {exc}"
-    if loop.sixteen_bit and any(word in text for word in ("float16", "bfloat16", "half")):
-        return (f". Under the dtype policy {loop.dtype_policy} the model feeds its predictions in 16 bits while the "
-                "labels stay float32: cast them in the metric (y_pred = keras.ops.cast(y_pred, y_true.dtype), as "
-                f"Keras's own metrics do), or leave {loop.dtype_policy} out of dtype_policies for this target.")
-    if loop.jit_compile and any(word in text for word in ("XLA", "xla", "jit", "PyFunc", "py_function",
-                                                         "unsupported operations", "must be a compile-time constant")):
-        return (". Under jit_compile=True the step is compiled with XLA, which cannot compile this: write the "
-                "subject with ops XLA supports (no tf.py_function, no numpy calls), or set jit_compile = [false] "
-                "for this target.")
-    if loop.steps_per_execution != 1 and any(w in text for w in ("steps_per_execution", "End of sequence")):
-        return (f". Keras ran {loop.steps_per_execution} steps per execution (steps_per_execution): this loop "
-                "cannot; set steps_per_execution = [1] for this target.")
-    return ""
+def weighted_function_error(subject, exc: Exception) -> SubjectError | None:
+    """The error of a metric function under weighted_metrics, which Keras cannot weigh; None for other subjects."""
+    functions = [m.label for m in subject.metrics if m.weighted and m.is_function]
+    if not functions:
+        return None
+    error = SubjectError(
+        f"{functions[0]} is a metric function under weighted_metrics, and Keras cannot weigh it: a function "
+        "returns one number per batch, while sample weights are one per sample (Keras raised "
+        f"{type(exc).__name__}: {cause(exc).splitlines()[0][:200]}). Write a stateful keras.metrics.Metric "
+        "whose update_state multiplies every count by sample_weight (as keras.metrics.F1Score does), or "
+        "check this one unweighted (weighted = false)."
+    )
+    error.code = "weighted-function"
+    return error
 
 
 class LoopRun:
@@ -317,6 +281,7 @@ class LoopRun:
     def __init__(self, harness: Harness, loop: LoopSettings, inputs, data: tuple, partition: Partition):
         self.harness, self.loop, self.inputs = harness, loop, inputs
         self.y, self.scores, self.weights = data
+        self.labels = harness.labels(self.y)  # the labels in the model's output structure
         self.partition = partition
         self.mode = harness.mode
         self.sample = self.weights.sample if self.weights.kind == "sample" else None
@@ -324,7 +289,7 @@ class LoopRun:
 
     def given(self, partition: Partition, steps_key: str, feed: feeds.Feed | None = None, rotate: bool = False):
         feed = self.loop.feed if feed is None else feed
-        return feed.build(self.inputs, self.y, partition, steps_key=steps_key, dataset_class=self.harness.parts.dataset,
+        return feed.build(self.inputs, self.labels, partition, steps_key=steps_key, dataset_class=self.harness.parts.dataset,
                           rotate=rotate, weights=self.sample)
 
     def epochs(self) -> list[Epoch]:
@@ -338,7 +303,9 @@ class LoopRun:
         observer = h.parts.observer(h.tap, h.recorder, self.inputs, self.inputs if self.mode.validates else None,
                                     self.mode.trains, h.context.replicas)
         capture = h.parts.capture()
-        callbacks = [observer, *h.subject.callbacks(h.model, self.inputs, self.y), capture, h.parts.tap_on(h.tap)]
+        observer.head = h.heads.output if h.heads else None
+        made = h.subject.callbacks(h.model, self.inputs, h.callback_labels(self.y))
+        callbacks = [observer, *made, capture, h.parts.tap_on(h.tap)]
         snapshots = self._validate(observer, callbacks) if self.mode.validates else self._fit(observer, callbacks)
         if len(snapshots) != len(capture.epochs):
             raise F1CheckError(

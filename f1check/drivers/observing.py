@@ -32,9 +32,8 @@ def observer_class(keras):
 
         Keras resets the metrics, the recorder included, when a validation
         pass begins, so the training epoch is snapshotted then.  The tap
-        records only during the loop's own steps: this callback switches it
-        off after every step, and :class:`TapOn`, placed last, switches it on
-        right before the next, so what callbacks predict at any hook
+        records only during the loop's own steps: this callback switches it off after every step, and
+        :class:`TapOn`, placed last, on right before the next, so what callbacks predict at any hook
         (``model.predict`` in ``on_epoch_begin``, say) is never counted as fed.
         """
 
@@ -42,6 +41,7 @@ def observer_class(keras):
             super().__init__()
             self.tap, self.recorder, self.inputs, self.val_inputs = tap, recorder, inputs, val_inputs
             self.trainable, self.replicas = trainable, replicas
+            self.head = None  # the judged head's name on a two-output model whose outputs are a dict
             self.epochs: list[Snapshot] = []
             self.validations: list[Snapshot] = []
             self._training: Snapshot | None = None
@@ -83,9 +83,16 @@ def observer_class(keras):
             # predict_on_batch repeats rows per replica under replicas; 16-bit outputs are kept exactly as float32
             predicted = self.model.predict(inputs, batch_size=len(inputs), verbose=0) if self.replicas > 1 \
                 else self.model.predict_on_batch(inputs)
-            return backend.to_numpy(predicted).astype("float32")
+            return backend.to_numpy(judged_head(predicted, self.head)).astype("float32")
 
     return Observer
+
+
+def judged_head(predicted, head: str | None):
+    """The judged head's predictions: ``predicted`` itself on one output; on two, by name (dict) or first (list)."""
+    if isinstance(predicted, dict):
+        return predicted[head]
+    return predicted[0] if isinstance(predicted, (list, tuple)) else predicted
 
 
 def tap_on_class(keras):
