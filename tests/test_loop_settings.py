@@ -52,9 +52,11 @@ def test_right_metrics_log_sklearns_value_and_the_per_batch_function_fails_under
 
 def test_a_metric_counting_in_16_bits_fails_under_bfloat16_from_the_first_examples_and_passes_under_float32():
     assert f1check.check(f"{L}:PolicyCountsF1", modes=["evaluate"], examples=4).passed
-    result = f1check.check(f"{L}:PolicyCountsF1", modes=["evaluate"], examples=4,
-                           dtype_policies=["float32", "mixed_bfloat16"]).results[0]
-    assert not result.passed
+    report = f1check.check(f"{L}:PolicyCountsF1", modes=["evaluate", "validation"], examples=4,
+                           dtype_policies=["float32", "mixed_bfloat16"])
+    assert [r.passed for r in report.results] == [False, False]  # the validation pass too, after a training epoch
+    assert [r.why[0].code for r in report.results] == ["counts-in-16-bit"] * 2
+    result = report.results[0]
     worst = result.worst
     assert worst.loop.dtype_policy == "mixed_bfloat16" and worst.n == 20000  # the fixed 16-bit example
     fed = worst.scores.astype(ml_dtypes.bfloat16).astype(np.float32)
