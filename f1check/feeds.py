@@ -140,13 +140,6 @@ class Heads:
     def __init__(self, y, other, names: tuple[str, str], as_dict: bool):
         self.y, self.other, self.names, self.as_dict = y, other, names, as_dict
 
-    def __len__(self) -> int:
-        return len(self.y)
-
-    @property
-    def shape(self):
-        return self.y.shape
-
     def __getitem__(self, index):
         parts = (self.y[index], self.other[index])
         return dict(zip(self.names, parts)) if self.as_dict else parts

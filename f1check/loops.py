@@ -44,8 +44,6 @@ class LoopSettings:
     dtype_policy: str = "float32"
     outputs: str = "single"
 
-    FIELDS = ("feed", "weights", "steps_per_execution", "jit_compile", "dtype_policy", "outputs")
-
     @property
     def compiled(self) -> tuple:
         """What the compiled model depends on: runs that differ here cannot share one."""
