@@ -11,10 +11,12 @@ explanation; none matching is said too, with the numbers.
 
 from __future__ import annotations
 
+import math
+
 from . import reference
 from .context import CheckContext
 from .drivers import Epoch, Observation
-from .readings import Reading, prefix_values, readings, same
+from .readings import Reading, counted_in, prefix_values, readings, same
 from .reasons import Reason
 from .results import Example
 from .weights import weights_of
@@ -149,23 +151,29 @@ def _right_below_the_threshold(context: CheckContext, epoch: Epoch) -> bool:
 
 
 def _sixteen_bit(example: Example, epoch: Epoch, context: CheckContext, where: str) -> list[list[Reason]]:
-    """Under a 16-bit policy: a metric that is right when fed the same predictions in float32 computes in 16 bits."""
+    """A metric that computes in 16 bits: under a 16-bit policy, right when fed the same predictions in float32;
+    under any policy, its value is that of counts summed batch by batch in float16 or bfloat16."""
     direct, policy = context.subject.direct, example.loop.dtype_policy
-    if not example.loop.sixteen_bit or direct is None or not epoch.batches or not context.clean:
+    if not epoch.batches or not context.clean:
         return []
-    try:
-        value = direct.replay_epochs([epoch.batches])[0]  # built under float32, fed the same values as float32
-    except SubjectError:
-        return []
-    if not same(value, example.f1_seen, SAME_VALUE) or same(example.replayed, example.f1_seen, SAME_VALUE):
-        return []
-    return [[Reason(
-        "counts-in-16-bit",
-        f"the subject computes in 16 bits under {policy}{where}: fed the same predictions as float32 it gives "
-        f"{value:.6f}, sklearn's value, while under {policy} it logs {example.reported:.6f} ({example.n} samples; "
-        "float16 counts in ones only up to 2,048, bfloat16 up to 256). Keep the counts in float32 (variables made "
-        "with dtype=\"float32\", y_pred cast to float32 before summing), as keras.metrics.F1Score does.",
-    )]]
+    fix = ("float16 counts in ones only up to 2,048, bfloat16 up to 256). Keep the counts in float32 (variables "
+           "made with dtype=\"float32\", y_pred cast to float32 before summing), as keras.metrics.F1Score does.")
+    if example.loop.sixteen_bit and direct is not None and not same(example.replayed, example.f1_seen, SAME_VALUE):
+        try:
+            value = direct.replay_epochs([epoch.batches])[0]  # built under float32, fed the same values as float32
+        except SubjectError:
+            value = math.nan
+        if same(value, example.f1_seen, SAME_VALUE):
+            return [[Reason("counts-in-16-bit", f"the subject computes in 16 bits under {policy}{where}: fed the same "
+                            f"predictions as float32 it gives {value:.6f}, sklearn's value, while under {policy} it "
+                            f"logs {example.reported:.6f} ({example.n} samples; {fix}")]]
+    for dtype in ("float16", "bfloat16"):
+        value = counted_in(epoch.batches, context.semantics, dtype)
+        if same(value, example.reported, SAME_VALUE) and not same(value, example.f1_seen, SAME_VALUE):
+            return [[Reason("counts-in-16-bit", f"the subject keeps its counts in {dtype}{where}: true positives, "
+                            f"false positives and false negatives summed batch by batch in {dtype} give {value:.6f}, "
+                            f"what it logged, where sklearn says {example.f1_seen:.6f} ({example.n} samples; {fix}")]]
+    return []
 
 
 def _training_counts(example: Example, epoch: Epoch, context: CheckContext, where: str) -> list[list[Reason]]:

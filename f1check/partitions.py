@@ -34,7 +34,7 @@ class Partition:
         >>> f1check.Partition([100, 100, 100]).short()
         '100+100+100'
         >>> f1check.Partition.floor_steps(1000, 128)    # steps_per_epoch = 1000 // 128: 104 never fed
-        f1check.Partition(batch_sizes=[128, 128, 128, 128, 128, 128, 128], dropped=104)
+        f1check.Partition(batch_sizes=[128] * 7, dropped=104)
     """
 
     __slots__ = ("batch_sizes", "_order", "dropped", "order_seed")
@@ -223,7 +223,7 @@ def _short(partition: Partition) -> str:
 
 def _literal(partition: Partition, max_order: int, order_expr: str | None) -> str:
     """:meth:`Partition.literal`."""
-    parts = [f"batch_sizes={list(partition.batch_sizes)!r}"]
+    parts = [f"batch_sizes={_sizes_literal(partition.batch_sizes)}"]
     if partition.shuffled_order:
         if order_expr is not None:
             parts.append(f"order={order_expr}")
@@ -234,3 +234,25 @@ def _literal(partition: Partition, max_order: int, order_expr: str | None) -> st
     if partition.dropped:
         parts.append(f"dropped={partition.dropped}")
     return "f1check.Partition(" + ", ".join(parts) + ")"
+
+
+def _sizes_literal(sizes: tuple[int, ...]) -> str:
+    """Batch sizes as Python, runs of four or more equal sizes as ``[128] * 156`` (``[128] * 156 + [32]``)."""
+    runs: list[list[int]] = []  # [size, count]
+    for size in sizes:
+        if runs and runs[-1][0] == size:
+            runs[-1][1] += 1
+        else:
+            runs.append([size, 1])
+    pieces, loose = [], []
+    for size, count in runs:
+        if count < 4:
+            loose += [size] * count
+            continue
+        if loose:
+            pieces.append(repr(loose))
+            loose = []
+        pieces.append(f"[{size}] * {count}")
+    if loose or not pieces:
+        pieces.append(repr(loose))
+    return " + ".join(pieces)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from . import reference
 from .settings import Semantics
 
-__all__ = ["Reading", "prefix_values", "readings", "same"]
+__all__ = ["Reading", "counted_in", "prefix_values", "readings", "same"]
 
 
 @dataclass(frozen=True)
@@ -261,6 +261,24 @@ def _other_scores(semantics: Semantics) -> list[Reading]:
             lambda y, s, w=None, other=other: reference.reference(y, s, other, w),
         ))
     return found
+
+
+def counted_in(batches, semantics: Semantics, dtype: str) -> float:
+    """The score from counts summed batch by batch in ``dtype`` (``"float16"`` or ``"bfloat16"``), as a metric
+    whose count variables are 16-bit keeps them: each batch's count is exact, each running sum rounded."""
+    import ml_dtypes  # installed with Keras
+    import numpy as np
+
+    kind = np.float16 if dtype == "float16" else ml_dtypes.bfloat16
+    totals = None
+    for batch in batches:
+        weight = batch[2] if len(batch) > 2 else None
+        counts = [a.sum(0) for a in _weigh(_hard(batch[0], batch[1], semantics), weight, semantics)]
+        counts = [c.astype(np.float32).astype(kind) for c in counts]
+        totals = counts if totals is None else [(t + c).astype(kind) for t, c in zip(totals, counts)]
+    if totals is None:
+        return math.nan
+    return _score(*(t.astype(np.float64).reshape(1, -1) for t in totals), semantics)
 
 
 def prefix_values(y, scores, semantics: Semantics, weights=None):

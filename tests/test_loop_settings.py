@@ -67,6 +67,34 @@ def test_a_metric_counting_in_16_bits_fails_under_each_16_bit_policy_from_the_fi
     assert f"dtype_policies=[{policy!r}]" in result.reproduce
 
 
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_a_metric_whose_variables_are_float16_whatever_the_policy_is_told_so_by_its_numbers(policy):
+    result = f1check.check(f"{L}:Float16CountsF1", modes=["evaluate"], examples=4, dtype_policies=[policy]).results[0]
+    worst = result.worst
+    assert not result.passed and worst.n == 20000
+    fed = worst.scores.astype(CAST[policy]).astype(np.float32)
+    assert worst.f1_seen == pytest.approx(f1_score(worst.y_true.ravel(), fed.ravel() > 0.5), abs=1e-9)
+    assert worst.reported == pytest.approx(0.838213, abs=1e-6)  # plain Keras evaluate by hand, float16 counts
+    assert [r.code for r in result.why] == ["counts-in-16-bit"]
+    assert "summed batch by batch in float16 give 0.838213" in result.why[0].text
+
+
+def test_counts_summed_in_16_bits_give_what_plain_keras_logs_for_such_a_metric():
+    from f1check.adversarial import SIXTEEN_BIT_BATCH, counting_past_16_bits
+    from f1check.readings import counted_in
+    from f1check.settings import Semantics
+
+    y, s = counting_past_16_bits(1)
+    batches = [(y[i:i + SIXTEEN_BIT_BATCH], s[i:i + SIXTEEN_BIT_BATCH]) for i in range(0, len(y), SIXTEEN_BIT_BATCH)]
+    semantics = Semantics()
+    assert f1_score(y.ravel(), s.ravel() > 0.5) == pytest.approx(0.846491, abs=1e-6)
+    assert counted_in(batches, semantics, "float16") == pytest.approx(0.838213, abs=1e-6)  # plain Keras, by hand
+    assert counted_in(batches, semantics, "bfloat16") == pytest.approx(0.821752, abs=1e-6)
+    small = batches[:10]  # 1,280 samples: every count exact in float16
+    ys, ss = np.concatenate([b[0] for b in small]), np.concatenate([b[1] for b in small])
+    assert counted_in(small, semantics, "float16") == pytest.approx(f1_score(ys.ravel(), ss.ravel() > 0.5), abs=1e-12)
+
+
 def test_the_same_metric_passes_under_float32():
     assert f1check.check(f"{L}:PolicyCountsF1", modes=["evaluate", "validation"], examples=4).passed
 

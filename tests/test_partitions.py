@@ -34,6 +34,17 @@ def test_shuffled_order_is_the_documented_numpy_permutation():
     assert "numpy.random.default_rng(7).permutation(10)" in p.literal(max_order=4)
 
 
+@pytest.mark.parametrize("sizes, spelled", [
+    ([128] * 156 + [32], "batch_sizes=[128] * 156 + [32]"),
+    ([3, 8, 1], "batch_sizes=[3, 8, 1]"),
+    ([5, 2, 2, 2, 2, 9, 9, 9], "batch_sizes=[5] + [2] * 4 + [9, 9, 9]"),
+])
+def test_long_runs_of_equal_batch_sizes_are_spelled_as_products_and_rebuild_the_partition(sizes, spelled):
+    p = f1check.Partition(sizes, dropped=3)
+    assert spelled in p.literal()
+    assert eval(p.literal(), {"f1check": f1check}) == p
+
+
 def test_literal_rebuilds_the_partition():
     p = Partition([3, 1], order=[3, 1, 0, 2, 4], dropped=1)
     assert eval(p.literal(), {"f1check": f1check}) == p
