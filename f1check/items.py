@@ -9,6 +9,7 @@ check that ran and found the logged value wrong fails in ``runtest``.
 
 from __future__ import annotations
 
+import base64
 import json
 import traceback
 import zlib
@@ -17,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from . import backend, config as f1config
+from . import backend, config as f1config, plots
 from .api import run_check
 from .errors import F1CheckError, F1CheckFailure, did_you_mean
+from .locations import config_line, subject_location
 from .options import OPTION, SEED
 from .progress import LiveLine
 from .reasons import Reason
@@ -31,6 +33,7 @@ NODE = "f1check"
 NODE_PREFIX = "f1check::"
 RESULT_PROPERTY = "f1check_result"
 ROW_PROPERTY = "f1check_row"
+PLOTS = "f1check-plots"  # the pictures' folder, beside the report
 
 
 def item_ids(run) -> list[tuple[str, f1config.TargetSpec, str]]:
@@ -90,6 +93,8 @@ class F1CheckItem(pytest.Item):
         self.mode = mode
         self.report = None
         self.add_marker("f1check")
+        self._defined: tuple[Path, int | None] | None = None
+        self.picture: Path | None = None  # the failure's picture, when one was drawn
 
     def setup(self):
         state = self.config.stash[STATE]
@@ -135,13 +140,20 @@ class F1CheckItem(pytest.Item):
 
     def runtest(self):
         if self.report is not None and not self.report.passed:
-            raise F1CheckFailure(failure_message(self.report, rerun=self.rerun_command()), report=self.report)
+            message = failure_message(self.report, rerun=self.rerun_command())
+            raise F1CheckFailure(f"{self.defined_at()}: {message}", report=self.report)
 
     def _data(self, result: Result) -> dict:
-        return {"nodeid": self.nodeid, "index": self.spec.index, **result_json(result)}
+        return {"nodeid": self.nodeid, "index": self.spec.index, **result_json(result),
+                "defined_at": self.defined_at()}
 
     def _record(self, result: Result) -> None:
         data = self._data(result)
+        report = self.config.stash[STATE].report
+        if report is not None and not result.passed and result.error is None:
+            self.picture = draw_failure(result, self.spec.settings.semantics, report.parent, self.nodeid, self.name)
+        if self.picture is not None:
+            data["picture"] = self.picture.relative_to(report.parent).as_posix()
         self.user_properties.append((RESULT_PROPERTY, json.dumps(data, sort_keys=True)))
         self.user_properties.append((ROW_PROPERTY, json.dumps(list(summary_row(result)))))
         if result.error is None:  # the key figures, for JUnit XML
@@ -172,7 +184,31 @@ class F1CheckItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
-        return self.path, None, f"f1check {self.name}"
+        """The file and line where the subject is defined (its ``def`` or ``class``, found without importing it),
+        else the config entry that names it: pytest's headers, JUnit's ``file``/``line`` and annotations use it."""
+        path, line = self.definition()
+        return path, None if line is None else line - 1, f"f1check {self.name}"
+
+    def definition(self) -> tuple[Path, int | None]:
+        if self._defined is None:
+            root = self.config.rootpath
+            found = subject_location(self.spec.subject, (root, root / "src"))
+            if found is None:
+                config = root / "pyproject.toml"
+                earlier = sum(t.subject == self.spec.subject for t in self.config.stash[STATE].run.targets
+                              if t.index < self.spec.index)
+                found = (config, config_line(config, self.spec.subject, earlier)) if config.is_file() else (root, None)
+            self._defined = found
+        return self._defined
+
+    def defined_at(self) -> str:
+        """``path:line`` of :meth:`definition`, relative to the rootdir when inside it."""
+        path, line = self.definition()
+        try:
+            shown = path.relative_to(self.config.rootpath)
+        except ValueError:
+            shown = path
+        return f"{shown}:{line}" if line is not None else str(shown)
 
 
 class NothingToCheck(pytest.Item):
@@ -191,6 +227,28 @@ class NothingToCheck(pytest.Item):
 
     def reportinfo(self):
         return self.path, None, self.name
+
+
+def draw_failure(result: Result, semantics, folder: Path, nodeid: str, title: str) -> Path | None:
+    """A failing result's picture in ``f1check-plots/`` of ``folder`` (with the ``plots`` extra), or None."""
+    if not plots.available():
+        return None
+    return plots.draw(result, semantics, plots.picture_path(folder / PLOTS, nodeid), title=title)
+
+
+def html_extras(item: F1CheckItem) -> list[dict]:
+    """pytest-html's extras for a failing item's row: its reasons, the snippet that reproduces it, the picture."""
+    from pytest_html import extras
+
+    result = item.report.results[0] if item.report is not None else None
+    if result is None or result.passed:
+        return []
+    found = [extras.text(f"{item.defined_at()}: {w}  [{w.code}]", name=f"why: {w.code}") for w in result.why]
+    if result.reproduce:
+        found.append(extras.text(result.reproduce, name="reproduce"))
+    if item.picture is not None and item.picture.is_file():
+        found.append(extras.png(base64.b64encode(item.picture.read_bytes()).decode("ascii"), name="picture"))
+    return found
 
 
 def item_seed(seed: int, name: str) -> int:

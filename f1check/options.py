@@ -22,6 +22,7 @@ DEVICE = "--f1check-device"
 REPORT = "--f1check-report"
 REPLICAS = "--f1check-replicas"
 TIMEOUT = "--f1check-timeout"
+SUMMARY = "--f1check-summary"  # a file, not a setting: the run's Markdown summary (as $GITHUB_STEP_SUMMARY gets)
 # Every flag that sets a value, by the setting it sets.
 FLAGS = (("examples", EXAMPLES), ("seed", SEED), ("tolerance", TOLERANCE), ("judge", JUDGE), ("device", DEVICE),
          ("report", REPORT), ("replicas", REPLICAS), ("timeout", TIMEOUT))
@@ -107,6 +108,9 @@ def add_options(parser) -> None:
     group.addoption(DEVICE, type=_converter(DEVICE, _choice(names.DEVICES)), default=None,
                     help="Run models on 'cpu', 'gpu' (an error without one) or 'auto'. Default: 'auto'")
     group.addoption(REPORT, default=None, metavar="PATH", help="Write the results as JSON to PATH. Default: none")
+    group.addoption(SUMMARY, default=None, metavar="PATH",
+                    help="Write the run's Markdown summary (a table and each failure) to PATH; with "
+                         "$GITHUB_STEP_SUMMARY set it is also appended there. Default: none")
     group.addoption(REPLICAS, type=_converter(REPLICAS, _whole), default=None, metavar="R",
                     help="Run the loops data-parallel over R replicas (tf.distribute.MirroredStrategy; "
                          "TensorFlow only). Default: 1")

@@ -15,10 +15,10 @@ import pytest
 from . import backend, config as f1config, settings as names
 from .errors import ConfigError, did_you_mean, one_of
 from .fixtures import MARKER_KEYS, Checker, DataFactory, ModelFactory
-from .items import NODE, NODE_PREFIX, F1CheckCollector, NothingToCheck
-from .options import (FLAGS, INI_KEYS, OPTION, REPORT, add_options, cli_values, ini_values, typed_on_command_line,
+from .items import NODE, NODE_PREFIX, F1CheckCollector, F1CheckItem, NothingToCheck, html_extras
+from .options import (FLAGS, INI_KEYS, OPTION, REPORT, SUMMARY, add_options, cli_values, ini_values, typed_on_command_line,
                       unknown_ini_keys)
-from .reporting import Reporting, report_path
+from .reporting import Reporting, report_path, summary_paths
 from .runstate import STATE, RunState, is_worker, run_environment
 
 SKIP_REASON = "f1check check: run pytest with --f1check to run it"
@@ -77,6 +77,7 @@ def pytest_configure(config):
         _check_ini_keys(config)
         state = _resolve(config)
         state.report = report_path(config, state.run, check=not is_worker(config))
+        summaries = summary_paths(config, check=not is_worker(config))
         if is_worker(config):
             backend.share_cores(int(config.workerinput.get("workercount", 1)))
         _prepare_replicas(state.run)
@@ -85,7 +86,7 @@ def pytest_configure(config):
     except ConfigError as exc:
         raise pytest.UsageError(f"f1check: {exc}") from None
     config.stash[STATE] = state
-    config.pluginmanager.register(Reporting(config, state.report), "f1check-reporting")
+    config.pluginmanager.register(Reporting(config, state.report, summaries), "f1check-reporting")
     if not is_worker(config) and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _terminated)  # a CI job cancelled: end as an interrupt, report written
     ours = [a for a in config.args if a == NODE or a.startswith(NODE_PREFIX)]
@@ -112,12 +113,12 @@ def _without_the_switch(config) -> None:
     given = cli_values(config)
     if given.get("report") == "":
         raise pytest.UsageError(f"f1check: {REPORT} is empty: give the path of the JSON report, e.g. {REPORT}=f1check.json.")
-    flags = [flag for key, flag in FLAGS if key in given]
+    flags = [flag for key, flag in FLAGS if key in given] + ([SUMMARY] if config.getoption(SUMMARY) is not None else [])
     if not flags:
         return
     typed = [flag for flag in flags if typed_on_command_line(config, flag)]
     if typed:
-        lost = " and no report would be written" if REPORT in typed else ""
+        lost = " and no report would be written" if REPORT in typed or SUMMARY in typed else ""
         raise pytest.UsageError(
             f"f1check: {typed[0]} was given without {OPTION}: f1check checks nothing without {OPTION}{lost}. Add "
             f"{OPTION} to run the checks, or drop {typed[0]}."
@@ -201,6 +202,15 @@ def _check_marker(item, state: RunState) -> None:
 
 
 # -- running hand-written checks ---------------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With pytest-html, a failing f1check item's row carries its reason, snippet and picture as extras."""
+    report = yield
+    if call.when == "call" and isinstance(item, F1CheckItem) and item.config.getoption("htmlpath", None):
+        report.extras = [*getattr(report, "extras", []), *html_extras(item)]
+    return report
 
 
 @pytest.hookimpl(tryfirst=True)

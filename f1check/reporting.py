@@ -21,9 +21,12 @@ import pytest
 from .errors import ConfigError
 from .items import NODE_PREFIX, F1CheckItem
 from .modes import Mode
-from .options import REPORT
-from .report import SUMMARY_HEADER, document, table
+from .options import REPORT, SUMMARY
+from .report import SUMMARY_HEADER, document, environment_json, table
 from .runstate import is_worker, run_environment
+from .summary import markdown
+
+STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 COMPLETE_EXITS = (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
 
@@ -46,11 +49,30 @@ def report_path(config, run, check: bool = True) -> Path | None:
     return path
 
 
-def writable(path: Path, source: str) -> None:
+def summary_paths(config, check: bool = True) -> list[tuple[Path, bool]]:
+    """Where the Markdown summary goes, as ``(path, append)``: ``--f1check-summary PATH`` (from the invocation
+    directory, rewritten) and ``$GITHUB_STEP_SUMMARY`` (appended, as GitHub Actions asks)."""
+    found = []
+    given = config.getoption(SUMMARY)
+    if given is not None:
+        if not given.strip():
+            raise ConfigError(f"{SUMMARY} is empty: give the path of the Markdown summary, e.g. {SUMMARY}=f1check.md.")
+        path = Path(os.path.expanduser(given))
+        found.append((path if path.is_absolute() else Path(config.invocation_params.dir) / path, False))
+    step = os.environ.get(STEP_SUMMARY, "").strip()
+    if step:
+        found.append((Path(step), True))
+    if check:
+        for path, append in found:
+            writable(path, f"${STEP_SUMMARY}" if append else SUMMARY, "the summary", f"{SUMMARY}=f1check.md")
+    return found
+
+
+def writable(path: Path, source: str, what: str = "the report", example: str = "--f1check-report=f1check.json") -> None:
     """A usage error unless ``path`` can be written as a file (its folder made if need be)."""
     def refuse(why: str) -> ConfigError:
-        return ConfigError(f"cannot write the report to {path} (from {source}): {why}. Give a file path in a "
-                           "writable folder, e.g. --f1check-report=f1check.json.")
+        return ConfigError(f"cannot write {what} to {path} (from {source}): {why}. Give a file path in a "
+                           f"writable folder, e.g. {example}.")
 
     if path.is_dir():
         raise refuse("it is a directory")
@@ -73,8 +95,8 @@ def writable(path: Path, source: str) -> None:
 class Reporting:
     """Collects item results (from workers too, under xdist); writes the JSON as they come and the table at the end."""
 
-    def __init__(self, config, path: Path | None):
-        self.config, self.path = config, path
+    def __init__(self, config, path: Path | None, summaries: list[tuple[Path, bool]] = ()):
+        self.config, self.path, self.summaries = config, path, list(summaries)
         self.results: dict[str, dict] = {}
         self.rows: dict[str, list] = {}
         self.expected: int | None = None
@@ -135,8 +157,28 @@ class Reporting:
     def pytest_sessionfinish(self, session):
         """The final document: the exit status, and whether every expected item has its result."""
         self.write(session.exitstatus)
+        self.write_summaries(session.exitstatus)
         if self.failure is not None and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR  # a gate whose report is lost is not green
+
+    def write_summaries(self, exit_status) -> None:
+        """The Markdown summary, once, by the controller: rewritten at ``--f1check-summary``, appended to
+        ``$GITHUB_STEP_SUMMARY``; pictures linked relative to the summary's folder, or named."""
+        if is_worker(self.config) or not self.summaries:
+            return
+        results = self.ordered()
+        if self.path is not None:  # pictures are named relative to the report's folder
+            results = [{**r, "picture": str(self.path.parent / r["picture"])} if r.get("picture") else r
+                       for r in results]
+        complete = exit_status in COMPLETE_EXITS and self.expected is not None and len(results) >= self.expected
+        for path, append in self.summaries:
+            text = markdown(environment_json(run_environment(self.config)), results, complete,
+                            links_from=None if append else path.parent)
+            try:
+                with path.open("a" if append else "w", encoding="utf-8") as handle:
+                    handle.write(text)
+            except OSError as exc:
+                self.failure = f"f1check: could not write the summary {path}: {exc.strerror or exc}"
 
     def pytest_terminal_summary(self, terminalreporter):
         """The f1check table: target, mode, verdict, examples, max |error|, the main reason, worst partition."""

@@ -57,6 +57,7 @@ class Example:
     y_true: Any = field(default=None, repr=False)
     scores: Any = field(default=None, repr=False)
     weights: Weights = field(default=NONE, repr=False)  # what the loop was given besides the data
+    fed_batches: tuple = field(default=(), repr=False)  # the judged epoch's batches as the subject saw them
 
     @property
     def n(self) -> int:

@@ -64,7 +64,7 @@ class Runner:
             passed=all(j.verdict.passed for j in judged), mode=self.mode, judge=self.settings.judge, epoch=worst,
             epochs=len(judged), loop=run.loop, replicas=self.settings.replicas,
             fed_batch_sizes=tuple(epoch.batch_sizes), preceded_by=tuple(preceded_by), y_true=y, scores=scores,
-            weights=run.weights,
+            weights=run.weights, fed_batches=tuple(epoch.batches),
         )
         example.diagnosis = tuple(diagnosis.diagnose(example, observation, self.context,
                                                      self._carried(example, observation, y)))

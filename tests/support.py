@@ -49,3 +49,25 @@ def sklearn_batch_mean(batches, threshold: float = 0.5) -> float:
     """The mean over ``[(y_true, scores), ...]`` of sklearn's F1 of each batch: what a per-batch F1 function logs."""
     values = [sklearn_f1(y, s, threshold) for y, s in batches]
     return sum(values) / len(values)
+
+
+def rendered_table(text: str) -> list[list[str]]:
+    """The first table of Markdown ``text``, read back from its rendering (markdown-it-py): one list of cell
+    texts (code spans and emphasis as their text) per body row."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    rows, row, inside_body = [], None, False
+    for token in tokens:
+        if token.type == "tbody_open":
+            inside_body = True
+        elif token.type == "tbody_close":
+            break
+        elif token.type == "tr_open" and inside_body:
+            row = []
+        elif token.type == "inline" and row is not None:
+            row.append("".join(child.content for child in token.children if child.type in ("text", "code_inline")))
+        elif token.type == "tr_close" and row is not None:
+            rows.append(row)
+            row = None
+    return rows

@@ -301,7 +301,7 @@ def test_without_targets_the_tests_marked_f1check_still_run(pytester):
 def test_f1check_options_without_the_switch_are_an_error_when_typed_and_a_warning_from_addopts(pytester):
     write_config(pytester, 'targets = ["a:b"]')
     pytester.makepyfile("def test_plain(): pass")
-    for flag in (f"{REPORT}=r.json", f"{EXAMPLES}=3", "--f1check-timeout=30"):
+    for flag in (f"{REPORT}=r.json", f"{EXAMPLES}=3", "--f1check-timeout=30", "--f1check-summary=s.md"):
         result = pytester.runpytest(flag)
         assert result.ret == ExitCode.USAGE_ERROR
         result.stderr.fnmatch_lines([f"*f1check: {flag.split('=')[0]} was given without --f1check*Add --f1check*"])
@@ -333,6 +333,25 @@ def test_a_report_path_that_cannot_be_written_stops_the_run_before_any_test(pyte
     result = pytester.runpytest(OPTION, f"{REPORT}={where}")
     assert result.ret == ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*f1check: cannot write the report to *(from --f1check-report): {why}"])
+    result.stdout.no_fnmatch_line("*test_never_runs*")
+
+
+@pytest.mark.parametrize("option, env, says", [
+    ("--f1check-summary=README/s.md", None, "*cannot write the summary to *(from --f1check-summary): *README is a file*"),
+    ("--f1check-summary=out", None, "*cannot write the summary to *(from --f1check-summary): it is a directory*"),
+    ("--f1check-summary= ", None, "*--f1check-summary is empty*"),
+    (None, "README/step.md", "*cannot write the summary to *(from $GITHUB_STEP_SUMMARY): *README is a file*"),
+])
+def test_a_summary_path_that_cannot_be_written_stops_the_run_before_any_test(pytester, monkeypatch, option, env, says):
+    write_config(pytester, 'targets = ["a:b"]')
+    pytester.makefile("", README="a file")
+    (pytester.path / "out").mkdir()
+    pytester.makepyfile("def test_never_runs(): raise AssertionError('ran')")
+    if env is not None:
+        monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(pytester.path / env))
+    result = pytester.runpytest(OPTION, *([option] if option else []))
+    assert result.ret == ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([says])
     result.stdout.no_fnmatch_line("*test_never_runs*")
 
 

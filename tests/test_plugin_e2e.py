@@ -1,16 +1,18 @@
 """``pytest --f1check`` end to end, the way users run it (subprocesses: TensorFlow state stays out)."""
 
+import importlib.util
 import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from support import require
+from support import rendered_table, require
 
 pytest_plugins = ["pytester"]
 
@@ -96,10 +98,17 @@ def test_without_the_flag_only_the_repos_tests_run_and_marked_ones_skip(model_re
 
 
 @pytest.mark.long
-def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo):
+def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo, monkeypatch):
+    step_summary = model_repo.path / "step-summary.md"
+    step_summary.write_text("an earlier step's summary\n")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")  # as on GitHub Actions: annotations and the step summary
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")  # -rf lines long enough to show where each failure is
     result = model_repo.runpytest_subprocess(  # fewer examples than the repo's 20, to keep the suite short
         "--f1check", "--f1check-examples=4", "--f1check-report=out/report.json", "--junitxml=junit.xml",
-        "-p", "no:cacheprovider",
+        "-o", "junit_family=xunit1", "--f1check-summary=out/summary.md", "--html=out/report.html",
+        "--self-contained-html", "-p", "no:cacheprovider",
     )
     result.assert_outcomes(passed=len(RIGHT_ITEMS) + 4, failed=len(WRONG_ITEMS))  # + the repo's own 4 tests
     result.stdout.fnmatch_lines(["f1check *: keras *, backend tensorflow, device CPU, --f1check-seed=0"])
@@ -151,11 +160,54 @@ def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo):
     assert properties[("repo_metrics.metrics:TiesF1[evaluate]", "f1check_dominant_error")] == "aggregation"
     assert properties[("repo_metrics.metrics:TiesF1[evaluate]", "f1check_why")] == "threshold-tie"
     assert properties[("repo_metrics.metrics:StreamingF1[fit]", "f1check_examples")] == "4"
+    assert_seen_where_reviewers_look(model_repo, result, report["results"], step_summary)
     # every snippet reruns from a fresh clone plus the report's artifacts (out/), from a folder inside it
     clone = model_repo.path.parent / "clone"
     shutil.copytree(MODEL_REPO, clone)
     shutil.copytree(model_repo.path / "out", clone / "out")
     assert_every_failure_reproduces(clone, report["results"], cwd=clone / "tests")
+
+
+def defined_at(repo: Path, target: str) -> tuple[str, int]:
+    """The file (relative) and 1-based line of the ``def``/``class`` of ``target``, read from its source."""
+    module, name = target.split(":")
+    relative = module.replace(".", "/") + ".py"
+    lines = (repo / relative).read_text().splitlines()
+    return relative, next(k for k, line in enumerate(lines, 1) if re.match(rf"(def|class) {name}\b", line))
+
+
+def assert_seen_where_reviewers_look(repo, result, results: list[dict], step_summary: Path) -> None:
+    """Issue 24: each item located at its subject (JUnit, annotations, JSON), the Markdown summaries, the pictures,
+    pytest-html's extras."""
+    cases = {case.get("name"): case for case in ET.parse(repo.path / "junit.xml").iter("testcase")}
+    output = result.stdout.str() + result.stderr.str()
+    for target, mode in RIGHT_ITEMS + WRONG_ITEMS:
+        relative, line = defined_at(repo.path, target)
+        case = cases[f"{target}[{mode}]"]
+        assert (case.get("file"), case.get("line")) == (relative, str(line - 1)), target  # pytest's 0-based line
+    for target, mode in WRONG_ITEMS:
+        relative, line = defined_at(repo.path, target)
+        assert f"::error file={relative},line={line}::f1check {target}[{mode}]" in output, target
+        result.stdout.fnmatch_lines([f"FAILED f1check::{glob_escape(target)}[[]{mode}[]] - {relative}:{line}*"])
+    for record in results:
+        assert record["defined_at"] == "%s:%d" % defined_at(repo.path, record["target"])
+        if record["passed"]:
+            assert "picture" not in record
+            continue
+        picture = repo.path / "out" / record["picture"]
+        assert record["picture"].startswith("f1check-plots/") and picture.read_bytes()[:4] == b"\x89PNG"
+        assert struct.unpack(">II", picture.read_bytes()[16:24]) == (800, 500)
+    for text in ((repo.path / "out" / "summary.md").read_text(), step_summary.read_text()):
+        listed = [tuple(row[:3]) for row in rendered_table(text)]
+        expected = [(t, m, "pass") for t, m in RIGHT_ITEMS] + [(t, m, "FAIL") for t, m in WRONG_ITEMS]
+        assert listed == expected  # config order, every item once
+        assert text.count("<details>") == len(WRONG_ITEMS)
+    heading = f"## f1check: {len(WRONG_ITEMS)} failed, {len(RIGHT_ITEMS)} passed\n"
+    assert step_summary.read_text().startswith("an earlier step's summary\n" + heading)  # appended, once
+    assert "](../out/f1check-plots/" not in (repo.path / "out" / "summary.md").read_text()
+    assert "](f1check-plots/" in (repo.path / "out" / "summary.md").read_text()  # linked beside it
+    html = (repo.path / "out" / "report.html").read_text()
+    assert html.count("data:image/png;base64") >= len(WRONG_ITEMS) and "why: per-batch-mean" in html
 
 
 def test_the_rerun_command_runs_just_that_item(model_repo):
@@ -187,10 +239,15 @@ def run_small(pytester, *args):
 
 
 @pytest.mark.long
-def test_same_seed_and_workers_give_the_same_report(pytester):
+def test_same_seed_and_workers_give_the_same_report(pytester, monkeypatch):
     require("xdist", "pip install -e '.[test]'")
-    first = run_small(pytester, "--f1check-seed=7", "--f1check-report=a.json", "-n", "0")
-    parallel = run_small(pytester, "--f1check-seed=7", "--f1check-report=c.json", "-n", "2")
+    first = run_small(pytester, "--f1check-seed=7", "--f1check-report=a.json", "--f1check-summary=a.md", "-n", "0")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(pytester.path / "step.md"))
+    parallel = run_small(pytester, "--f1check-seed=7", "--f1check-report=c.json", "--f1check-summary=c.md", "-n", "2")
+    # the summary written once, by the controller, the same as without workers
+    step = (pytester.path / "step.md").read_text()
+    assert step.count("## f1check: 2 failed, 2 passed") == 1 and len(rendered_table(step)) == 4
+    assert (pytester.path / "a.md").read_text() == (pytester.path / "c.md").read_text().replace("c.json", "a.json")
     # Two processes, one of them split over two workers: the same report, byte for byte
     assert (pytester.path / "a.json").read_bytes() == (pytester.path / "c.json").read_bytes()
     serial_json = json.loads((pytester.path / "a.json").read_text())
@@ -327,10 +384,14 @@ def test_patterns_from_public_repos_get_the_right_verdicts_quietly(pytester):
     assert "warning" not in result.stdout.lines[-1].lower()
     assert not (pytester.path / ".hypothesis").exists()
     left = {p.relative_to(pytester.path) for p in set(pytester.path.rglob("*")) - before}
-    # pytester's own files, and Keras's ~/.keras (pytester makes the test folder HOME), are not the repo's
-    theirs = {"__pycache__", ".keras", "stdout", "stderr", "runpytest-current", "runpytest-0"}
-    assert {p for p in left if not theirs & set(p.parts)} == {Path("report.json")}
+    # pytester's own files, and Keras's ~/.keras and matplotlib's ~/.cache and ~/.config (pytester makes the test
+    # folder HOME), are not the repo's
+    theirs = {"__pycache__", ".keras", ".cache", ".config", "stdout", "stderr", "runpytest-current", "runpytest-0"}
     report = json.loads((pytester.path / "report.json").read_text())
+    pictures = {Path(r["picture"]) for r in report["results"] if "picture" in r}  # the plots extra, beside the report
+    assert len(pictures) == (len(PATTERNS_WRONG) if importlib.util.find_spec("matplotlib") else 0)
+    assert {p for p in left if not theirs & set(p.parts)} == {Path("report.json"), *pictures, *(
+        {Path("f1check-plots")} if pictures else set())}
     scores = {f"{r['target']}[{r['mode']}]": r["score"] for r in report["results"]}
     assert scores["patterns.metrics:keras_precision[evaluate]"] == "precision"
     assert scores["patterns.metrics:StreamingMCC[evaluate]"] == "mcc"
