@@ -263,20 +263,26 @@ def _other_scores(semantics: Semantics) -> list[Reading]:
     return found
 
 
+EXACT_UP_TO = {"float16": 2048, "bfloat16": 256}  # the largest count each 16-bit type holds in ones from zero
+
+
 def counted_in(batches, semantics: Semantics, dtype: str) -> float:
-    """The score from counts summed batch by batch in ``dtype`` (``"float16"`` or ``"bfloat16"``), as a metric
-    whose count variables are 16-bit keeps them: each batch's count is exact, each running sum rounded."""
+    """The score from unweighted counts summed batch by batch in ``dtype`` (``"float16"`` or ``"bfloat16"``), as
+    a metric whose count variables are 16-bit keeps them: each batch's count is exact, each running sum rounded.
+    NaN where that is no other reading: weighted counts, or no count past where ``dtype`` counts in ones."""
     import ml_dtypes  # installed with Keras
     import numpy as np
 
+    if semantics.weighted or any(getattr(b, "w", None) is not None for b in batches):
+        return math.nan
     kind = np.float16 if dtype == "float16" else ml_dtypes.bfloat16
-    totals = None
+    totals, exact = None, None
     for batch in batches:
-        weight = batch[2] if len(batch) > 2 else None
-        counts = [a.sum(0) for a in _weigh(_hard(batch[0], batch[1], semantics), weight, semantics)]
+        counts = [a.sum(0) for a in _hard(batch[0], batch[1], semantics)]
+        exact = counts if exact is None else [e + c for e, c in zip(exact, counts)]
         counts = [c.astype(np.float32).astype(kind) for c in counts]
         totals = counts if totals is None else [(t + c).astype(kind) for t, c in zip(totals, counts)]
-    if totals is None:
+    if totals is None or max(float(np.max(e)) for e in exact) <= EXACT_UP_TO[dtype]:
         return math.nan
     return _score(*(t.astype(np.float64).reshape(1, -1) for t in totals), semantics)
 

@@ -37,5 +37,5 @@ def test_the_wheel_declares_the_plugin_the_profiles_and_the_extras(tmp_path):
     for needed in ("keras>=3.5", "scikit-learn>=1.3", "hypothesis>=6.100", "pytest>=7.4", "numpy>=1.24"):
         assert needed in requires
     extras = set(dist.metadata.get_all("Provides-Extra"))
-    assert extras == {"tensorflow", "tensorflow-cpu", "jax", "test"}
+    assert extras == {"tensorflow", "tensorflow-cpu", "jax", "plots", "test"}
     assert 'tensorflow-cpu>=2.16; extra == "tensorflow-cpu"' in requires
