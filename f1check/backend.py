@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ._version import __version__
+from . import versions
 from .errors import ConfigError
 
 # What Keras and TensorFlow say during f1check's own calls that is not the user's to fix. Filtered around
@@ -31,7 +32,8 @@ FRAMEWORK_NOISE = (
 
 @lru_cache(maxsize=None)
 def keras():
-    """Import Keras once, with TensorFlow's C++ start-up chatter turned down."""
+    """Import Keras once, with TensorFlow's C++ start-up chatter turned down (after checking the versions)."""
+    versions.check_range(legacy=False)
     with _quiet_start():
         import keras as keras_module
 
@@ -241,6 +243,7 @@ def _tf_keras_installed() -> bool:
 @lru_cache(maxsize=None)
 def legacy_keras():
     """The tf-keras module (what ``tf.keras`` is under ``TF_USE_LEGACY_KERAS=1``), imported once."""
+    versions.check_range(legacy=True)
     with _quiet_start():
         import tf_keras
 

@@ -20,6 +20,7 @@ from .options import (FLAGS, INI_KEYS, OPTION, REPORT, SUMMARY, add_options, cli
                       unknown_ini_keys)
 from .reporting import Reporting, report_path, summary_paths
 from .runstate import STATE, RunState, is_worker, run_environment
+from .versions import check_range
 
 SKIP_REASON = "f1check check: run pytest with --f1check to run it"
 
@@ -76,6 +77,7 @@ def pytest_configure(config):
     try:
         _check_ini_keys(config)
         state = _resolve(config)
+        check_range(backend.legacy())  # a Keras outside the tested range: one line now, not a traceback per item
         state.report = report_path(config, state.run, check=not is_worker(config))
         summaries = summary_paths(config, check=not is_worker(config))
         if is_worker(config):

@@ -23,12 +23,14 @@ class LiveLine:
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         writer = getattr(reporter, "_tw", None)
         self.file = getattr(writer, "_file", None)
+        tty = getattr(reporter, "isatty", False)  # a method since pytest 8.4, a bool before
+        verbosity = config.getoption("verbose", 0) or 0
         self.enabled = bool(
-            reporter is not None and self.file is not None and reporter.isatty() and config.get_verbosity() >= 0
+            reporter is not None and self.file is not None and (tty() if callable(tty) else tty) and verbosity >= 0
             and not hasattr(config, "workerinput")
         )
         self.writer, self.name = writer, name
-        self.named = config.get_verbosity() < 1  # -v prints the item's id on the line already
+        self.named = verbosity < 1  # -v prints the item's id on the line already
         self.capture = config.pluginmanager.get_plugin("capturemanager")  # the item's output is captured meanwhile
         self.started = self.drawn = time.monotonic()
         self.width = 0

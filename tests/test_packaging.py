@@ -34,7 +34,7 @@ def test_the_wheel_declares_the_plugin_the_profiles_and_the_extras(tmp_path):
     assert entry_points[("pytest11", "f1check")] == "f1check.plugin"
     assert entry_points[("hypothesis", "f1check")] == "f1check.strategies:register_profiles"
     requires = dist.requires
-    for needed in ("keras>=3.5", "scikit-learn>=1.3", "hypothesis>=6.100", "pytest>=7.4", "numpy>=1.24"):
+    for needed in ("keras<4,>=3.7", "scikit-learn>=1.3", "hypothesis>=6.100", "pytest>=7.4", "numpy>=1.24"):
         assert needed in requires
     extras = set(dist.metadata.get_all("Provides-Extra"))
     assert extras == {"tensorflow", "tensorflow-cpu", "jax", "plots", "test"}

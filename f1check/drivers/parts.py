@@ -46,9 +46,9 @@ class Ops:
         return getattr(self.ops, name)
 
     def layer_weight(self, layer, name, shape, dtype, replicas):
-        aggregation = "only_first_replica" if replicas > 1 else "none"
-        return layer.add_weight(shape=shape, initializer="zeros", dtype=dtype, trainable=False, name=name,
-                                aggregation=aggregation)
+        # one replica: Keras's default aggregation (Keras before 3.7 knows no "none", and it changes nothing here)
+        spread = {"aggregation": "only_first_replica"} if replicas > 1 else {}
+        return layer.add_weight(shape=shape, initializer="zeros", dtype=dtype, trainable=False, name=name, **spread)
 
     def metric_variable(self, metric, name, shape, dtype, replicas):
         aggregation = "only_first_replica" if replicas > 1 else "sum"
