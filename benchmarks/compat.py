@@ -133,6 +133,7 @@ def main(argv=None) -> int:
     parser.add_argument("--reuse", action="store_true")
     args = parser.parse_args(argv)
     chosen = [c for c in CORNERS if not args.corner or c.name in args.corner]
+    args.root = args.root.resolve()  # the commands run in other folders
     args.root.mkdir(parents=True, exist_ok=True)
     print("| corner | versions | repo | verdicts right | warnings of ours | set-up s | run s |")
     print("|---|---|---|---:|---:|---:|---:|")

@@ -230,10 +230,14 @@ class NothingToCheck(pytest.Item):
 
 
 def draw_failure(result: Result, semantics, folder: Path, nodeid: str, title: str) -> Path | None:
-    """A failing result's picture in ``f1check-plots/`` of ``folder`` (with the ``plots`` extra), or None."""
+    """A failing result's picture in ``f1check-plots/`` of ``folder`` (with the ``plots`` extra), or None: a
+    picture that cannot be drawn (a matplotlib too old, a full disk) is left out, never the item's verdict."""
     if not plots.available():
         return None
-    return plots.draw(result, semantics, plots.picture_path(folder / PLOTS, nodeid), title=title)
+    try:
+        return plots.draw(result, semantics, plots.picture_path(folder / PLOTS, nodeid), title=title)
+    except Exception:  # noqa: BLE001 - optional output
+        return None
 
 
 def html_extras(item: F1CheckItem) -> list[dict]:
