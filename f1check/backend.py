@@ -27,6 +27,10 @@ FRAMEWORK_NOISE = (
     (UserWarning, r"Your input ran out of data"),  # feeds without steps: where the phantom step is
     (UserWarning, r"The model does not have any trainable weights"),  # the fixed-prediction model of a callback
     (UserWarning, r"`Model\.(fit|evaluate)_generator` is deprecated"),  # tf-keras endpoints f1check calls on purpose
+    # Keras 3.8 on numpy >= 1.25: model.predict over one sample (f1check's one-sample examples, in a predict
+    # callback) has Keras's pythonify_logs call float() on the (1, 1) outputs; only TensorFlow's __float__, not the
+    # user's own float() calls, which are attributed to their modules
+    (DeprecationWarning, r"Conversion of an array with ndim > 0 to a scalar", r"tensorflow\.python\.framework\.ops"),
 )
 
 
@@ -60,8 +64,8 @@ class _RetracingNoise:
 def quiet():
     """Filter :data:`FRAMEWORK_NOISE` for the duration of one of f1check's own calls."""
     with warnings.catch_warnings():
-        for category, message in FRAMEWORK_NOISE:
-            warnings.filterwarnings("ignore", message=message, category=category)
+        for category, message, *module in FRAMEWORK_NOISE:
+            warnings.filterwarnings("ignore", message=message, category=category, module=module[0] if module else "")
         yield
 
 

@@ -41,9 +41,11 @@ def log_key(obj: Any) -> str:
 
 
 def call_user(label: str, what: str, fn: Callable, *args, **kwargs):
-    """Call the subject's code; its exception becomes a SubjectError that names it and the fix."""
+    """Call the subject's code; its exception becomes a SubjectError that names it and the fix.  The framework's
+    noise f1check's data provokes there (Keras 3.8 on a one-sample predict) is filtered, as in f1check's loops."""
     try:
-        return fn(*args, **kwargs)
+        with backend.quiet():
+            return fn(*args, **kwargs)
     except Exception as exc:
         raise SubjectError(f"{label}: {what} raised {type(exc).__name__}: {exc}{hint(exc)}") from None
 
