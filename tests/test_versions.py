@@ -57,3 +57,21 @@ def test_a_run_outside_the_range_stops_before_any_test(pytester, monkeypatch):
     assert result.ret == ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*f1check: f1check needs keras >= 3.7 and < 4 (found 3.6.0): pip install -U*"])
     result.stdout.no_fnmatch_line("*test_never_runs*")
+
+
+def test_keras_38_one_sample_predict_warning_is_filtered_around_the_subjects_code_and_only_tensorflows():
+    import warnings
+
+    from f1check.subjects import call_user
+
+    message = "Conversion of an array with ndim > 0 to a scalar is deprecated, and will error in future."
+
+    def warn_from(module: str):
+        warnings.warn_explicit(message, DeprecationWarning, f"{module}.py", 315, module=module)
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        call_user("t", "on_epoch_end", warn_from, "tensorflow.python.framework.ops")  # Keras 3.8's, in TF's __float__
+        assert seen == []
+        call_user("t", "on_epoch_end", warn_from, "repo_metrics.callbacks")  # the user's own float(): theirs to see
+        assert [str(w.message) for w in seen] == [message]
