@@ -23,7 +23,7 @@ class LiveLine:
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         writer = getattr(reporter, "_tw", None)
         self.file = getattr(writer, "_file", None)
-        tty = getattr(reporter, "isatty", False)  # a method since pytest 8.4, a bool before
+        tty = getattr(reporter, "isatty", False)  # a method in pytest 9, a bool in pytest 7.4
         verbosity = config.getoption("verbose", 0) or 0
         self.enabled = bool(
             reporter is not None and self.file is not None and (tty() if callable(tty) else tty) and verbosity >= 0
