@@ -56,9 +56,12 @@ def draw(result, semantics, path: Path, title: str | None = None) -> Path | None
                      label=f"mean of the batches' {name} {sum(values) / len(values):.4f}", zorder=3)
     left.axhline(example.f1_seen, color="#393", linewidth=2, label=f"sklearn on what was fed {example.f1_seen:.4f}")
     left.axhline(example.f1_all, color="#777", linestyle="--", label=f"sklearn on all samples {example.f1_all:.4f}")
-    left.set_xlabel(f"fed batch ({len(values)} batches, n={example.n}"
+    left.set_xlabel(f"fed batch ({len(values)} batch{'' if len(values) == 1 else 'es'}, n={example.n}"
                     + (f", {example.dropped} dropped)" if example.dropped else ")"))
-    left.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if 0 < len(values) <= 24:
+        left.set_xticks(range(1, len(values) + 1))
+    else:
+        left.xaxis.set_major_locator(MaxNLocator(integer=True))
     left.set_ylabel(name)
     left.set_ylim(-1.05 if name == "MCC" else -0.02, 1.12)
     left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8, frameon=False)
@@ -77,7 +80,7 @@ def _batches(axes, values: list[float], name: str) -> None:
     if not values:
         return
     positions = range(1, len(values) + 1)
-    bars = axes.bar(positions, values, color="#9ab", label=f"sklearn {name} of each fed batch", zorder=1)
+    bars = axes.bar(positions, values, color="#9ab", label=f"sklearn {name} of each batch as fed", zorder=1)
     if len(values) <= 24:
         axes.bar_label(bars, labels=[f"{v:.2f}" for v in values], fontsize=7, padding=2)
 
