@@ -187,7 +187,7 @@ class F1CheckItem(pytest.Item):
         """The file and line where the subject is defined (its ``def`` or ``class``, found without importing it),
         else the config entry that names it: pytest's headers, JUnit's ``file``/``line`` and annotations use it."""
         path, line = self.definition()
-        return path, None if line is None else line - 1, f"f1check {self.name}"
+        return path, None if line is None else line - 1, f"f1check {self.name} ({self.defined_at()})"
 
     def definition(self) -> tuple[Path, int | None]:
         if self._defined is None:

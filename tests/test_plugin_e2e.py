@@ -187,7 +187,8 @@ def assert_seen_where_reviewers_look(repo, result, results: list[dict], step_sum
         assert (case.get("file"), case.get("line")) == (relative, str(line - 1)), target  # pytest's 0-based line
     for target, mode in WRONG_ITEMS:
         relative, line = defined_at(repo.path, target)
-        assert f"::error file={relative},line={line}::f1check {target}[{mode}]" in output, target
+        assert f"::error file={relative},line={line}::f1check {target}[{mode}] ({relative}:{line})" in output, target
+        result.stdout.fnmatch_lines([f"_* f1check {glob_escape(target)}[[]{mode}[]] ({relative}:{line}) _*"])
         result.stdout.fnmatch_lines([f"FAILED f1check::{glob_escape(target)}[[]{mode}[]] - {relative}:{line}*"])
     for record in results:
         assert record["defined_at"] == "%s:%d" % defined_at(repo.path, record["target"])
