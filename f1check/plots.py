@@ -12,11 +12,11 @@ import re
 from pathlib import Path
 
 from . import reference
+from .reference import TERMS
 
 __all__ = ["available", "draw", "picture_path"]
 
 WIDTH, HEIGHT, DPI = 8.0, 5.0, 100  # 800 x 500 pixels
-TERMS = ("loop", "aggregation", "coverage", "drift")
 
 
 def available() -> bool:

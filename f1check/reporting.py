@@ -137,13 +137,17 @@ class Reporting:
 
     # -- writing --------------------------------------------------------------------------------------------
 
+    def complete(self, exit_status: int | None, results: int) -> bool:
+        """Whether the run ended normally with a result for every expected item."""
+        return (exit_status is not None and exit_status in COMPLETE_EXITS and self.expected is not None
+                and results >= self.expected)
+
     def write(self, exit_status: int | None) -> None:
         """The document as it stands (``exit_status`` None while the run goes on), written and renamed into place."""
         if is_worker(self.config) or self.path is None or self.failure is not None:
             return
         results = [{k: v for k, v in r.items() if k not in ("nodeid", "index")} for r in self.ordered()]
-        complete = (exit_status is not None and exit_status in COMPLETE_EXITS and self.expected is not None
-                    and len(results) >= self.expected)
+        complete = self.complete(exit_status, len(results))
         text = json.dumps(document(run_environment(self.config), results, complete=complete, expected=self.expected,
                                    exit_status=None if exit_status is None else int(exit_status)), indent=2) + "\n"
         temporary = self.path.with_name(f".{self.path.name}.f1check-tmp")
@@ -170,7 +174,7 @@ class Reporting:
         if self.path is not None:  # pictures are named relative to the report's folder
             results = [{**r, "picture": str(self.path.parent / r["picture"])} if r.get("picture") else r
                        for r in results]
-        complete = exit_status in COMPLETE_EXITS and self.expected is not None and len(results) >= self.expected
+        complete = self.complete(exit_status, len(results))
         for path, append in self.summaries:
             text = markdown(environment_json(run_environment(self.config)), results, complete,
                             links_from=None if append else path.parent)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .reference import TERMS
+
 __all__ = ["markdown"]
 
 SNIPPET_LIMIT = 20_000  # characters of one snippet shown (the JSON report keeps all of it)
 TOTAL_LIMIT = 900_000  # GitHub shows at most 1 MiB of a step's summary
-TERMS = ("loop", "aggregation", "coverage", "drift")
 NUMBERS = (("reported", "what the loop logged"), ("replayed", "the subject fed directly"),
            ("f1_seen", "sklearn on what was fed"), ("f1_all", "sklearn on all samples"))
 
