@@ -185,8 +185,10 @@ class Explorer:
         example and hypothesis shrinks directly, small data first.
         """
         if self.assessor.replaying:
-            # more calls than the budget needs: hypothesis repeats some inputs, which are not judged again
-            found = self._run(budget, CHUNK, 20 * math.ceil(budget / CHUNK), shrink=False, explore=True)
+            # more calls than the budget needs: hypothesis repeats some inputs, which are not judged again; no
+            # more candidates a call than the budget (drawing is the search's main cost on a small budget)
+            chunk = min(CHUNK, budget)
+            found = self._run(budget, chunk, 20 * math.ceil(budget / chunk), shrink=False, explore=True)
             if self.assessor.replaying:
                 if found is None:
                     return None

@@ -61,14 +61,46 @@ def sklearn_kwargs(semantics: Semantics, classes: int) -> dict:
 def reference(y: np.ndarray, scores: np.ndarray, semantics: Semantics, sample_weight=None) -> float:
     """sklearn's value of ``semantics.score`` for (N, C) labels and scores; ``sample_weight`` (one per sample)
     weighs them, for a weighted subject (``semantics.weighted``) only."""
-    from sklearn import metrics
-    from sklearn.exceptions import UndefinedMetricWarning
-
     truth, predicted = true_labels(y, semantics), predicted_labels(scores, semantics)
     weight = {} if sample_weight is None or not semantics.weighted else {"sample_weight": sample_weight}
     if weight and not float(sum(sample_weight)) > 0:
         # every weight 0: nothing counts (sklearn refuses such weights); what counts sum to is 0/0 everywhere
         return Confusion(y, scores, semantics, sample_weight).all
+    key = _asked(truth, predicted, semantics, y.shape[1], weight.get("sample_weight"))
+    if key not in _ANSWERS:
+        if len(_ANSWERS) >= _ANSWERS_KEPT:
+            _ANSWERS.clear()
+        _ANSWERS[key] = _sklearn(truth, predicted, semantics, y.shape[1], weight)
+    return _ANSWERS[key]
+
+
+# sklearn's answers by question: the search, the readings and the explanations ask sklearn the same question many
+# times (the same batch under several hypotheses); its answer is a function of the labels, the predictions, the
+# weights and the arguments, so an answer kept is sklearn's. Bounded: cleared when full.
+_ANSWERS: dict = {}
+_ANSWERS_KEPT = 50_000
+
+
+def _asked(truth, predicted, semantics: Semantics, classes: int, sample_weight) -> tuple:
+    """What identifies a question to sklearn: the arguments, and a digest of the arrays with their shapes and
+    types."""
+    import hashlib
+
+    import numpy as np
+
+    digest = hashlib.blake2b(digest_size=20)
+    arrays = (truth, predicted) if sample_weight is None else (truth, predicted, np.asarray(sample_weight))
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return semantics, classes, sample_weight is None, digest.digest()
+
+
+def _sklearn(truth, predicted, semantics: Semantics, classes: int, weight: dict) -> float:
+    from sklearn import metrics
+    from sklearn.exceptions import UndefinedMetricWarning
+
     with warnings.catch_warnings():
         # zero_division="warn" is the user's explicit choice; the warning itself is noise here, and
         # matthews_corrcoef (which takes no labels=) warns when a subset holds a single label.
@@ -82,7 +114,7 @@ def reference(y: np.ndarray, scores: np.ndarray, semantics: Semantics, sample_we
             "recall": metrics.recall_score,
             "fbeta": metrics.fbeta_score,
         }[semantics.score]
-        return float(function(truth, predicted, **sklearn_kwargs(semantics, y.shape[1]), **weight))
+        return float(function(truth, predicted, **sklearn_kwargs(semantics, classes), **weight))
 
 
 def macro_of_present_classes(y: np.ndarray, scores: np.ndarray, semantics: Semantics, sample_weight=None) -> float:

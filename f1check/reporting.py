@@ -137,6 +137,12 @@ class Reporting:
 
     # -- writing --------------------------------------------------------------------------------------------
 
+    @property
+    def listing(self) -> bool:
+        """``--co``: nothing runs, so nothing is reported; the last run's report and summary stay as they were
+        (and Keras is not started to name its version)."""
+        return bool(self.config.option.collectonly)
+
     def complete(self, exit_status: int | None, results: int) -> bool:
         """Whether the run ended normally with a result for every expected item."""
         return (exit_status is not None and exit_status in COMPLETE_EXITS and self.expected is not None
@@ -144,7 +150,7 @@ class Reporting:
 
     def write(self, exit_status: int | None) -> None:
         """The document as it stands (``exit_status`` None while the run goes on), written and renamed into place."""
-        if is_worker(self.config) or self.path is None or self.failure is not None:
+        if is_worker(self.config) or self.path is None or self.failure is not None or self.listing:
             return
         results = [{k: v for k, v in r.items() if k not in ("nodeid", "index")} for r in self.ordered()]
         complete = self.complete(exit_status, len(results))
@@ -168,7 +174,7 @@ class Reporting:
     def write_summaries(self, exit_status) -> None:
         """The Markdown summary, once, by the controller: rewritten at ``--f1check-summary``, appended to
         ``$GITHUB_STEP_SUMMARY``; pictures linked relative to the summary's folder, or named."""
-        if is_worker(self.config) or not self.summaries:
+        if is_worker(self.config) or not self.summaries or self.listing:
             return
         results = self.ordered()
         if self.path is not None:  # pictures are named relative to the report's folder

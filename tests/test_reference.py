@@ -79,3 +79,21 @@ def test_attribution_adds_up_to_the_total_error():
     assert (a.loop, a.aggregation, a.drift, a.coverage) == pytest.approx((-0.02, -0.08, -0.02, -0.03))
     assert a.dominant("seen") == "aggregation"
     assert a.dominant("total") == "aggregation"
+
+
+def test_sklearns_answers_are_kept_per_question_labels_weights_and_arguments():
+    """The reference keeps sklearn's answers (the search asks the same question many times): an answer kept must
+    be the answer to that question only: same labels under other arguments or weights, or other labels of the same
+    shape, are asked again. Golden values by hand."""
+    y, s = col([1, 1, 0, 0]), col([0.9, 0.2, 0.8, 0.1])  # TP 1, FN 1, FP 1
+    assert reference.reference(y, s, sem()) == pytest.approx(0.5)
+    assert reference.reference(y, s, sem()) == pytest.approx(0.5)  # asked again: the same
+    assert reference.reference(y, s, sem(score="precision")) == pytest.approx(0.5)
+    assert reference.reference(y, s, sem(score="fbeta", beta=2.0)) == pytest.approx(0.5)
+    assert reference.reference(y, col([0.9, 0.8, 0.2, 0.1]), sem()) == pytest.approx(1.0)  # other predictions
+    assert reference.reference(y, s, sem(threshold=0.15)) == pytest.approx(0.8)  # 2 TP, 1 FP: 4/5
+    weighted = sem(weighted=True)
+    # weights 3 on the true positive, 1 elsewhere: 2*3 / (2*3 + 1 + 1) = 0.75; 3 on the false positive: 2 / (2 + 1 + 3)
+    assert reference.reference(y, s, weighted, np.asarray([3.0, 1, 1, 1])) == pytest.approx(0.75)
+    assert reference.reference(y, s, weighted, np.asarray([1.0, 1, 3, 1])) == pytest.approx(2 / 6)
+    assert reference.reference(y, s, weighted) == pytest.approx(0.5)  # no weights: unweighted

@@ -78,7 +78,8 @@ def test_every_item_is_recorded_whatever_ends_it_and_pytests_cache_selects_them(
     assert outcomes(out) == {"passed": 2, "failed": 2, "error": 8}, out[-3000:]
     # no live line when the output is not a terminal (a CI log): none of its forms, "[item: 3/6, worst 0.01, 2 s]"
     assert not re.search(r"\d+/\d+(?: examples)?, worst|[\[ ]\d+/\d+\]", out), out[-3000:]
-    report = json.loads((faults_repo / "out" / "f1check.json").read_text())
+    written = (faults_repo / "out" / "f1check.json").read_text()
+    report = json.loads(written)
     assert (report["complete"], report["expected"], report["exit_status"]) == (True, len(FAULTS), 1)
     records = {r["target"]: r for r in report["results"]}
     assert list(records) == list(FAULTS)  # configuration order, every item
@@ -113,6 +114,8 @@ def test_every_item_is_recorded_whatever_ends_it_and_pytests_cache_selects_them(
     code, listed = run(faults_repo, "--f1check", "--sw", "--co", "-q")
     assert [line for line in listed.splitlines() if line.startswith("f1check::")][:2] == \
         ["f1check::faults.metrics:CappedF1[evaluate]", "f1check::faults.metrics:SlowF1[evaluate]"], listed
+    # listing runs nothing: the last run's report stays as it was (the --co runs above use the same path)
+    assert (faults_repo / "out" / "f1check.json").read_text() == written
 
 
 @pytest.mark.long
