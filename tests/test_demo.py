@@ -37,6 +37,7 @@ def seed_0():
     return out.getvalue()
 
 
+@pytest.mark.long  # with the next test: they share the demo's 40 loops (a module fixture), started first
 def test_demo_prints_every_approach_on_every_partition(seed_0):
     out = seed_0
     assert all(len(line) <= 100 for line in out.splitlines())
@@ -54,6 +55,7 @@ def test_demo_prints_every_approach_on_every_partition(seed_0):
     assert "40 runs, 10 failed" in out
 
 
+@pytest.mark.long
 def test_the_seed_changes_the_random_data_and_not_the_worked_example(seed_0):
     assert "--f1check-seed=0" in seed_0
     (_, worked_0, _), (_, random_0, partitions_0) = cases(0, 100)

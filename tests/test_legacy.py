@@ -97,7 +97,8 @@ def legacy_env() -> dict:
 
 @pytest.fixture(scope="module")
 def worked_example_run():
-    """The worked-example script, started at once so that it overlaps the end-to-end run (two cores)."""
+    """The worked-example script, started when its test sets up. (Not from the end-to-end test's fixture to
+    overlap it: under pytest-xdist the two tests may run on different workers, and each would run the script.)"""
     if importlib.util.find_spec("tf_keras") is None:
         yield None
         return
@@ -110,7 +111,7 @@ def worked_example_run():
 
 
 @pytest.fixture
-def legacy_repo(pytester, monkeypatch, worked_example_run):
+def legacy_repo(pytester, monkeypatch):
     require("tf_keras", "pip install --no-deps tf-keras")
     for key, value in legacy_env().items():
         monkeypatch.setenv(key, value)
