@@ -17,6 +17,7 @@ from .reference import TERMS
 __all__ = ["available", "draw", "picture_path"]
 
 WIDTH, HEIGHT, DPI = 8.0, 5.0, 100  # 800 x 500 pixels
+LABELLED = 24  # up to this many batches, each gets its tick and its value written on it
 
 
 def available() -> bool:
@@ -58,7 +59,7 @@ def draw(result, semantics, path: Path, title: str | None = None) -> Path | None
     left.axhline(example.f1_all, color="#777", linestyle="--", label=f"sklearn on all samples {example.f1_all:.4f}")
     left.set_xlabel(f"fed batch ({len(values)} batch{'' if len(values) == 1 else 'es'}, n={example.n}"
                     + (f", {example.dropped} dropped)" if example.dropped else ")"))
-    if 0 < len(values) <= 24:
+    if 0 < len(values) <= LABELLED:
         left.set_xticks(range(1, len(values) + 1))
     else:
         left.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -81,7 +82,7 @@ def _batches(axes, values: list[float], name: str) -> None:
         return
     positions = range(1, len(values) + 1)
     bars = axes.bar(positions, values, color="#9ab", label=f"sklearn {name} of each batch as fed", zorder=1)
-    if len(values) <= 24:
+    if len(values) <= LABELLED:
         axes.bar_label(bars, labels=[f"{v:.2f}" for v in values], fontsize=7, padding=2)
 
 

@@ -181,9 +181,9 @@ class Reporting:
             results = [{**r, "picture": str(self.path.parent / r["picture"])} if r.get("picture") else r
                        for r in results]
         complete = self.complete(exit_status, len(results))
+        environment = environment_json(run_environment(self.config))
         for path, append in self.summaries:
-            text = markdown(environment_json(run_environment(self.config)), results, complete,
-                            links_from=None if append else path.parent)
+            text = markdown(environment, results, complete, links_from=None if append else path.parent)
             try:
                 with path.open("a" if append else "w", encoding="utf-8") as handle:
                     handle.write(text)

@@ -27,8 +27,6 @@ RANGE = {
 }
 DISTRIBUTIONS = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tensorflow-intel"),
                  "tf-keras": ("tf-keras", "tf_keras")}
-INSTALL = {"keras": "keras", "tensorflow": "tensorflow", "tf-keras": "tf-keras", "jax": "jax jaxlib",
-           "numpy": "numpy"}
 
 
 def _parsed(version: str) -> tuple[int, ...]:
@@ -71,8 +69,7 @@ def out_of_range(legacy: bool, backend: str) -> list[str]:
         low, high = RANGE[package]
         if not _parsed(low) <= _parsed(version) < _parsed(high):
             found.append(f"f1check needs {package} >= {low} and < {high} (found {version}): "
-                         f"pip install -U '{INSTALL[package].split()[0]}>={low},<{high}'"
-                         + (" jaxlib" if package == "jax" else ""))
+                         f"pip install -U '{package}>={low},<{high}'" + (" jaxlib" if package == "jax" else ""))
     return found
 
 
