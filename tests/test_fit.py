@@ -96,7 +96,7 @@ WRONG = [
     ids=[w[0] for w in WRONG],
 )
 def test_wrong_subjects_fail_fit_modes_with_the_right_term(mode, name, subject, kwargs, term, why):
-    result = f1check.check(subject, modes=[mode], examples=12, seed=0, **kwargs).results[0]
+    result = f1check.check(subject, modes=[mode], examples=6, seed=0, **kwargs).results[0]
     assert not result.passed
     ce = result.counterexample
     assert ce.blame == term

@@ -371,7 +371,7 @@ def test_patterns_from_public_repos_get_the_right_verdicts_quietly(pytester):
     shutil.copytree(PATTERNS_REPO, pytester.path, dirs_exist_ok=True)
     before = set(pytester.path.rglob("*"))
     result = pytester.runpytest_subprocess("--f1check", "-p", "no:cacheprovider", "--f1check-report=report.json",
-                                           "--f1check-examples=6", "-W", "error::DeprecationWarning")
+                                           "--f1check-examples=4", "-W", "error::DeprecationWarning")
     result.assert_outcomes(passed=len(PATTERNS_RIGHT) + 1, failed=len(PATTERNS_WRONG))  # + the repo's own test
     for item in PATTERNS_RIGHT:
         result.stdout.no_fnmatch_line(f"FAILED f1check::{glob_escape(item)}*")
