@@ -21,8 +21,9 @@ NUMBERS = (("reported", "what the loop logged"), ("replayed", "the subject fed d
 
 
 def markdown(environment: dict, results: list[dict], complete: bool, links_from: Path | None = None) -> str:
-    """The summary of ``results`` under ``environment`` (the JSON report's, in its order) (the JSON report's records, with ``defined_at``); pictures linked relative to
-    ``links_from`` (the summary's folder) when given, else named."""
+    """The summary of ``results`` (the JSON report's records, with ``defined_at``) under ``environment`` (the
+    report's, in its order); pictures linked relative to ``links_from`` (the summary's folder) when given, else
+    named."""
     counts = {s: sum(r["status"] == s for r in results) for s in ("fail", "error", "pass")}
     told = ", ".join(f"{n} {word}" for n, word in ((counts["fail"], "failed"), (counts["error"], "errors"),
                                                      (counts["pass"], "passed")) if n)

@@ -1,7 +1,8 @@
 """Other Keras backends: evaluate-mode verdicts on JAX match those on TensorFlow.
 
-Keras fixes its backend when it is first imported, so each other backend runs in
-its own subprocess (tests/backend_parity.py), and this process's in it.  Without JAX installed the test
+Keras fixes its backend when it is first imported, so each other backend runs
+tests/backend_parity.py in a subprocess of its own, and this process runs it for
+its own backend.  Without JAX installed the test
 skips, except in CI (``F1CHECK_CI=1``, set by .ci/run), where a missing
 backend is a failure.
 """

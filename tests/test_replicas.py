@@ -44,6 +44,8 @@ def per_replica_batch_mean_f1(replicas: int) -> float:
     y, s = worked_example()
     shares = np.split(np.arange(300), 3 * replicas)
     return float(np.mean([f1_score(y[i].ravel(), (s[i] > 0.5).ravel(), zero_division=0) for i in shares]))
+
+
 @FINDINGS
 def test_a_per_batch_f1_averages_over_replica_shares_and_it_is_named_a_loop_error(findings):
     naive = findings["worked"]["naive_f1"]
@@ -65,12 +67,16 @@ def test_count_based_subjects_survive_the_merge_across_replicas(findings, name):
     found = findings["worked"][name]
     assert found["passed"] is True
     assert found["reported"] == pytest.approx(WORKED_F1, abs=1e-5)
+
+
 @FINDINGS
 def test_fuzzed_checks_under_replicas_feed_only_batches_that_split_evenly(findings):
     naive, streaming = findings["fuzzed"]["naive_f1"], findings["fuzzed"]["StreamingF1"]
     assert naive["passed"] is False and streaming["passed"] is True and streaming["mode"] == "fit"
     for found in (naive, streaming):
         assert found["batch_sizes"] and all(size % 2 == 0 for sizes in found["batch_sizes"] for size in sizes)
+
+
 @FINDINGS
 def test_keras_predict_on_batch_repeats_rows_per_replica(findings):
     # Keras 3.15 under MirroredStrategy: predict_on_batch returns every row once per replica; predict does not.
