@@ -1,4 +1,6 @@
-"""``pytest --f1check`` end to end, the way users run it (subprocesses: TensorFlow state stays out)."""
+"""``pytest --f1check`` end to end, the way users run it: each run a process of its own, so TensorFlow state stays
+out. Most are warm runs (tests/warm.py: forked from an interpreter that imported TensorFlow once); the tests whose
+subject is the start itself (the patterns repo's quiet run, what plain pytest imports) start fresh interpreters."""
 
 import importlib.util
 import json
@@ -8,10 +10,12 @@ import shutil
 import struct
 import subprocess
 import sys
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import warm
 from support import rendered_table, require
 
 pytest_plugins = ["pytester"]
@@ -64,13 +68,12 @@ for snippet in json.load(sys.stdin):
 
 
 def run_snippets(repo: Path, snippets: list[str], cwd: Path | None = None) -> list[dict]:
-    """Each snippet's end (the exception's class and text) in one fresh interpreter started in ``cwd``."""
+    """Each snippet's end (the exception's class and text) in one new interpreter (a warm run) started in ``cwd``."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     env.pop("PYTHONPATH", None)  # the snippet finds the repository itself
-    run = subprocess.run([sys.executable, "-c", RUN_SNIPPETS], cwd=cwd or repo, env=env, input=json.dumps(snippets),
-                         capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    code, out, err = warm.run_python(RUN_SNIPPETS, cwd or repo, env, stdin_text=json.dumps(snippets))
+    assert code == 0, err[-3000:]
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
 def glob_escape(text: str) -> str:
@@ -91,7 +94,7 @@ def assert_every_failure_reproduces(repo: Path, results: list[dict], cwd: Path |
 
 
 def test_without_the_flag_only_the_repos_tests_run_and_marked_ones_skip(model_repo):
-    result = model_repo.runpytest_subprocess("-rs", "-p", "no:cacheprovider")
+    result = warm.runpytest(model_repo, "-rs", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, skipped=3)
     result.stdout.fnmatch_lines(["*SKIPPED*f1check check: run pytest with --f1check to run it*"])
     result.stdout.no_fnmatch_line("*f1check summary*")
@@ -105,8 +108,8 @@ def test_with_the_flag_exactly_the_wrong_subjects_fail(model_repo, monkeypatch):
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
     monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
     monkeypatch.setenv("COLUMNS", "200")  # -rf lines long enough to show where each failure is
-    result = model_repo.runpytest_subprocess(  # fewer examples than the repo's 20, to keep the suite short
-        "--f1check", "--f1check-examples=4", "--f1check-report=out/report.json", "--junitxml=junit.xml",
+    result = warm.runpytest(  # fewer examples than the repo's 20, to keep the suite short
+        model_repo, "--f1check", "--f1check-examples=4", "--f1check-report=out/report.json", "--junitxml=junit.xml",
         "-o", "junit_family=xunit1", "--f1check-summary=out/summary.md", "--html=out/report.html",
         "--self-contained-html", "-p", "no:cacheprovider",
     )
@@ -212,8 +215,9 @@ def assert_seen_where_reviewers_look(repo, result, results: list[dict], step_sum
 
 
 def test_the_rerun_command_runs_just_that_item(model_repo):
-    result = model_repo.runpytest_subprocess(
-        "--f1check", "--f1check-seed=0", "f1check::repo_metrics.metrics:TiesF1[evaluate]", "-p", "no:cacheprovider"
+    result = warm.runpytest(
+        model_repo, "--f1check", "--f1check-seed=0", "f1check::repo_metrics.metrics:TiesF1[evaluate]", "-p",
+        "no:cacheprovider"
     )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*scores = numpy.array([[]0.5[]], dtype='float32')*"])
@@ -234,7 +238,7 @@ targets = [
 
 def run_small(pytester, *args):
     pytester.makepyprojecttoml(SMALL_PROJECT)
-    result = pytester.runpytest_subprocess("--f1check", "-p", "no:cacheprovider", *args)
+    result = warm.runpytest(pytester, "--f1check", "-p", "no:cacheprovider", *args)
     result.assert_outcomes(passed=2, failed=2)
     return result
 
@@ -268,8 +272,8 @@ modes = ["evaluate"]
 targets = ["no_such_module:f1", "local_subjects:NOT_A_METRIC", "f1check.examples:StreamingF1"]
 """
     )
-    result = pytester.runpytest_subprocess("--f1check", "-p", "no:cacheprovider", "--f1check-report=r.json",
-                                           "--junitxml=junit.xml")
+    result = warm.runpytest(pytester, "--f1check", "-p", "no:cacheprovider", "--f1check-report=r.json",
+                            "--junitxml=junit.xml")
     result.assert_outcomes(passed=1, errors=2)
     result.stdout.fnmatch_lines(["*target 'no_such_module:f1' does not import: ModuleNotFoundError*"])
     result.stdout.fnmatch_lines(["*local_subjects:NOT_A_METRIC (str) is neither a metric nor a callback*"])
@@ -339,7 +343,7 @@ def test_fixtures_work_inside_given_tests(pytester):
             assert model.fit(x, y, epochs=1, verbose=0).history["loss"]
         """
     )
-    result = pytester.runpytest_subprocess("--f1check", "-p", "no:cacheprovider")
+    result = warm.runpytest(pytester, "--f1check", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
 
 
@@ -453,20 +457,26 @@ def test_a_long_item_shows_live_progress_on_a_terminal_only(collect_project):
     def run(*args, columns="120"):
         primary, secondary = pty.openpty()
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", COLUMNS=columns)
-        proc = subprocess.Popen([sys.executable, "-m", "pytest", "--f1check", "-p", "no:cacheprovider",
-                                 "--f1check-examples=20", *args, "f1check::f1check.examples:StreamingF1[evaluate]"],
-                                cwd=collect_project.path, stdout=secondary, stderr=subprocess.DEVNULL, env=env)
-        os.close(secondary)
         chunks = []
-        while True:
-            try:
-                chunk = os.read(primary, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        proc.wait(timeout=300)
+
+        def drain():  # the terminal's reader, while the run writes to it
+            while True:
+                try:
+                    chunk = os.read(primary, 4096)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                chunks.append(chunk)
+
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        args = ("--f1check", "-p", "no:cacheprovider", "--f1check-examples=20", *args,
+                "f1check::f1check.examples:StreamingF1[evaluate]")
+        warm.start(collect_project.path, env, Path(os.ttyname(secondary)), Path(os.devnull), module="pytest",
+                   args=args).wait(timeout=300)
+        os.close(secondary)  # the run's end of the terminal is closed with it: the reader sees the end
+        reader.join(timeout=60)
         os.close(primary)
         return b"".join(chunks).decode(errors="replace")
 
@@ -509,13 +519,15 @@ def test_the_flag_leaves_the_repos_own_tests_as_they_are_and_names_the_pythonpat
     (tmp_path / "tests" / "test_plain.py").write_text("from pkgx.metrics import f1\n\ndef test_imports():\n    assert f1\n")
     config = '[tool.f1check]\ntargets = ["pkgx.metrics:f1"]\nmodes = ["evaluate"]\nexamples = 2\n'
     (tmp_path / "pyproject.toml").write_text(config)
-    command = [str(Path(sys.executable).parent / "pytest"), "-p", "no:cacheprovider", "-p", "no:randomly", "-rA",
-               "--continue-on-collection-errors"]
+    command = ["-p", "no:cacheprovider", "-p", "no:randomly", "-rA", "--continue-on-collection-errors"]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     env.pop("PYTHONPATH", None)
 
-    def run(*args):
-        return subprocess.run([*command, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    def run(*args):  # the console script, as a warm run: its folder first on sys.path, as Python puts it
+        process = warm.start(tmp_path, env, tmp_path / "stdout", tmp_path / "stderr",
+                             script=Path(sys.executable).parent / "pytest", args=[*command, *args])
+        out, err = process.communicate(timeout=600)
+        return subprocess.CompletedProcess(process.pid, process.returncode, out, err)
 
     plain, flagged = run(), run("--f1check")
     assert "ERROR tests/test_plain.py" in plain.stdout and "No module named 'pkgx'" in plain.stdout, plain.stdout[-2000:]

@@ -1,12 +1,12 @@
 """The README is a contract: its Python runs as pasted, its numbers are sklearn's, its commands are the tested ones."""
 
+import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import warm
 from sklearn.metrics import f1_score, precision_score, recall_score
 
 from f1check.data import worked_example
@@ -39,9 +39,9 @@ def test_every_python_block_runs_as_pasted():
     assert len(found) >= 2
     outputs = []
     for code in found:
-        run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
-        assert run.returncode == 0, f"{code}\n{run.stderr[-3000:]}"
-        outputs.append(run.stdout.splitlines())
+        status, out, err = warm.run_python(code, ROOT, dict(os.environ))  # python -c, as pasted (a warm run)
+        assert status == 0, f"{code}\n{err[-3000:]}"
+        outputs.append(out.splitlines())
     first = outputs[0]
     assert first[:4] == ["False", "0.643939", "0.807947", "True"]
     assert first[4].startswith("f1check: f1check.examples:naive_f1 [evaluate] FAILED")

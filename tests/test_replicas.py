@@ -1,18 +1,17 @@
 """Data-parallel replicas (tf.distribute.MirroredStrategy over two logical CPUs): findings, pinned.
 
 Replicas need TensorFlow's devices split before TensorFlow starts, and this
-test process has started it long before: the checks run in a subprocess
-(tests/replica_findings.py).  Golden numbers come from sklearn and the worked example.
+test process has started it long before: the checks run in a process of their own
+(tests/replica_findings.py, a warm run: tests/warm.py; its interpreter imported TensorFlow but never started it).  Golden numbers come from sklearn and the worked example.
 """
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import warm
 from sklearn.metrics import f1_score
 
 import f1check
@@ -34,9 +33,9 @@ def findings():
     if keras.backend.backend() != "tensorflow":
         pytest.skip("replicas are a TensorFlow (tf.distribute) feature")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    done = subprocess.run([sys.executable, str(SCRIPT), "4"], env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-4000:]
-    return json.loads(done.stdout)
+    status, out, err = warm.run_python(None, Path.cwd(), env, script=SCRIPT, args=["4"])
+    assert status == 0, err[-4000:]
+    return json.loads(out)
 
 
 def per_replica_batch_mean_f1(replicas: int) -> float:
@@ -103,8 +102,8 @@ def test_the_replicas_option_and_key_run_targets_under_replicas_in_pytest(pytest
         'targets = ["f1check.examples:StreamingF1", { metric = "f1check.examples:naive_f1", replicas = 1 }]\n'
     )
     report = pytester.path / "report.json"
-    result = pytester.runpytest_subprocess("--f1check", "--f1check-replicas=2", "-p", "no:cacheprovider",
-                                           f"--f1check-report={report}")
+    result = warm.runpytest(pytester, "--f1check", "--f1check-replicas=2", "-p", "no:cacheprovider",
+                            f"--f1check-report={report}")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*pytest --f1check --f1check-seed=0 --f1check-replicas=2 *naive_f1*"])
     found = {r["target"]: r for r in json.loads(report.read_text())["results"]}

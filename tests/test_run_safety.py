@@ -2,7 +2,7 @@
 written as items finish and marked incomplete when the run is cut, pytest's cache selecting f1check items.
 
 ``fixtures/faults_repo`` is a model repository on a bad day (one subject of each kind of trouble); each test runs
-``pytest --f1check`` in a copy of it, in a subprocess, as a CI job would.
+``pytest --f1check`` in a copy of it, in a process of its own (a warm run: tests/warm.py), as a CI job would.
 """
 
 import json
@@ -10,13 +10,12 @@ import re
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import warm
 from support import require
 
 pytest_plugins = ["pytester"]
@@ -48,11 +47,11 @@ def faults_repo(tmp_path):
     return repo
 
 
-def pytest_in(folder: Path, *args: str, **kwargs) -> subprocess.Popen:
+def pytest_in(folder: Path, *args: str) -> warm.WarmProcess:
+    """``python -m pytest *args`` in ``folder`` (a warm run: tests/warm.py), stderr into its stdout."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     env.pop("PYTEST_ADDOPTS", None)
-    return subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:randomly", *args], cwd=folder, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+    return warm.pytest_in(folder, "-p", "no:randomly", *args, env=env, merge=True)
 
 
 def outcomes(out: str) -> dict:

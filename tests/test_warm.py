@@ -1,0 +1,86 @@
+"""tests/warm.py's runs behave as the fresh interpreters they stand in for: the same argv, sys.path, folder,
+environment, input, output, exit status and signal status as ``python -c``, ``python script`` and ``python -m
+pytest`` started with subprocess, and a run's state dies with it."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import warm
+
+pytest_plugins = ["pytester"]
+
+PROBE = """
+import json, os, sys
+print(json.dumps({"argv": sys.argv, "path0": sys.path[0], "cwd": os.getcwd(), "probe": os.environ.get("F1CHECK_PROBE"),
+                  "stdin": sys.stdin.read(), "main": __name__, "imported": "f1check" in sys.modules}))
+print("to stderr", file=sys.stderr)
+sys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+"""
+
+
+def fresh_python(args, cwd, env, stdin_text=""):
+    done = subprocess.run([sys.executable, *args], cwd=cwd, env=env, input=stdin_text, capture_output=True, text=True,
+                          check=False,
+                          timeout=120)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_python_c_and_a_script_see_what_a_fresh_interpreter_sees(tmp_path):
+    env = dict(os.environ, F1CHECK_PROBE="seen")
+    env.pop("PYTHONPATH", None)
+    (tmp_path / "probe.py").write_text(PROBE)
+    for code, script in ((PROBE, None), (None, tmp_path / "probe.py")):
+        args = ["-c", PROBE, "3"] if code else [str(script), "3"]
+        expected = fresh_python(args, tmp_path, env, "some input")
+        got = warm.run_python(code, tmp_path, env, stdin_text="some input", script=script, args=["3"])
+        assert got == expected
+        assert expected[0] == 3 and '"probe": "seen"' in expected[1] and '"imported": false' in expected[1]
+
+
+def test_python_m_pytest_matches_pytesters_subprocess_run(pytester):
+    pytester.makepyfile(
+        """
+        import os, sys
+
+        def test_where():
+            print("PATH0", sys.path[0], "ARGV0", os.path.basename(sys.argv[0]))
+            assert "f1check.plugin" in sys.modules  # the plugin, loaded by the run itself
+
+        def test_fails():
+            assert 1 == 2
+        """
+    )
+    fresh = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider")
+    ours = warm.runpytest(pytester, "-s", "-p", "no:cacheprovider")
+    assert ours.ret == fresh.ret == 1
+    assert ours.parseoutcomes() == fresh.parseoutcomes() == {"passed": 1, "failed": 1}
+    where = [line for line in fresh.stdout.lines if "PATH0" in line]
+    assert where and where == [line for line in ours.stdout.lines if "PATH0" in line]
+
+
+def test_a_signal_ends_a_run_as_it_ends_a_subprocess(tmp_path):
+    sleeper = "import time\nprint('started', flush=True)\ntime.sleep(60)\n"
+    fresh = subprocess.Popen([sys.executable, "-c", sleeper], stdout=subprocess.PIPE, text=True)
+    ours = warm.start(tmp_path, dict(os.environ), tmp_path / "out", tmp_path / "err", code=sleeper)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+                (tmp_path / "out").exists() and "started" in (tmp_path / "out").read_text()):
+            time.sleep(0.05)
+        assert fresh.stdout.readline() == "started\n"
+        for process in (fresh, ours):
+            process.send_signal(signal.SIGTERM)
+        assert ours.wait(timeout=60) == fresh.wait(timeout=60) == -signal.SIGTERM
+    finally:
+        for process in (fresh, ours):
+            process.send_signal(signal.SIGKILL)
+
+
+def test_a_runs_state_dies_with_it(tmp_path):
+    changes = "import os, keras\nos.environ['F1CHECK_LEAK'] = '1'\nkeras.config.set_epsilon(0.5)\n"
+    assert warm.run_python(changes, tmp_path, dict(os.environ))[0] == 0
+    after = "import os, keras\nprint(os.environ.get('F1CHECK_LEAK'), keras.config.epsilon())\n"
+    assert warm.run_python(after, tmp_path, dict(os.environ))[1].split() == ["None", "1e-07"]
