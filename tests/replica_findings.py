@@ -1,4 +1,5 @@
-"""Run by tests/test_replicas.py in a subprocess: replicas need TensorFlow's devices split before it starts.
+"""Run by tests/test_replicas.py in a process of its own (a warm run, tests/warm.py): replicas need TensorFlow's
+devices split before it starts.
 
 Prints one JSON object: the worked example of the README (batches of 100)
 through ``evaluate`` under 2 replicas for each example subject, short fuzzed
