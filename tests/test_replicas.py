@@ -1,8 +1,10 @@
 """Data-parallel replicas (tf.distribute.MirroredStrategy over two logical CPUs): findings, pinned.
 
 Replicas need TensorFlow's devices split before TensorFlow starts, and this
-test process has started it long before: the checks run in a process of their own
-(tests/replica_findings.py, a warm run: tests/warm.py; its interpreter imported TensorFlow but never started it).  Golden numbers come from sklearn and the worked example.
+test process has started it long before: the checks run in a process of their
+own (tests/replica_findings.py, a warm run: tests/warm.py, whose interpreter
+imported TensorFlow but never started it).  Golden numbers come from sklearn and
+the worked example.
 """
 
 import json

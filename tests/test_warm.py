@@ -84,3 +84,10 @@ def test_a_runs_state_dies_with_it(tmp_path):
     assert warm.run_python(changes, tmp_path, dict(os.environ))[0] == 0
     after = "import os, keras\nprint(os.environ.get('F1CHECK_LEAK'), keras.config.epsilon())\n"
     assert warm.run_python(after, tmp_path, dict(os.environ))[1].split() == ["None", "1e-07"]
+
+
+def test_another_backend_gets_a_fresh_interpreter(tmp_path):
+    code = "import sys\nprint('keras' in sys.modules)\nsys.exit(4)\n"  # the warm interpreter imported Keras
+    assert warm.run_python(code, tmp_path, dict(os.environ, KERAS_BACKEND="tensorflow"))[:2] == (4, "True\n")
+    assert warm.run_python(code, tmp_path, dict(os.environ, KERAS_BACKEND="jax"))[:2] == (4, "False\n")
+    assert warm.run_python(code, tmp_path, dict(os.environ, TF_USE_LEGACY_KERAS="1"))[:2] == (4, "False\n")

@@ -1,4 +1,5 @@
-"""``python -m pytest`` and ``python -c`` runs in forked children of one warm interpreter per test process.
+"""``python -m pytest``, ``python script`` and ``python -c`` runs in forked children of one warm interpreter per
+test process.
 
 A fresh interpreter that imports TensorFlow and Keras costs ~5 CPU-seconds; the end-to-end tests start one per
 ``pytest --f1check`` run, and on CI's two cores that was a fifth of the suite's time (issue 20). A warm run is
@@ -12,7 +13,8 @@ import-time warnings, the device and backend chosen before the import, tf-keras.
 interpreters (test_lazy_import, test_plugin_config's quiet starts, test_backends, test_legacy, and in
 test_plugin_e2e the patterns repo and the plain-pytest imports). Replicas can use warm runs: TensorFlow splits its
 devices when it first runs, not when it is imported. tests/test_warm.py holds a warm run to what a fresh one sees
-(argv, sys.path, folder, environment, input, output, exit and signal status).
+(argv, sys.path, folder, environment, input, output, exit and signal status). A run asked for under another backend
+than TensorFlow's Keras 3 (``KERAS_BACKEND``, ``TF_USE_LEGACY_KERAS``) starts a fresh interpreter instead.
 """
 
 from __future__ import annotations
@@ -122,13 +124,41 @@ class WarmProcess:
         return out, err
 
 
+class FreshProcess(WarmProcess):
+    """A run in a fresh interpreter (the server's is TensorFlow's Keras 3), with a warm run's interface."""
+
+    def __init__(self, command: list[str], cwd: Path, env: dict, stdout: Path, stderr: Path,
+                 stdin: Path | None) -> None:
+        with open(stdin or os.devnull, "rb") as given, open(stdout, "wb") as out:
+            errors = subprocess.STDOUT if Path(stderr) == Path(stdout) else open(stderr, "wb")  # noqa: SIM115
+            try:
+                self.process = subprocess.Popen(command, cwd=cwd, env=env, stdin=given, stdout=out, stderr=errors)
+            finally:
+                if errors is not subprocess.STDOUT:
+                    errors.close()
+        super().__init__(None, self.process.pid, Path(stdout), Path(stderr))
+
+    def send_signal(self, sig: int) -> None:
+        self.process.send_signal(sig)
+
+    def wait(self, timeout: float | None = None) -> int:
+        try:
+            self.returncode = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.returncode = self.process.wait()
+            raise
+        return self.returncode
+
+
 def start(cwd: Path, env: dict, stdout: Path, stderr: Path, module: str | None = None, code: str | None = None,
           script: Path | None = None, args=(), stdin: Path | None = None) -> WarmProcess:
     """``python -m module *args`` (``python script *args``, ``python -c code *args``) in ``cwd`` with ``env``, its
     output to files."""
     global _server
     if env.get("KERAS_BACKEND", "tensorflow") != "tensorflow" or env.get("TF_USE_LEGACY_KERAS"):
-        raise ValueError("a warm run is Keras 3 on TensorFlow: start a fresh interpreter for another backend")
+        command = ["-m", module] if module else [str(script)] if script else ["-c", code]
+        return FreshProcess([sys.executable, *command, *map(str, args)], cwd, env, stdout, stderr, stdin)
     if _server is None or not _server.alive():
         _server = _Server()
         atexit.register(_server.close)
