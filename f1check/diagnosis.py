@@ -99,9 +99,9 @@ def standing(counterexample: Example | None, worst: Example | None, failing: lis
     best, support = None, 0
     for example in informative:  # the explanation most other failing examples show too
         for explanation in example.explanations:
-            count = sum(_matches(explanation, other) for other in candidates if other is not example)
-            if count > support:
-                best, support = explanation, count
+            backers = [other for other in candidates if other is not example and _matches(explanation, other)]
+            if len(backers) > support and not _coincidence(explanation, example, backers, informative):
+                best, support = explanation, len(backers)
     if best is not None:
         return best
     primary = informative[0] if informative else counterexample
@@ -117,6 +117,17 @@ def standing(counterexample: Example | None, worst: Example | None, failing: lis
         return kept
     where = f" in epoch {primary.epoch + 1} of {primary.epochs}" if primary.epochs > 1 else ""
     return (_unexplained(primary, context, where),)
+
+
+def _coincidence(explanation: tuple[Reason, ...], example: Example, backers: list[Example],
+                 informative: list[Example]) -> bool:
+    """Backed only by examples of a sample or two, where several readings give the same number, while another
+    example of more samples shows an explanation of its own: the numbers met by chance (a subject that logs 0.5
+    whatever it counted matches the macro F1 of a one-sample last batch), not a reason."""
+    if any(backer.n > DEGENERATE for backer in backers):
+        return False
+    return any(other is not example and other.explanations and not _matches(explanation, other)
+               for other in informative)
 
 
 def _probe(example: Example, context: CheckContext) -> tuple[Reason, ...] | None:
