@@ -475,7 +475,7 @@ def test_a_long_item_shows_live_progress_on_a_terminal_only(collect_project):
                 "f1check::f1check.examples:StreamingF1[evaluate]")
         warm.start(collect_project.path, env, Path(os.ttyname(secondary)), Path(os.devnull), module="pytest",
                    args=args).wait(timeout=300)
-        os.close(secondary)  # the run's end of the terminal is closed with it: the reader sees the end
+        os.close(secondary)  # the last open end of the terminal (the run closed its own): the reader sees the end
         reader.join(timeout=60)
         os.close(primary)
         return b"".join(chunks).decode(errors="replace")
