@@ -86,8 +86,10 @@ def test_a_runs_state_dies_with_it(tmp_path):
     assert warm.run_python(after, tmp_path, dict(os.environ))[1].split() == ["None", "1e-07"]
 
 
-def test_another_backend_gets_a_fresh_interpreter(tmp_path):
+def test_another_backend_or_platform_gets_a_fresh_interpreter(tmp_path, monkeypatch):
     code = "import sys\nprint('keras' in sys.modules)\nsys.exit(4)\n"  # the warm interpreter imported Keras
     assert warm.run_python(code, tmp_path, dict(os.environ, KERAS_BACKEND="tensorflow"))[:2] == (4, "True\n")
     assert warm.run_python(code, tmp_path, dict(os.environ, KERAS_BACKEND="jax"))[:2] == (4, "False\n")
     assert warm.run_python(code, tmp_path, dict(os.environ, TF_USE_LEGACY_KERAS="1"))[:2] == (4, "False\n")
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert warm.run_python(code, tmp_path, dict(os.environ, KERAS_BACKEND="tensorflow"))[:2] == (4, "False\n")

@@ -14,7 +14,9 @@ interpreters (test_lazy_import, test_plugin_config's quiet starts, test_backends
 test_plugin_e2e the patterns repo and the plain-pytest imports). Replicas can use warm runs: TensorFlow splits its
 devices when it first runs, not when it is imported. tests/test_warm.py holds a warm run to what a fresh one sees
 (argv, sys.path, folder, environment, input, output, exit and signal status). A run asked for under another backend
-than TensorFlow's Keras 3 (``KERAS_BACKEND``, ``TF_USE_LEGACY_KERAS``) starts a fresh interpreter instead.
+than TensorFlow's Keras 3 (``KERAS_BACKEND``, ``TF_USE_LEGACY_KERAS``), or off Linux (on macOS, Python's
+multiprocessing stopped forking by default in 3.8: its system frameworks are not safe across a fork), starts a
+fresh interpreter instead.
 """
 
 from __future__ import annotations
@@ -156,7 +158,8 @@ def start(cwd: Path, env: dict, stdout: Path, stderr: Path, module: str | None =
     """``python -m module *args`` (``python script *args``, ``python -c code *args``) in ``cwd`` with ``env``, its
     output to files."""
     global _server
-    if env.get("KERAS_BACKEND", "tensorflow") != "tensorflow" or env.get("TF_USE_LEGACY_KERAS"):
+    if env.get("KERAS_BACKEND", "tensorflow") != "tensorflow" or env.get("TF_USE_LEGACY_KERAS") \
+            or not sys.platform.startswith("linux"):  # forking after TensorFlow's import: Linux only
         command = ["-m", module] if module else [str(script)] if script else ["-c", code]
         return FreshProcess([sys.executable, *command, *map(str, args)], cwd, env, stdout, stderr, stdin)
     if _server is None or not _server.alive():
