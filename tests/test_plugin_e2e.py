@@ -524,10 +524,11 @@ def test_the_flag_leaves_the_repos_own_tests_as_they_are_and_names_the_pythonpat
     env.pop("PYTHONPATH", None)
 
     def run(*args):  # the console script, as a warm run: its folder first on sys.path, as Python puts it
-        process = warm.start(tmp_path, env, tmp_path / "stdout", tmp_path / "stderr",
-                             script=Path(sys.executable).parent / "pytest", args=[*command, *args])
+        script = Path(sys.executable).parent / "pytest"
+        process = warm.start(tmp_path, env, tmp_path / "stdout", tmp_path / "stderr", script=script,
+                             args=[*command, *args])
         out, err = process.communicate(timeout=600)
-        return subprocess.CompletedProcess(process.pid, process.returncode, out, err)
+        return subprocess.CompletedProcess([str(script), *command, *args], process.returncode, out, err)
 
     plain, flagged = run(), run("--f1check")
     assert "ERROR tests/test_plain.py" in plain.stdout and "No module named 'pkgx'" in plain.stdout, plain.stdout[-2000:]

@@ -22,9 +22,8 @@ sys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
 
 
 def fresh_python(args, cwd, env, stdin_text=""):
-    done = subprocess.run([sys.executable, *args], cwd=cwd, env=env, input=stdin_text, capture_output=True, text=True,
-                          check=False,
-                          timeout=120)
+    done = subprocess.run([sys.executable, *args], cwd=cwd, env=env, input=stdin_text, capture_output=True,
+                          text=True, check=False, timeout=120)
     return done.returncode, done.stdout, done.stderr
 
 
