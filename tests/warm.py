@@ -1,22 +1,26 @@
-"""``python -m pytest``, ``python script`` and ``python -c`` runs in forked children of one warm interpreter per
-test process.
+"""``python -m pytest``, ``python script`` and ``python -c`` runs for the end-to-end tests: fresh interpreters, or,
+where a developer asks for it, forked children of one warm interpreter per test process.
 
-A fresh interpreter that imports TensorFlow and Keras costs ~5 CPU-seconds; the end-to-end tests start one per
-``pytest --f1check`` run, and on CI's two cores that was a fifth of the suite's time (issue 20). A warm run is
-still a process of its own — its own ``sys.modules`` after the fork, its own Keras state, signals, exit status
-and output files — forked from ``tests/warm_server.py``, an interpreter that imported only third-party libraries
-(TensorFlow, Keras, numpy, scikit-learn, matplotlib) and never ran a TensorFlow op. f1check and every pytest plugin
-are imported by the run itself, as in a fresh one.
+**Fresh by default, and always under CI** (``CI`` set, as ``.ci/run`` runs): each run is ``subprocess.Popen`` of
+``sys.executable``, what pytester's ``runpytest_subprocess`` does and what a user's CI job does. CI runs what users
+run (issue 33).
 
-What a warm run cannot show is a start: what plain ``pytest`` imports, TensorFlow's start-up chatter and
-import-time warnings, the device and backend chosen before the import, tf-keras. The tests of those start fresh
-interpreters (test_lazy_import, test_plugin_config's quiet starts, test_backends, test_legacy, and in
-test_plugin_e2e the patterns repo and the plain-pytest imports). Replicas can use warm runs: TensorFlow splits its
-devices when it first runs, not when it is imported. tests/test_warm.py holds a warm run to what a fresh one sees
-(argv, sys.path, folder, environment, input, output, exit and signal status). A run asked for under another backend
-than TensorFlow's Keras 3 (``KERAS_BACKEND``, ``TF_USE_LEGACY_KERAS``), or off Linux (on macOS, Python's
-multiprocessing stopped forking by default in 3.8: its system frameworks are not safe across a fork), starts a
-fresh interpreter instead.
+**Warm runs, a local opt-in** (``F1CHECK_WARM_RUNS=1``, ignored when ``CI`` is set): a fresh interpreter that
+imports TensorFlow and Keras costs ~5 CPU-seconds, and the end-to-end tests start dozens. A warm run is still a
+process of its own — its own ``sys.modules`` after the fork, its own Keras state, signals, exit status and output
+files — forked from ``tests/warm_server.py``, an interpreter that imported only third-party libraries (TensorFlow,
+Keras, numpy, scikit-learn, matplotlib) and never ran a TensorFlow op. f1check and every pytest plugin are imported
+by the run itself, as in a fresh one; the run ends as an interpreter does (its non-daemon threads joined, its
+``atexit`` handlers run). What a fork cannot give, a fresh interpreter does: a run whose start-time variables
+(``PYTHON*`` but ``PYTHONPATH``, ``HOME``, ``KERAS_*``, ``TF_*``, ``XLA_FLAGS``, ``MPL*``, ``CUDA_VISIBLE_DEVICES``)
+differ from the warm interpreter's, a run under another backend (``KERAS_BACKEND``, ``TF_USE_LEGACY_KERAS``), a
+run while another warm run has not been waited for, and any run off Linux (forking after TensorFlow's import is
+safe on Linux only). tests/test_warm.py holds a warm run to what a fresh one sees.
+
+What a warm run could never show is a start: what plain ``pytest`` imports, TensorFlow's start-up chatter and
+import-time warnings, the device and backend chosen before the import, tf-keras. Those tests start their own fresh
+interpreters whatever is asked for here (test_lazy_import, test_plugin_config's quiet starts, test_backends,
+test_legacy, and in test_plugin_e2e the patterns repo and the plain-pytest imports).
 """
 
 from __future__ import annotations
@@ -39,10 +43,30 @@ SERVER = Path(__file__).with_name("warm_server.py")
 _server: _Server | None = None
 
 
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() not in ("", "0", "false", "no")
+
+
+# Warm runs only where a developer asks for them, never in CI (tests/test_warm.py sets this to test them anyway).
+ENABLED = _truthy(os.environ.get("F1CHECK_WARM_RUNS")) and not _truthy(os.environ.get("CI"))
+# What an interpreter reads as it starts (or TensorFlow, Keras and matplotlib as they are imported): a warm run
+# whose values differ from the warm interpreter's starts fresh.
+START_NAMES = ("HOME", "XLA_FLAGS", "CUDA_VISIBLE_DEVICES")
+START_PREFIXES = ("PYTHON", "KERAS_", "TF_", "MPL")
+
+
+def start_variables(env: dict) -> dict:
+    found = {name: value for name, value in env.items() if name != "PYTHONPATH"
+             and (name in START_NAMES or name.startswith(START_PREFIXES))}
+    found.setdefault("KERAS_BACKEND", "tensorflow")  # Keras's default
+    return found
+
+
 class _Server:
     def __init__(self) -> None:
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", KERAS_BACKEND="tensorflow")
         env.pop("TF_USE_LEGACY_KERAS", None)
+        self.start_variables = start_variables(env)
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115  (the server's stderr, for its life)
         self.process = subprocess.Popen([sys.executable, str(SERVER)], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=self.errors, env=env)
@@ -52,12 +76,11 @@ class _Server:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def serves(self, env: dict) -> bool:
+        """Whether a run with ``env`` can be forked from this interpreter: it is free, and it started as the run would."""
+        return self.running is None and start_variables(env) == self.start_variables
+
     def start(self, request: dict, stdout: Path, stderr: Path) -> WarmProcess:
-        if self.running is not None:  # the last run, not waited for (its test failed first): let it end
-            try:
-                self.running.wait(timeout=600)
-            except subprocess.TimeoutExpired:
-                pass
         self.process.stdin.write((json.dumps(request) + "\n").encode())
         self.process.stdin.flush()
         self.running = WarmProcess(self, self.reply(timeout=300)["pid"], stdout, stderr)
@@ -158,13 +181,14 @@ def start(cwd: Path, env: dict, stdout: Path, stderr: Path, module: str | None =
     """``python -m module *args`` (``python script *args``, ``python -c code *args``) in ``cwd`` with ``env``, its
     output to files."""
     global _server
-    if env.get("KERAS_BACKEND", "tensorflow") != "tensorflow" or env.get("TF_USE_LEGACY_KERAS") \
-            or not sys.platform.startswith("linux"):  # forking after TensorFlow's import: Linux only
-        command = ["-m", module] if module else [str(script)] if script else ["-c", code]
-        return FreshProcess([sys.executable, *command, *map(str, args)], cwd, env, stdout, stderr, stdin)
-    if _server is None or not _server.alive():
+    command = ["-m", module] if module else [str(script)] if script else ["-c", code]
+    fresh = (not ENABLED or env.get("KERAS_BACKEND", "tensorflow") != "tensorflow" or env.get("TF_USE_LEGACY_KERAS")
+             or not sys.platform.startswith("linux"))  # forking after TensorFlow's import: Linux only
+    if not fresh and (_server is None or not _server.alive()):
         _server = _Server()
         atexit.register(_server.close)
+    if fresh or not _server.serves(env):
+        return FreshProcess([sys.executable, *command, *map(str, args)], cwd, env, stdout, stderr, stdin)
     request = {"cwd": str(cwd), "env": dict(env), "args": [str(a) for a in args], "stdout": str(stdout),
                "stderr": str(stderr), "stdin": str(stdin) if stdin else None}
     request.update({"module": module} if module else {"script": str(script)} if script else {"code": code})

@@ -14,6 +14,7 @@ import json
 import os
 import runpy
 import sys
+import threading
 import traceback
 import types
 
@@ -84,6 +85,18 @@ def child(request: dict) -> int:
     return 0
 
 
+def finish(code: int) -> int:
+    """End as an interpreter does: wait for the run's non-daemon threads, then run its ``atexit`` handlers."""
+    import atexit
+
+    try:
+        threading._shutdown()  # what Py_FinalizeEx calls first
+    except BaseException:  # noqa: BLE001
+        traceback.print_exc()
+    atexit._run_exitfuncs()  # prints what a handler raises, as the interpreter does
+    return code
+
+
 def serve() -> None:
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     for line in sys.stdin:
@@ -93,6 +106,7 @@ def serve() -> None:
             code = 70
             try:
                 code = child(request)
+                code = finish(code)
             finally:
                 try:
                     sys.stdout.flush()
