@@ -12,54 +12,45 @@ from .errors import ConfigError, F1CheckFailure
 from .partitions import Partition
 from .report import Report, failure_message
 from .search import Search
-from .settings import API_MODES, DEFAULT_EXAMPLES, DEFAULT_THRESHOLD, DEFAULT_TOLERANCE, CheckSettings
+from .settings import DEFAULT, CheckSettings
 from .weights import Weights
 
 __all__ = ["assert_f1", "check"]
 
 
 def check(
-    subject: Any, *, modes: Sequence[str] = API_MODES, tolerance: float = DEFAULT_TOLERANCE, judge: str = "seen",
-    task: str = "binary", classes: int | None = None, average: str | None = None, threshold: float = DEFAULT_THRESHOLD,
-    zero_division: float | str = 0, score: str = "f1", beta: float | None = None, data: tuple[Any, Any] | None = None,
-    partitions: Iterable[Partition] | None = None, examples: int = DEFAULT_EXAMPLES, seed: int | None = None,
-    callback_key: str | None = None, callback_metrics: Sequence[Any] = (), feeds: Sequence[str] | None = None,
-    replicas: int = 1, multiclass_scores: str = "softmax", timeout: float | None = None, weighted: bool = False,
-    weights: Sequence[str] | None = None, class_weight: dict | None = None, steps_per_execution: Sequence[int] = (1,),
-    jit_compile: Sequence[bool] = (False,), dtype_policies: Sequence[str] = ("float32",), output: str | None = None,
+    subject: Any, *, modes: Sequence[str] = DEFAULT.modes, tolerance: float = DEFAULT.tolerance,
+    judge: str = DEFAULT.judge, task: str = DEFAULT.task, classes: int | None = DEFAULT.classes,
+    average: str | None = DEFAULT.average, threshold: float = DEFAULT.threshold,
+    zero_division: float | str = DEFAULT.zero_division, score: str = DEFAULT.score, beta: float | None = DEFAULT.beta,
+    data: tuple[Any, Any] | None = None, partitions: Iterable[Partition] | None = None,
+    examples: int = DEFAULT.examples, seed: int | None = DEFAULT.seed, callback_key: str | None = None,
+    callback_metrics: Sequence[Any] = (), feeds: Sequence[str] | None = DEFAULT.feeds, replicas: int = DEFAULT.replicas,
+    multiclass_scores: str = DEFAULT.multiclass_scores, timeout: float | None = DEFAULT.timeout,
+    weighted: bool = DEFAULT.weighted, weights: Sequence[str] | None = DEFAULT.weights, class_weight: dict | None = None,
+    steps_per_execution: Sequence[int] = DEFAULT.steps_per_execution, jit_compile: Sequence[bool] = DEFAULT.jit_compile,
+    dtype_policies: Sequence[str] = DEFAULT.dtype_policies, output: str | None = DEFAULT.output,
     progress: Callable[[int, int, float], None] | None = None, save_dir: str | Path | None = None,
 ) -> Report:
     """Check that ``subject`` logs the score sklearn gives for what real Keras loops fed it.
 
+    Every keyword but ``data``, ``partitions``, ``callback_key``, ``callback_metrics``, ``class_weight``,
+    ``progress`` and ``save_dir`` is a key of :data:`f1check.settings.SETTINGS`, with its default (None also
+    means the default); the table's docs are listed under Settings below.
+
     Args:
         subject: a metric function ``fn(y_true, y_pred)``, a ``keras.metrics.Metric`` class, instance or factory,
             a ``keras.callbacks.Callback`` class or factory (``()`` or ``(model, x, y)``), or ``"module:attr"``.
-        modes: loops: ``"evaluate"``, ``"fit"``, ``"fit-dropped"``, ``"validation"``, ``"validation-dropped"``.
-        tolerance: the largest judged ``|reported - reference|`` that passes.
-        judge: ``"seen"`` bounds the error against what the loop fed; ``"total"`` also against all samples.
-        task: ``"binary"``, ``"multiclass"`` (one-hot labels, first argmax) or ``"multilabel"``.
-        classes: the number of classes (columns) for multiclass and multilabel data.
-        average: sklearn's ``average`` (default ``"binary"`` for binary data, ``"macro"`` otherwise).
-        threshold: binary and multilabel scores above it (strictly) are positive.
-        zero_division: sklearn's value for 0/0: 0, 1, ``"warn"`` or ``"nan"``.
-        score: the quantity the subject logs: ``"f1"``, ``"precision"``, ``"recall"``, ``"fbeta"`` or ``"mcc"``.
-        beta: F-beta's beta (``score="fbeta"`` only).
         data: fixed ``(y_true, scores)`` or ``(y_true, scores, sample_weight)``; None draws data.
         partitions: fixed :class:`Partition` values; None draws partitions.
-        examples: examples per mode (fixed examples included).
-        seed: the seed of the check (default 0); the same seed gives the same verdicts.
         callback_key: the logs key a callback subject writes.
         callback_metrics: the metrics (objects or ``"module:attr"``) whose logs a callback reads.
-        feeds: how data reaches the loop (default: every feed the mode can use).
-        replicas: run the loops data-parallel over this many replicas (TensorFlow only).
-        multiclass_scores: fuzzed multiclass scores: ``"softmax"``, ``"softmax-ties"`` or ``"independent"``.
-        timeout: seconds each mode may take (None: no bound), then :class:`~f1check.timeouts.CheckTimeout`.
-        weighted: the subject goes in ``compile(weighted_metrics=...)``; sklearn gets ``sample_weight``.
-        weights, class_weight: weight kinds drawn per example (``"none"``, ``"sample"``, ``"class"``); given data's.
-        steps_per_execution, jit_compile, dtype_policies, output: ``compile()``'s settings and the dtype policy
-            (``"float32"``, ``"mixed_float16"``, ``"mixed_bfloat16"``), drawn per example; the head checked.
+        class_weight: given data's class weights (``data=(y_true, scores)`` only).
         progress, save_dir: called as ``progress(done, total, worst_error)`` while a mode runs; where a
             counterexample too large to print goes (default: a temporary folder).
+
+    Settings:
+        {settings}
 
     Returns:
         A :class:`~f1check.results.Report` with one :class:`~f1check.results.Result` per mode.
@@ -74,10 +65,15 @@ def check(
         ...               partitions=[f1check.Partition([100, 100, 100])]).passed
         True
     """
-    values = {key: value for key, value in locals().items() if key in settings_module.SETTING_KEYS}
-    chosen = settings_module.build(values, settings_module.argument_source)
+    given = locals()  # read by the table's keys: a key check() lacks is a KeyError here, and a failing test
+    chosen = settings_module.build({key: given[key] for key in settings_module.SETTING_KEYS},
+                                   settings_module.argument_source)
     return run_check(subject, chosen, _with_class_weight(data, class_weight), partitions, callback_key,
                      callback_metrics, progress, save_dir)
+
+
+if check.__doc__:  # None under python -OO
+    check.__doc__ = check.__doc__.replace("{settings}", settings_module.described(indent=8))
 
 
 def _with_class_weight(data, class_weight):

@@ -13,25 +13,19 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from . import settings as names
 from .errors import ConfigError, did_you_mean, one_of
-from .modes import GATE_MODES
 from .settings import CheckSettings
 
-# Keys of [tool.f1check] (and, prefixed with f1check_, of the ini file).
-RUN_KEYS = ("targets", "device", "report")
+# Keys of [tool.f1check] (and, prefixed with f1check_, of the ini file): all of the table's.
+RUN_KEYS = names.RUN_KEYS
 TOP_KEYS = (*RUN_KEYS, *names.SETTING_KEYS)
 # Keys a target table may set; per-target keys override the top-level ones.
-OVERRIDES = tuple(k for k in names.SETTING_KEYS if k != "seed")
+OVERRIDES = names.TARGET_SETTINGS
 # Keys that only make sense for the whole run, and why.
-RUN_WIDE = {
-    "seed": "Each item's seed is derived from the run's seed and the item's name, so that any item reruns alone.",
-    "device": "All models of a run share one device.",
-    "report": "A run writes one report.",
-    "targets": "",
-}
+RUN_WIDE = {s.name: s.run_wide for s in names.SETTINGS if s.name not in OVERRIDES}
+# A target table's own keys (what to check, not how), then the settings it may override.
 TARGET_KEYS = ("metric", "callback", "key", "metrics", *OVERRIDES)
 
 
@@ -130,22 +124,14 @@ def resolve(cli: dict, table: dict, ini: dict, pyproject: Path | None) -> RunCon
         return sources.get(key, "the default")
 
     values = {k: v for k, v in raw.items() if k in names.SETTING_KEYS}
-    top = names.build(values, source, default_modes=GATE_MODES)
-    device = names.choice("device", raw.get("device", "auto"), names.DEVICES, source("device"))
-    report = raw.get("report")
-    if report is not None and (not isinstance(report, str) or not report.strip()):
-        raise ConfigError(f"Invalid report {report!r} (from {source('report')}): give a file path for the JSON report.")
-    targets = _targets(raw.get("targets", []), values, source)
-    return RunConfig(top, top.seed, device, report, targets, values, {k: source(k) for k in TOP_KEYS})
+    top = names.build(values, source, gate=True)
+    run = names.validate(raw, source, RUN_KEYS)
+    targets = _targets(run["targets"], values, source)
+    return RunConfig(top, top.seed, run["device"], run["report"], targets, values, {k: source(k) for k in TOP_KEYS})
 
 
-def _targets(value: Any, top: dict, top_source) -> list[TargetSpec]:
+def _targets(value: list, top: dict, top_source) -> list[TargetSpec]:
     where_list = top_source("targets")
-    if isinstance(value, (str, dict)) or not isinstance(value, list):
-        raise ConfigError(
-            f"Invalid targets {value!r} (from {where_list}): targets is a list, e.g. "
-            'targets = ["pkg.metrics:f1", { callback = "pkg.callbacks:F1FromLogs", key = "f1" }].'
-        )
     return [_target(item, index, top, top_source, f"targets[{index}] (from {where_list})") for index, item in enumerate(value)]
 
 
@@ -185,5 +171,5 @@ def _target(item, index: int, top: dict, top_source, where: str) -> TargetSpec:
     def source(key: str) -> str:
         return where if key in local else top_source(key)
 
-    settings = names.build(merged, source, default_modes=GATE_MODES)
+    settings = names.build(merged, source, gate=True)
     return TargetSpec(subject, is_callback, key, tuple(metrics), settings, index)

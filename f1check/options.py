@@ -3,7 +3,9 @@
 One group (``--f1check``, then ``--f1check-<noun>``), each flag a constant the
 tests import; converters name the flag's problem without repeating the flag
 (argparse prefixes it); every setting also has an ``f1check_<key>`` ini twin
-for projects without a pyproject.toml.
+for projects without a pyproject.toml.  Both are made from the keys of
+:data:`f1check.settings.SETTINGS` (a key's ``flag``, ``metavar``, ``reads``,
+``ini`` and doc), not declared here.
 """
 
 from __future__ import annotations
@@ -14,18 +16,15 @@ from . import config as f1config, settings as names
 from .errors import ConfigError, did_you_mean, one_of
 
 OPTION = "--f1check"
-EXAMPLES = "--f1check-examples"
-SEED = "--f1check-seed"
-TOLERANCE = "--f1check-tolerance"
-JUDGE = "--f1check-judge"
-DEVICE = "--f1check-device"
-REPORT = "--f1check-report"
-REPLICAS = "--f1check-replicas"
-TIMEOUT = "--f1check-timeout"
 SUMMARY = "--f1check-summary"  # a file, not a setting: the run's Markdown summary (as $GITHUB_STEP_SUMMARY gets)
+# The keys with a --f1check-<key> flag, in the order --help has always listed them (a new one goes last).
+_HELP_ORDER = ("examples", "seed", "tolerance", "judge", "device", "report", "replicas", "timeout")
+_FLAGGED = sorted((s for s in names.SETTINGS if s.flag),
+                  key=lambda s: _HELP_ORDER.index(s.name) if s.name in _HELP_ORDER else len(_HELP_ORDER))
 # Every flag that sets a value, by the setting it sets.
-FLAGS = (("examples", EXAMPLES), ("seed", SEED), ("tolerance", TOLERANCE), ("judge", JUDGE), ("device", DEVICE),
-         ("report", REPORT), ("replicas", REPLICAS), ("timeout", TIMEOUT))
+FLAGS = tuple((s.name, s.option) for s in _FLAGGED)
+EXAMPLES, SEED, TOLERANCE, JUDGE, DEVICE, REPORT, REPLICAS, TIMEOUT = (names.KEYS[k].option for k in _HELP_ORDER)
+
 
 def _converter(flag: str, convert):
     def parse(text: str):
@@ -61,35 +60,32 @@ def _choice(choices):
     return parse
 
 
-INI_OPTIONS = (
-    ("targets", "linelist", "'module:attr' targets, one per line (tables need [tool.f1check])"),
-    ("modes", "args", f"modes: {' '.join(names.MODES)}"),
-    ("tolerance", "string", "as --f1check-tolerance"),
-    ("judge", "string", "as --f1check-judge"),
-    ("examples", "string", "as --f1check-examples"),
-    ("seed", "string", "as --f1check-seed"),
-    ("device", "string", "as --f1check-device"),
-    ("report", "string", "as --f1check-report"),
-    ("task", "string", "binary, multiclass or multilabel"),
-    ("classes", "string", "number of classes"),
-    ("average", "string", "binary, micro, macro or weighted"),
-    ("threshold", "string", "score threshold"),
-    ("zero_division", "string", "0, 1, warn or nan"),
-    ("score", "string", "f1, precision, recall, fbeta or mcc"),
-    ("beta", "string", "F-beta's beta (score = fbeta)"),
-    ("feeds", "args", f"how data reaches the loop: {' '.join(names.FEEDS)}"),
-    ("replicas", "string", "as --f1check-replicas"),
-    ("multiclass_scores", "string", "softmax, softmax-ties or independent"),
-    ("timeout", "string", "as --f1check-timeout"),
-    ("weighted", "bool", "check the subject as a weighted metric (compile(weighted_metrics=...))"),
-    ("weights", "args", "what the loops are given: none sample class"),
-    ("steps_per_execution", "args", "compile(steps_per_execution=...) values drawn per example, e.g. 1 4"),
-    ("jit_compile", "args", "compile(jit_compile=...) values drawn per example: false true"),
-    ("dtype_policies", "args", "dtype policies drawn per example: float32 mixed_float16 mixed_bfloat16"),
-    ("output", "string", "check the subject on this head of a two-output model"),
-)
-INI_NUMBERS, INI_WHOLE = ("tolerance", "threshold", "beta", "timeout"), ("examples", "seed", "classes", "replicas")
+def _ini_help(setting) -> str:
+    return f"as {setting.option}" if setting.flag else setting.doc.replace("`", "'")
+
+
+# Every key of the table is also an f1check_<key> ini option.
+INI_OPTIONS = tuple((s.name, s.ini, _ini_help(s)) for s in names.SETTINGS)
+INI_NUMBERS = tuple(s.name for s in names.SETTINGS if s.reads == "number")
+INI_WHOLE = tuple(s.name for s in names.SETTINGS if s.reads == "whole")
 INI_KEYS = tuple(f"f1check_{key}" for key, _, _ in INI_OPTIONS)
+_READ = {"number": _number, "whole": _whole}
+
+
+def _flag_type(setting):
+    """How the flag's text is read: a number, a whole number, one of the choices, or as given."""
+    if setting.reads is not None:
+        return _converter(setting.option, _READ[setting.reads])
+    if setting.choices:
+        return _converter(setting.option, _choice(setting.choices))
+    return None
+
+
+def _flag_help(setting) -> str:
+    doc = setting.doc.replace("`", "'")
+    default = setting.default
+    shown = "none" if default is None else repr(default) if isinstance(default, str) else str(default)
+    return f"{doc[0].upper()}{doc[1:]}. Default: {shown}"
 
 
 def add_options(parser) -> None:
@@ -97,26 +93,13 @@ def add_options(parser) -> None:
     group = parser.getgroup("f1check", "f1check: is the F1 your Keras loop logs true?")
     group.addoption(OPTION, action="store_true", default=False,
                     help="Check the targets in [tool.f1check] through real Keras loops, and run tests marked f1check.")
-    group.addoption(EXAMPLES, type=_converter(EXAMPLES, _whole), default=None, metavar="N",
-                    help=f"Examples per target and mode. Default: {names.DEFAULT_EXAMPLES}")
-    group.addoption(SEED, type=_converter(SEED, _whole), default=None, metavar="S",
-                    help=f"Seed of the whole run; the same seed gives the same verdicts. Default: {names.DEFAULT_SEED}")
-    group.addoption(TOLERANCE, type=_converter(TOLERANCE, _number), default=None, metavar="T",
-                    help=f"Largest |reported - sklearn| that passes. Default: {names.DEFAULT_TOLERANCE}")
-    group.addoption(JUDGE, type=_converter(JUDGE, _choice(names.JUDGES)), default=None,
-                    help="'seen': sklearn on what the loop fed; 'total': also on all samples. Default: 'seen'")
-    group.addoption(DEVICE, type=_converter(DEVICE, _choice(names.DEVICES)), default=None,
-                    help="Run models on 'cpu', 'gpu' (an error without one) or 'auto'. Default: 'auto'")
-    group.addoption(REPORT, default=None, metavar="PATH", help="Write the results as JSON to PATH. Default: none")
-    group.addoption(SUMMARY, default=None, metavar="PATH",
-                    help="Write the run's Markdown summary (a table and each failure) to PATH; with "
-                         "$GITHUB_STEP_SUMMARY set it is also appended there. Default: none")
-    group.addoption(REPLICAS, type=_converter(REPLICAS, _whole), default=None, metavar="R",
-                    help="Run the loops data-parallel over R replicas (tf.distribute.MirroredStrategy; "
-                         "TensorFlow only). Default: 1")
-    group.addoption(TIMEOUT, type=_converter(TIMEOUT, _number), default=None, metavar="SECONDS",
-                    help="Time budget of each f1check item; past it the item errors with how far it got and the next "
-                         "one runs. Default: none")
+    for setting in _FLAGGED:
+        group.addoption(setting.option, type=_flag_type(setting), default=None, metavar=setting.metavar,
+                        help=_flag_help(setting))
+        if setting.name == "report":  # the summary's file beside the report's
+            group.addoption(SUMMARY, default=None, metavar="PATH",
+                            help="Write the run's Markdown summary (a table and each failure) to PATH; with "
+                                 "$GITHUB_STEP_SUMMARY set it is also appended there. Default: none")
     for key, kind, text in INI_OPTIONS:
         parser.addini(f"f1check_{key}", f"f1check: {text} (used when pyproject.toml has no [tool.f1check])", type=kind)
 
@@ -142,7 +125,7 @@ def ini_values(config) -> dict:
     values = {}
     for key in f1config.TOP_KEYS:
         value = config.getini(f"f1check_{key}")
-        if value in ("", [], None) or (key == "weighted" and value is False):
+        if value in ("", [], None) or (names.KEYS[key].ini == "bool" and value is False):
             continue
         convert = _number if key in INI_NUMBERS else _whole if key in INI_WHOLE else None
         if convert is not None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from . import backend
 from .context import CheckContext
 from .results import Example
-from .settings import DEFAULT_TOLERANCE, CheckSettings, Semantics
+from .settings import CheckSettings, Semantics
 
 INLINE_ROWS = 64  # data up to this many samples is written inline
 
@@ -119,10 +119,10 @@ class _Place:
 
 def setting_arguments(settings: CheckSettings) -> list[str]:
     """``check()`` keyword arguments for every setting that is not the default (modes, feeds and seed aside)."""
-    args = []
-    if settings.tolerance != DEFAULT_TOLERANCE:
+    args, defaults = [], CheckSettings()
+    if settings.tolerance != defaults.tolerance:
         args.append(f"tolerance={settings.tolerance!r}")
-    if settings.judge != "seen":
+    if settings.judge != defaults.judge:
         args.append(f"judge={settings.judge!r}")
     if settings.replicas > 1:
         args.append(f"replicas={settings.replicas}")
@@ -131,7 +131,7 @@ def setting_arguments(settings: CheckSettings) -> list[str]:
     if settings.output:
         args.append(f"output={settings.output!r}")
     sem, default = settings.semantics, Semantics()
-    if sem.task != "binary":
+    if sem.task != default.task:
         args += [f"task={sem.task!r}", f"classes={sem.classes}"]
     default_average = "binary" if sem.task == "binary" else "macro"
     if sem.average != default_average:

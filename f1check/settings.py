@@ -1,61 +1,194 @@
-"""The settings of a check: names, defaults, validators, and the one frozen record they build.
+"""The settings of a check, declared once: the table of keys, and the frozen records built from it.
 
-Every setting is validated here and nowhere else.  A validator takes the
-value and ``source``, the place the value came from (``the tolerance=
-argument``, ``[tool.f1check] in /repo/pyproject.toml``,
-``--f1check-tolerance``), so a bad value is reported where the user wrote it,
-with the nearest valid spelling.  :func:`build` turns a mapping of raw values
-into a :class:`CheckSettings`; ``check()``, ``[tool.f1check]``, the marker and
-the fixtures all go through it.  Pure Python: the plugin validates with this
-before any test runs, without importing Keras or numpy.
+:data:`SETTINGS` holds one :class:`Setting` per key (its name, default, rule, where it applies, how it is spelled
+outside Python, its one-line doc), as hypothesis's ``_define_setting`` does.  Everything else is derived from it:
+the fields and defaults of :class:`CheckSettings` and :class:`Semantics`, the keys ``check()``, ``[tool.f1check]``,
+target tables, the marker and the fixtures accept (:data:`SETTING_KEYS`, :data:`RUN_KEYS`...), the command line
+and ini options (:mod:`f1check.options`), ``check()``'s defaults (:data:`DEFAULT`) and the README's key table
+(:func:`key_table`).  A new key is one entry here, plus its use.
+
+Every value is validated by its key's rule (:mod:`f1check.validators`) with ``source``, the place the value came
+from (``the tolerance= argument``, ``[tool.f1check] in /repo/pyproject.toml``, ``--f1check-tolerance``), so a bad
+value is reported where the user wrote it.  :func:`build` turns a mapping of raw values into a
+:class:`CheckSettings`.  Pure Python: the plugin validates with this before any test runs, without Keras or numpy.
 """
 
 from __future__ import annotations
 
-import math
+import textwrap
+from collections import namedtuple
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from numbers import Real
 
+from . import validators as rules
 from .errors import ConfigError, did_you_mean, one_of
-from .feeds import Feed
-from .modes import API_MODES, Mode
-from .validators import choice, flag, invalid, listed, number, whole
+from .feeds import Feed  # noqa: F401 - named in the fields' annotations
+from .modes import API_MODES, GATE_MODES, Mode  # noqa: F401 - Mode: named in the fields' annotations
+from .validators import (  # noqa: F401 - the vocabularies, also read from here
+    AVERAGES, DEVICES, DTYPE_POLICIES, FEEDS, JUDGES, MODES, MULTICLASS_SCORES, SCORE_NAMES, SCORES, TASKS, choice,
+)
 from .weights import KINDS as WEIGHT_KINDS
 
-TASKS = ("binary", "multiclass", "multilabel")
-AVERAGES = ("binary", "micro", "macro", "weighted")
-JUDGES = ("seen", "total")
-MODES = tuple(m.value for m in Mode)
-# The quantities a subject may log, and how messages name each.
-SCORE_NAMES = {"f1": "F1", "precision": "precision", "recall": "recall", "fbeta": "F-beta", "mcc": "MCC"}
-SCORES = tuple(SCORE_NAMES)
-DEVICES = ("auto", "cpu", "gpu")
-# How fuzzed multiclass scores are drawn: rows of a softmax (sum 1, no exact tie between the top classes),
-# softmax rows where the top two classes sometimes tie exactly, or independent per-class scores in [0, 1].
-MULTICLASS_SCORES = ("softmax", "softmax-ties", "independent")
-# How data reaches the loop (f1check.feeds builds them).
-FEEDS = tuple(f.value for f in Feed)
+DEFAULT_CLASSES = 3  # columns of fuzzed multiclass/multilabel data when classes is not given (not a key's default)
 
-DEFAULT_TOLERANCE = 1e-3
-DEFAULT_EXAMPLES = 50
-DEFAULT_SEED = 0
-DEFAULT_THRESHOLD = 0.5
-DEFAULT_CLASSES = 3  # columns of fuzzed multiclass/multilabel data when classes is not given
-
-# Keys of one check's settings: check() arguments, [tool.f1check] and per-target keys, marker arguments.
-SETTING_KEYS = (
-    "modes", "tolerance", "judge", "examples", "seed", "task", "classes", "average", "threshold",
-    "zero_division", "score", "beta", "feeds", "replicas", "multiclass_scores", "timeout", "weighted", "weights",
-    "steps_per_execution", "jit_compile", "dtype_policies", "output",
-)
-# Keras dtype policies a loop can run under (the model computes in the 16-bit ones; variables stay float32).
-DTYPE_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+# Where a key applies.
+RUN = "run"  # the pytest run only: [tool.f1check], ini, command line; not check(), the marker or a target
+CHECK = "check"  # a check's setting, but one value for the whole run: not per target
+TARGET = "target"  # a check's setting, also per target
+LOOP = "loop"  # a target's setting that is a dimension of the loop, drawn per example
+SAME = object()  # gate_default: the same as check()'s
 
 
 @dataclass(frozen=True)
+class Setting:
+    """One key, declared once.
+
+    ``rule`` checks a value: ``rule(name, value, where)``, or with ``needs`` (keys earlier in the table whose
+    validated values it depends on) ``rule(name, value, source, *needed)`` where ``source(key)`` names where any
+    key came from; ``None`` picks one of ``choices``.  ``type`` is the validated value's annotation (the field of
+    :class:`CheckSettings`, or of :class:`Semantics` when ``semantic``).  ``ini`` is pytest's type of the
+    ``f1check_<name>`` ini option; ``reads`` (``"number"``, ``"whole"``) how a value written as text is read
+    there and on the command line; ``flag`` whether ``--f1check-<name>`` exists (``metavar`` its argument).
+    ``gate_default`` is the default under ``pytest --f1check`` where it is not ``check()``'s; ``run_wide`` why a
+    key of the whole run cannot be set per target.
+    """
+
+    name: str
+    default: object
+    doc: str
+    rule: Callable | None = None
+    scope: str = TARGET
+    type: str = "str"
+    needs: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    semantic: bool = False
+    ini: str = "string"
+    reads: str | None = None
+    flag: bool = False
+    metavar: str | None = None
+    gate_default: object = SAME
+    run_wide: str = ""
+
+    @property
+    def option(self) -> str | None:
+        """``--f1check-<name>`` (underscores as dashes), if the key has one."""
+        return f"--f1check-{self.name.replace('_', '-')}" if self.flag else None
+
+    def default_for(self, gate: bool) -> object:
+        return self.gate_default if gate and self.gate_default is not SAME else self.default
+
+    def validate(self, value: object, source: Callable[[str], str], chosen: Mapping[str, object]) -> object:
+        if self.needs:
+            return self.rule(self.name, value, source, *(chosen[k] for k in self.needs))
+        if self.rule is None:
+            return choice(self.name, value, self.choices, source(self.name))
+        return self.rule(self.name, value, source(self.name))
+
+
+def _spelled(values) -> str:
+    return ", ".join(f"`{v}`" for v in values)
+
+
+SETTINGS = (
+    Setting("targets", [], "what to check: `module:attr` strings, or tables naming a `metric` or a `callback` (with "
+            "its `key` and `metrics`) and any per-target key", rules.targets, RUN, "list", ini="linelist"),
+    Setting("modes", API_MODES, f"the loops each subject is checked in, out of {_spelled(MODES)}", rules.modes,
+            type="tuple[Mode, ...]", ini="args", gate_default=GATE_MODES),
+    Setting("tolerance", 1e-3, "largest |reported - sklearn| that passes", rules.tolerance, type="float",
+            reads="number", flag=True, metavar="T"),
+    Setting("judge", "seen", "`seen`: sklearn on what the loop fed; `total`: also on all samples", choices=JUDGES,
+            flag=True),
+    Setting("examples", 50, "examples per target and mode", rules.whole, type="int", reads="whole", flag=True,
+            metavar="N"),
+    Setting("seed", 0, "seed of the whole run; the same seed gives the same verdicts", rules.count, CHECK, "int",
+            reads="whole", flag=True, metavar="S", run_wide="Each item's seed is derived from the run's seed and the "
+            "item's name, so that any item reruns alone."),
+    Setting("device", "auto", "run models on `cpu`, `gpu` (an error without one) or `auto`", None, RUN,
+            choices=DEVICES, flag=True, run_wide="All models of a run share one device."),
+    Setting("report", None, "write the results as JSON to PATH", rules.report, RUN, "str | None", flag=True,
+            metavar="PATH", run_wide="A run writes one report."),
+    Setting("task", "binary", "`binary`, `multiclass` (one-hot labels, first argmax) or `multilabel`",
+            choices=TASKS, semantic=True),
+    Setting("classes", None, "the number of classes (columns) of multiclass and multilabel data (none: 1 for binary, "
+            "else the given data's)", rules.classes, type="int | None", needs=("task",), semantic=True, reads="whole"),
+    Setting("average", None, f"sklearn's `average`, out of {_spelled(AVERAGES)} (none: `binary` for binary data, "
+            "`macro` otherwise)", rules.average, needs=("task",), semantic=True),
+    Setting("threshold", 0.5, "binary and multilabel scores above it (strictly) are positive", rules.threshold,
+            type="float", semantic=True, reads="number"),
+    Setting("zero_division", 0, "sklearn's value for 0/0: `0`, `1`, `warn` or `nan`", rules.zero_division,
+            type="float | str", semantic=True),
+    Setting("score", "f1", f"the quantity the subject logs, out of {_spelled(SCORES)}", rules.score,
+            needs=("task",), semantic=True),
+    Setting("beta", None, "F-beta's beta (score `fbeta` only)", rules.beta, type="float | None", needs=("score",),
+            semantic=True, reads="number"),
+    Setting("feeds", None, f"how data reaches the loop, out of {_spelled(FEEDS)} (none: every feed the mode can use)",
+            rules.feeds, LOOP, "tuple[Feed, ...] | None", needs=("modes",), ini="args"),
+    Setting("replicas", 1, "run the loops data-parallel over R replicas (tf.distribute.MirroredStrategy; TensorFlow "
+            "only)", rules.whole, type="int", reads="whole", flag=True, metavar="R"),
+    Setting("multiclass_scores", "softmax", "fuzzed multiclass scores: `softmax` (no exact tie between the top "
+            "classes), `softmax-ties` or `independent` per class", choices=MULTICLASS_SCORES),
+    Setting("timeout", None, "time budget of each f1check item; past it the item errors with how far it got and the "
+            "next one runs", rules.timeout, type="float | None", reads="number", flag=True, metavar="SECONDS"),
+    Setting("weighted", False, "check the subject as a weighted metric (`compile(weighted_metrics=...)`); sklearn "
+            "gets `sample_weight`", rules.flag, type="bool", semantic=True, ini="bool"),
+    Setting("weights", None, f"what the loops are given, out of {_spelled(WEIGHT_KINDS)} (none: `none`, and `sample` "
+            "too when weighted)", rules.weights, LOOP, "tuple[str, ...]", needs=("weighted", "task", "modes"),
+            ini="args"),
+    Setting("steps_per_execution", (1,), "`compile(steps_per_execution=...)` values", rules.steps_per_execution,
+            LOOP, "tuple[int, ...]", ini="args"),
+    Setting("jit_compile", (False,), "`compile(jit_compile=...)` values (XLA)", rules.jit_compile, LOOP,
+            "tuple[bool, ...]", ini="args"),
+    Setting("dtype_policies", ("float32",), f"the model's dtype policies, out of {_spelled(DTYPE_POLICIES)}",
+            rules.dtype_policies, LOOP, "tuple[str, ...]", ini="args"),
+    Setting("output", None, "check the subject on this head of a two-output model (none: one output)", rules.output,
+            type="str | None"),
+)
+KEYS = {s.name: s for s in SETTINGS}
+# Keys of one check's settings: check() arguments, [tool.f1check] and per-target keys, marker arguments.
+SETTING_KEYS = tuple(s.name for s in SETTINGS if s.scope != RUN)
+RUN_KEYS = tuple(s.name for s in SETTINGS if s.scope == RUN)  # keys of the pytest run only
+TARGET_SETTINGS = tuple(s.name for s in SETTINGS if s.scope in (TARGET, LOOP))  # keys a target table may set
+# check()'s defaults, as keyword defaults: DEFAULT.tolerance.
+DEFAULT = namedtuple("Defaults", SETTING_KEYS)(*(KEYS[k].default for k in SETTING_KEYS))
+
+
+def validate(values: Mapping[str, object], source: Callable[[str], str], keys: tuple[str, ...],
+             gate: bool = False) -> dict:
+    """The validated values of ``keys`` (in the table's order, so that a rule's needs come first).
+
+    A key that is absent or None takes its default (``gate``: the one under ``pytest --f1check``).
+    """
+    given = {k: v for k, v in values.items() if v is not None}
+    chosen: dict = {}
+    for setting in SETTINGS:
+        if setting.name in keys:
+            chosen[setting.name] = setting.validate(given.get(setting.name, setting.default_for(gate)), source, chosen)
+    return chosen
+
+
+def _default_source(key: str) -> str:
+    return "the default"
+
+
+_DEFAULTS = validate({}, _default_source, SETTING_KEYS)  # the table's defaults, validated: the records' defaults
+
+
+def _fields_from_table(semantic: bool):
+    """The class decorated as a frozen dataclass whose fields are the table's keys (``semantic`` or not), each with
+    its validated default, before the class's own fields."""
+    def decorate(cls):
+        keys = [s for s in SETTINGS if s.scope != RUN and s.semantic == semantic]
+        cls.__annotations__ = {**{s.name: s.type for s in keys}, **cls.__dict__.get("__annotations__", {})}
+        for s in keys:
+            setattr(cls, s.name, _DEFAULTS[s.name])
+        return dataclass(frozen=True)(cls)
+
+    return decorate
+
+
+@_fields_from_table(semantic=True)
 class Semantics:
-    """How labels and scores become the reference number.
+    """How labels and scores become the reference number: the table's ``semantic`` keys.
 
     Binary scores are positive iff ``score > threshold`` (strict, as
     ``keras.metrics.F1Score`` and half-to-even rounding do); multiclass data is
@@ -63,16 +196,8 @@ class Semantics:
     thresholded per column.  ``classes`` is the number of columns (1 for
     binary) once the data is known.  ``score`` picks the quantity: F1,
     precision, recall, F-beta (with ``beta``) or the Matthews correlation.
+    ``weighted``: the reference weighs each sample as the loop did.
     """
-
-    task: str = "binary"
-    classes: int | None = 1
-    average: str = "binary"
-    threshold: float = DEFAULT_THRESHOLD
-    zero_division: float | str = 0
-    score: str = "f1"
-    beta: float | None = None
-    weighted: bool = False  # the subject is a weighted metric: the reference weighs each sample as the loop did
 
     @property
     def score_name(self) -> str:
@@ -90,25 +215,15 @@ class Semantics:
         return replace(self, classes=columns)
 
 
-@dataclass(frozen=True)
+@_fields_from_table(semantic=False)
 class CheckSettings:
-    """Everything one check needs besides the subject and the data: validated, immutable."""
+    """Everything one check needs besides the subject and the data: validated, immutable.
 
-    modes: tuple[Mode, ...] = API_MODES
-    tolerance: float = DEFAULT_TOLERANCE
-    judge: str = "seen"
+    The fields are the table's keys that are not the reference's (those are ``semantics``'s); ``feeds`` None
+    means every feed the mode can use, ``timeout`` None no bound, ``output`` None one output.
+    """
+
     semantics: Semantics = field(default_factory=Semantics)
-    examples: int = DEFAULT_EXAMPLES
-    seed: int = DEFAULT_SEED
-    feeds: tuple[Feed, ...] | None = None  # None: every feed the mode can use
-    replicas: int = 1
-    multiclass_scores: str = "softmax"
-    timeout: float | None = None  # seconds one mode's check may take (None: no bound)
-    weights: tuple[str, ...] = ("none",)  # what the loop is given: "none", "sample", "class" (drawn per example)
-    steps_per_execution: tuple[int, ...] = (1,)  # compile(steps_per_execution=...), drawn per example
-    jit_compile: tuple[bool, ...] = (False,)  # compile(jit_compile=...) (XLA), drawn per example
-    dtype_policies: tuple[str, ...] = ("float32",)  # the model's dtype policy, drawn per example
-    output: str | None = None  # the head of a two-output model the subject is compiled on (None: one output)
 
     def fixed_compile(self) -> dict:
         """The compile settings of the fixed examples: the most demanding allowed (the most steps per execution,
@@ -132,221 +247,18 @@ class CheckSettings:
         return replace(self, semantics=semantics)
 
 
-# -- validators: one of each ---------------------------------------------------------------------------------
-
-
-
-
-
-
-def tolerance(value: object, source: str) -> float:
-    value = number("tolerance", value, source, why="it must be a finite number, such as 0.001.")
-    if not math.isfinite(value):
-        raise invalid("tolerance", value, source, "it must be a finite number, such as 0.001.")
-    if value < 0:
-        raise invalid(
-            "tolerance", value, source, "it bounds |reported - sklearn| and cannot be negative; use 0 for exact agreement."
-        )
-    return value
-
-
-def threshold(value: object, source: str) -> float:
-    return number("threshold", value, source, 0.0, 1.0, "it must be a number in [0, 1]; scores above it are positive.")
-
-
-def zero_division(value: object, source: str) -> float | str:
-    """sklearn's ``zero_division``: ``0``, ``1``, ``"warn"`` or NaN."""
-    if isinstance(value, str):
-        if value == "warn":
-            return value
-        if value.lower() == "nan":
-            return math.nan
-    elif isinstance(value, Real) and not isinstance(value, bool):
-        if math.isnan(value):
-            return math.nan
-        if value in (0, 1):
-            return float(value)
-    raise invalid("zero_division", value, source, "valid values are 0, 1, 'warn' and 'nan', as in sklearn.")
-
-
-def modes(value: object, source: str) -> tuple[Mode, ...]:
-    if isinstance(value, str):
-        value = (value,)
-    if not isinstance(value, (list, tuple)) or not value:
-        raise invalid("modes", value, source, f"give a non-empty list of modes out of {one_of(MODES)}.")
-    return tuple(dict.fromkeys(Mode(choice("mode", mode, MODES, source)) for mode in value))
-
-
-def timeout(value: object, source: str) -> float | None:
-    if value is None:
-        return None
-    seconds = number("timeout", value, source, why="it must be a number of seconds > 0, such as 300.")
-    if not 0 < seconds < math.inf:
-        raise invalid("timeout", value, source, "it must be a number of seconds > 0, such as 300.")
-    return seconds
-
-
-def weights(value: object, weighted: bool, task: str, modes_: tuple[Mode, ...], source) -> tuple[str, ...]:
-    """The weight kinds the search draws from; every mode must have one it can run.
-
-    Unset, a weighted subject meets loops with and without per-sample weights, an unweighted one loops without.
-    """
-    if value is None:
-        value = ("none", "sample") if weighted else ("none",)
-    if isinstance(value, str):
-        value = (value,)
-    if not isinstance(value, (list, tuple)) or not value:
-        raise invalid("weights", value, source("weights"), f"give a list out of {one_of(WEIGHT_KINDS)}.")
-    kinds = tuple(dict.fromkeys(choice("weights", kind, WEIGHT_KINDS, source("weights")) for kind in value))
-    if "class" in kinds and task == "multilabel":
-        raise invalid("weights", list(kinds), source("weights"),
-                      "Keras's class_weight is for one label per sample; multilabel data takes \"sample\" weights.")
-    for mode in modes_:
-        if not any(kind != "class" or mode.trains for kind in kinds):
-            raise invalid(
-                "weights", list(kinds), source("weights"),
-                f"mode {mode.value!r} has no training pass, so class weights never reach it (Keras applies "
-                "class_weight in fit only): add \"sample\" or \"none\", or drop the mode.",
-            )
-    return kinds
-
-
-
-def loop_compile(values: Mapping[str, object], source: Callable[[str], str]) -> dict:
-    """``steps_per_execution``, ``jit_compile`` and ``dtype_policies``: what ``compile()`` is given, drawn per example.
-
-    Strings as an ini file gives them ("4", "true") are read as the numbers and booleans they spell.
-    """
-    def steps(v):
-        v = int(v) if isinstance(v, str) and v.strip().isdigit() else v
-        return whole("steps_per_execution", v, source("steps_per_execution"))
-
-    def jit(v):
-        v = {"true": True, "false": False}.get(v.strip().lower(), v) if isinstance(v, str) else v
-        return flag("jit_compile", v, source("jit_compile"))
-
-    def policy(v):
-        return choice("dtype_policies", v, DTYPE_POLICIES, source("dtype_policies"))
-
-    return {
-        "steps_per_execution": listed("steps_per_execution", values.get("steps_per_execution", (1,)),
-                                      source("steps_per_execution"), steps, "[1, 4]"),
-        "jit_compile": listed("jit_compile", values.get("jit_compile", (False,)), source("jit_compile"), jit,
-                              "[false, true]"),
-        "dtype_policies": listed("dtype_policies", values.get("dtype_policies", ("float32",)),
-                                 source("dtype_policies"), policy, '["float32", "mixed_bfloat16"]'),
-    }
-
-
-def output(value: object, source: str) -> str | None:
-    """The name of the head the subject is checked on: an output layer's name, as ``compile(metrics={name: ...})``."""
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.isidentifier() or value in ("f1check_other", "loss"):
-        raise invalid("output", value, source, "give the name of the head, a Python identifier such as \"label\" "
-                      "(the subject is compiled as compile(metrics={name: subject}) on a model with two outputs).")
-    return value
-
-
-
-def feeds_for_modes(chosen: tuple[Feed, ...] | None, modes_: tuple[Mode, ...], source: str) -> None:
-    """Every mode must have a feed it can use among ``chosen`` (the backend aside: that is known only later)."""
-    if chosen is None:
-        return
-    for mode in modes_:
-        if not any(f.can_feed(mode) for f in chosen):
-            possible = [f.value for f in Feed if f.can_feed(mode)]
-            raise invalid(
-                "feeds", [f.value for f in chosen], source,
-                f"none of them can feed mode {mode.value!r} (it takes {one_of(possible)}): generator-no-steps is "
-                "evaluate-only (Keras cannot restart a generator for a second epoch), numpy and tf.data-unknown "
-                "cannot drop a remainder. Add a feed the mode can use, or drop the mode.",
-            )
-
-
-def feeds(value: object, source: str) -> tuple[Feed, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = (value,)
-    if not isinstance(value, (list, tuple)) or not value:
-        raise invalid("feeds", value, source, "give at least one feed, or None for all.")
-    out = []
-    for kind in value:
-        if kind not in FEEDS:
-            raise ConfigError(
-                f"Invalid feed {kind!r} (from {source}): valid feeds are {one_of(FEEDS)}.{did_you_mean(kind, FEEDS)}"
-            )
-        out.append(Feed(kind))
-    return tuple(dict.fromkeys(out))
-
-
-def average(value: object, task: str, source: str) -> str:
-    """The sklearn ``average``; ``None`` picks ``binary`` or ``macro`` by task."""
-    if value is None:
-        return "binary" if task == "binary" else "macro"
-    chosen = choice("average", value, AVERAGES, source)
-    if chosen == "binary" and task != "binary":
-        raise invalid(
-            "average", value, source,
-            f"'binary' averaging needs task='binary', but task={task!r}; use 'micro', 'macro' or 'weighted'.",
-        )
-    return chosen
-
-
-def classes(value: object, task: str, source: str) -> int | None:
-    if value is None:
-        return 1 if task == "binary" else None
-    count = whole("classes", value, source)
-    if task == "binary" and count != 1:
-        raise invalid("classes", value, source, "binary data has one column; use task='multiclass' for more classes.")
-    if task != "binary" and count < 2:
-        raise invalid("classes", value, source, f"task={task!r} needs at least 2 classes.")
-    return count
-
-
-def score(value: object, beta: object, task: str, source: Callable[[str], str]) -> tuple[str, float | None]:
-    """The quantity and its ``beta`` (required for, and only for, ``fbeta``)."""
-    name = choice("score", value, SCORES, source("score"))
-    if name == "fbeta":
-        if beta is None:
-            # named where fbeta was asked for: a missing beta has no place of its own
-            raise invalid("beta", beta, source("score"), "score='fbeta' needs beta = <a positive number>, e.g. 2.0.")
-        beta = number("beta", beta, source("beta"), why="it must be a positive number, such as 0.5 or 2.")
-        if not 0 < beta < math.inf:
-            raise invalid("beta", beta, source("beta"), "it must be a positive finite number, such as 0.5 or 2.")
-        return name, beta
-    if beta is not None:
-        raise invalid("beta", beta, source("beta"), f"beta belongs to score='fbeta', but score={name!r}.")
-    if name == "mcc" and task == "multilabel":
-        raise invalid(
-            "score", value, source("score"),
-            "sklearn's matthews_corrcoef does not define MCC for multilabel data; check each label as a "
-            "binary target, or use task='multiclass' or 'binary'.",
-        )
-    return name, None
+SEMANTIC_KEYS = tuple(s.name for s in SETTINGS if s.scope != RUN and s.semantic)
 
 
 def semantics(values: Mapping[str, object], source: Callable[[str], str]) -> Semantics:
-    """The reference's settings, validated together (the average depends on the task, beta on the score)."""
-    task = choice("task", values.get("task", "binary"), TASKS, source("task"))
-    chosen, beta = score(values.get("score", "f1"), values.get("beta"), task, source)
-    return Semantics(
-        weighted=flag("weighted", values.get("weighted", False), source("weighted")),
-        task=task,
-        classes=classes(values.get("classes"), task, source("classes")),
-        average=average(values.get("average"), task, source("average")),
-        threshold=threshold(values.get("threshold", DEFAULT_THRESHOLD), source("threshold")),
-        zero_division=zero_division(values.get("zero_division", 0), source("zero_division")),
-        score=chosen,
-        beta=beta,
-    )
+    """The reference's settings alone, validated together (the average depends on the task, beta on the score)."""
+    return Semantics(**validate(values, source, SEMANTIC_KEYS))
 
 
-def build(values: Mapping[str, object], source: Callable[[str], str], default_modes=API_MODES) -> CheckSettings:
+def build(values: Mapping[str, object], source: Callable[[str], str], gate: bool = False) -> CheckSettings:
     """A :class:`CheckSettings` from raw ``values`` (keys of :data:`SETTING_KEYS`); ``source(key)`` names where each came from.
 
-    A key that is absent or None takes its default.
+    A key that is absent or None takes its default; ``gate``: the default under ``pytest --f1check``.
     """
     unknown = [k for k in values if k not in SETTING_KEYS]
     if unknown:
@@ -354,31 +266,59 @@ def build(values: Mapping[str, object], source: Callable[[str], str], default_mo
             f"unknown setting {unknown[0]!r} (from {source(unknown[0])}): valid settings are "
             f"{one_of(SETTING_KEYS)}.{did_you_mean(unknown[0], SETTING_KEYS)}"
         )
-    values = {k: v for k, v in values.items() if v is not None}
-    chosen_modes = modes(values.get("modes", default_modes), source("modes"))
-    chosen_feeds = feeds(values.get("feeds"), source("feeds"))
-    feeds_for_modes(chosen_feeds, chosen_modes, source("feeds"))
-    chosen_semantics = semantics(values, source)
-    return CheckSettings(
-        modes=chosen_modes,
-        tolerance=tolerance(values.get("tolerance", DEFAULT_TOLERANCE), source("tolerance")),
-        judge=choice("judge", values.get("judge", "seen"), JUDGES, source("judge")),
-        semantics=chosen_semantics,
-        examples=whole("examples", values.get("examples", DEFAULT_EXAMPLES), source("examples")),
-        seed=whole("seed", values.get("seed", DEFAULT_SEED), source("seed"), minimum=0),
-        feeds=chosen_feeds,
-        replicas=whole("replicas", values.get("replicas", 1), source("replicas")),
-        multiclass_scores=choice(
-            "multiclass_scores", values.get("multiclass_scores", "softmax"), MULTICLASS_SCORES,
-            source("multiclass_scores"),
-        ),
-        timeout=timeout(values.get("timeout"), source("timeout")),
-        weights=weights(values.get("weights"), chosen_semantics.weighted, chosen_semantics.task, chosen_modes, source),
-        **loop_compile(values, source),
-        output=output(values.get("output"), source("output")),
-    )
+    chosen = validate(values, source, SETTING_KEYS, gate)
+    semantic = {k: chosen.pop(k) for k in SEMANTIC_KEYS}
+    return CheckSettings(semantics=Semantics(**semantic), **chosen)
 
 
 def argument_source(key: str) -> str:
     """Where a ``check()`` keyword came from."""
     return f"the {key}= argument"
+
+
+# -- the table as people read it -----------------------------------------------------------------------------
+
+WHERE = {RUN: "the run", CHECK: "the run, `check()`", TARGET: "the run, `check()`, a target",
+         LOOP: "the run, `check()`, a target; drawn per example"}
+
+
+def spelled(value: object, python: bool = False) -> str:
+    """A default as ``[tool.f1check]`` writes it (TOML: ``0.001``, ``"seen"``, ``["evaluate"]``, ``false``, and
+    ``none`` for no value), or as Python does where ``python`` (``None``, ``False``)."""
+    if value is None:
+        return "None" if python else "none"
+    if isinstance(value, bool):
+        return str(value) if python else str(value).lower()
+    if isinstance(value, Mode):
+        return f'"{value.value}"'
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(spelled(v, python) for v in value) + "]"
+    return repr(value)
+
+
+def shown_default(setting: Setting) -> str:
+    """The default column: the TOML value, and check()'s where the gate's differs."""
+    if setting.gate_default is SAME:
+        return f"`{spelled(setting.default)}`"
+    return f"`{spelled(setting.gate_default)}` (`check()`: `{spelled(setting.default)}`)"
+
+
+def key_table() -> str:
+    """The README's key table, one row per key of :data:`SETTINGS` (a test holds the README to it)."""
+    rows = ["| key | default | set for | command line | what it sets |", "|---|---|---|---|---|"]
+    for s in SETTINGS:
+        flag = f"`{s.option}{' ' + s.metavar if s.metavar else ''}`" if s.flag else ""
+        doc = s.doc.replace("|", "\\|")  # a bar inside a cell is escaped
+        rows.append(f"| `{s.name}` | {shown_default(s)} | {WHERE[s.scope]} | {flag} | {doc} |")
+    return "\n".join(rows) + "\n"
+
+
+def described(indent: int) -> str:
+    """``check()``'s settings as its docstring lists them: ``name: doc (default ...)``, wrapped under ``indent``."""
+    lines = []
+    for name in SETTING_KEYS:
+        text = f"{name}: {KEYS[name].doc.replace('`', '``')} (default {spelled(KEYS[name].default, python=True)})."
+        lines += textwrap.wrap(text, 116 - indent, subsequent_indent="    ", break_on_hyphens=False)
+    return f"\n{' ' * indent}".join(lines)
