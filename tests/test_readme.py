@@ -75,5 +75,12 @@ def test_every_shell_command_is_one_the_project_runs():
 def test_the_reason_table_is_the_vocabulary_f1check_states():
     from f1check.reasons import CODES
 
-    rows = dict(re.findall(r"^\| `([a-z0-9-]+)` \| (.+) \|$", README, flags=re.M))
+    table = README.split("| code | what the subject (or the loop) does |")[1].split("\n\n")[0]  # not the key table
+    rows = dict(re.findall(r"^\| `([a-z0-9-]+)` \| (.+) \|$", table, flags=re.M))
     assert rows == CODES
+
+
+def test_the_key_table_is_the_one_the_settings_table_makes():
+    from f1check.settings import key_table
+
+    assert key_table() in README, "regenerate it: python -c 'from f1check.settings import key_table; print(key_table())'"
