@@ -143,7 +143,7 @@ def large_run(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], kind
     if semantics.task != "multiclass":
         order = np.argsort(y.max(axis=1), kind="stable")  # negatives first, positives last
         y, scores = y[order], scores[order]
-    if mode.trains and not mode.validates:
+    if mode.judges_training:
         # The model starts far from the labels, so training moves its predictions from one epoch to the next:
         # a callback that carries anything across epochs (a list of past values, a running mean) shows it.
         scores = scores[:, ::-1].copy() if semantics.task == "multiclass" else (1 - scores).astype(scores.dtype)

@@ -174,7 +174,7 @@ class Replayer:
     def _carried(self, candidate: Candidate):
         """The weight each sample carries in the judged pass (class weights weigh training passes only)."""
         mode = self.context.mode
-        return candidate.weights.per_sample(candidate.y, self.context.semantics.task, mode.trains and not mode.validates)
+        return candidate.weights.per_sample(candidate.y, self.context.semantics.task, mode.judges_training)
 
     def _confusion(self, candidate: Candidate, carried) -> Confusion:
         """Confusion indicators of the data; computed once when the data (and its weights) are fixed."""

@@ -53,7 +53,7 @@ class Runner:
         if self.driver.harness is not self.harness:
             self.harness, self.history = self.driver.harness, []
         replayed, replay_note = self._replay(observation, y)
-        carried = run.weights.per_sample(y, self.semantics.task, self.mode.trains and not self.mode.validates)
+        carried = run.weights.per_sample(y, self.semantics.task, self.mode.judges_training)
         judged = [self._judge(y, epoch, value, carried) for epoch, value in zip(observation.epochs, replayed)]
         self.history += [b for epoch in observation.epochs for b in (*epoch.preceding, epoch.batches)]
         worst = max(range(len(judged)), key=lambda e: judged[e].verdict.badness)
