@@ -27,7 +27,8 @@ def check(
     replicas: int = 1, multiclass_scores: str = "softmax", timeout: float | None = None, weighted: bool = False,
     weights: Sequence[str] | None = None, class_weight: dict | None = None, steps_per_execution: Sequence[int] = (1,),
     jit_compile: Sequence[bool] = (False,), dtype_policies: Sequence[str] = ("float32",), output: str | None = None,
-    progress: Callable[[int, int, float], None] | None = None, save_dir: str | Path | None = None,
+    outputs: Sequence[str] | None = None, progress: Callable[[int, int, float], None] | None = None,
+    save_dir: str | Path | None = None,
 ) -> Report:
     """Check that ``subject`` logs the score sklearn gives for what real Keras loops fed it.
 
@@ -48,16 +49,15 @@ def check(
         partitions: fixed :class:`Partition` values; None draws partitions.
         examples: examples per mode (fixed examples included).
         seed: the seed of the check (default 0); the same seed gives the same verdicts.
-        callback_key: the logs key a callback subject writes.
-        callback_metrics: the metrics (objects or ``"module:attr"``) whose logs a callback reads.
+        callback_key, callback_metrics: the logs key a callback writes; the metrics (or ``"module:attr"``) it reads.
         feeds: how data reaches the loop (default: every feed the mode can use).
         replicas: run the loops data-parallel over this many replicas (TensorFlow only).
         multiclass_scores: fuzzed multiclass scores: ``"softmax"``, ``"softmax-ties"`` or ``"independent"``.
         timeout: seconds each mode may take (None: no bound), then :class:`~f1check.timeouts.CheckTimeout`.
         weighted: the subject goes in ``compile(weighted_metrics=...)``; sklearn gets ``sample_weight``.
         weights, class_weight: weight kinds drawn per example (``"none"``, ``"sample"``, ``"class"``); given data's.
-        steps_per_execution, jit_compile, dtype_policies, output: ``compile()``'s settings and the dtype policy
-            (``"float32"``, ``"mixed_float16"``, ``"mixed_bfloat16"``), drawn per example; the head checked.
+        steps_per_execution, jit_compile, dtype_policies, output, outputs: ``compile()``'s settings, the dtype policy
+            (``"float32"``, ``"mixed_float16"``, ...), the head checked, its model's outputs (``"dict"``, ``"list"``).
         progress, save_dir: called as ``progress(done, total, worst_error)`` while a mode runs; where a
             counterexample too large to print goes (default: a temporary folder).
 
@@ -87,7 +87,7 @@ def _with_class_weight(data, class_weight):
     if data is None or not isinstance(data, (tuple, list)) or len(data) != 2:
         raise ConfigError("class_weight= goes with data=(y_true, scores): with drawn data the class weights are "
                           "drawn too, and per-sample weights come as data=(y_true, scores, sample_weight).")
-    return (*data, Weights("class", class_weight={int(k): float(v) for k, v in dict(class_weight).items()}))
+    return (*data, Weights(class_weight={int(k): float(v) for k, v in dict(class_weight).items()}))
 
 
 def run_check(subject, chosen: CheckSettings, data=None, partitions=None, callback_key=None, callback_metrics=(),

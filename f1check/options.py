@@ -87,6 +87,7 @@ INI_OPTIONS = (
     ("jit_compile", "args", "compile(jit_compile=...) values drawn per example: false true"),
     ("dtype_policies", "args", "dtype policies drawn per example: float32 mixed_float16 mixed_bfloat16"),
     ("output", "string", "check the subject on this head of a two-output model"),
+    ("outputs", "args", "how that two-output model gives its outputs, drawn per example: dict list"),
 )
 INI_NUMBERS, INI_WHOLE = ("tolerance", "threshold", "beta", "timeout"), ("examples", "seed", "classes", "replicas")
 INI_KEYS = tuple(f"f1check_{key}" for key, _, _ in INI_OPTIONS)

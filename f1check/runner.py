@@ -53,7 +53,7 @@ class Runner:
         if self.driver.harness is not self.harness:
             self.harness, self.history = self.driver.harness, []
         replayed, replay_note = self._replay(observation, y)
-        carried = run.weights.per_sample(y, self.semantics.task, self.mode.judges_training)
+        carried = run.weights.per_sample(y, self.semantics.task, self.mode)
         judged = [self._judge(y, epoch, value, carried) for epoch, value in zip(observation.epochs, replayed)]
         self.history += [b for epoch in observation.epochs for b in (*epoch.preceding, epoch.batches)]
         worst = max(range(len(judged)), key=lambda e: judged[e].verdict.badness)
@@ -89,7 +89,7 @@ class Runner:
 
     def sequence(self, y, scores, runs: list[Run]) -> list[Example]:
         """``runs`` of the same data one after another on one fresh model."""
-        self.driver.begin_sequence(len(y), max(r.partition.steps for r in runs), runs[0].loop.compiled)
+        self.driver.begin_sequence(len(y), max(r.partition.steps for r in runs), runs[0].loop.compile_key)
         found, before = [], []
         for run in runs:
             found.append(self.run(y, scores, run, preceded_by=tuple(before), continuing=True))

@@ -47,7 +47,7 @@ DEFAULT_CLASSES = 3  # columns of fuzzed multiclass/multilabel data when classes
 SETTING_KEYS = (
     "modes", "tolerance", "judge", "examples", "seed", "task", "classes", "average", "threshold",
     "zero_division", "score", "beta", "feeds", "replicas", "multiclass_scores", "timeout", "weighted", "weights",
-    "steps_per_execution", "jit_compile", "dtype_policies", "output",
+    "steps_per_execution", "jit_compile", "dtype_policies", "output", "outputs",
 )
 # Keras dtype policies a loop can run under (the model computes in the 16-bit ones; variables stay float32).
 DTYPE_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -109,6 +109,7 @@ class CheckSettings:
     jit_compile: tuple[bool, ...] = (False,)  # compile(jit_compile=...) (XLA), drawn per example
     dtype_policies: tuple[str, ...] = ("float32",)  # the model's dtype policy, drawn per example
     output: str | None = None  # the head of a two-output model the subject is compiled on (None: one output)
+    outputs: tuple[str, ...] = ("dict", "list")  # how that model gives its two outputs, drawn per example
 
     def fixed_compile(self) -> dict:
         """The compile settings of the fixed examples: the most demanding allowed (the most steps per execution,
@@ -120,7 +121,7 @@ class CheckSettings:
     @property
     def output_kinds(self) -> tuple[str, ...]:
         """How the model's outputs are structured, drawn per example: one output, or two as a dict or a list."""
-        return ("dict", "list") if self.output else ("single",)
+        return self.outputs if self.output else ("single",)
 
     @property
     def plain_compile(self) -> bool:
@@ -247,6 +248,14 @@ def output(value: object, source: str) -> str | None:
                       "(the subject is compiled as compile(metrics={name: subject}) on a model with two outputs).")
     return value
 
+
+def outputs(value: object, head: str | None, source: str) -> tuple[str, ...]:
+    """How a two-output model gives its outputs (``"dict"``, ``"list"``), drawn per example; only with ``output``."""
+    if value is None:
+        return ("dict", "list")
+    if head is None:
+        raise invalid("outputs", value, source, "it says how a two-output model gives its outputs: set output too.")
+    return listed("outputs", value, source, lambda v: choice("outputs", v, ("dict", "list"), source), '["list"]')
 
 
 def feeds_for_modes(chosen: tuple[Feed, ...] | None, modes_: tuple[Mode, ...], source: str) -> None:
@@ -376,6 +385,7 @@ def build(values: Mapping[str, object], source: Callable[[str], str], default_mo
         weights=weights(values.get("weights"), chosen_semantics.weighted, chosen_semantics.task, chosen_modes, source),
         **loop_compile(values, source),
         output=output(values.get("output"), source("output")),
+        outputs=outputs(values.get("outputs"), values.get("output"), source("outputs")),
     )
 
 

@@ -2,7 +2,7 @@
 values it feeds, the two heads of a model checked on one output, and what an error under a setting means.
 
 :class:`~f1check.loops.LoopSettings` draws the settings; :class:`~f1check.drivers.harness.Harness` builds one
-model per ``LoopSettings.compiled`` with these pieces.
+model per ``LoopSettings.compile_key`` with these pieces.
 """
 
 from __future__ import annotations
