@@ -20,6 +20,7 @@ from typing import Any
 
 from . import backend
 from .errors import F1CheckError, SubjectError, TargetError, did_you_mean
+from .weights import weight_of
 
 __all__ = ["CallbackSubject", "MetricSubject", "ReplayScene", "Subject", "log_key"]
 
@@ -206,7 +207,7 @@ class MetricSubject:
             call_user(self.label, "reset_state()", metric.reset_state)
             for k, batch in enumerate(batches):
                 where = f"update_state on batch {k} of {len(batches)}" + (f" of epoch {e + 1}" if len(epochs) > 1 else "")
-                w = getattr(batch, "w", None) if self.weighted else None
+                w = weight_of(batch) if self.weighted else None
                 weights = {} if w is None else {"sample_weight": tensor(w)}
                 call_user(self.label, where, metric.update_state, tensor(batch[0]), tensor(batch[1]), **weights)
             results.append(to_float(call_user(self.label, "result()", metric.result), self.label, "result()"))

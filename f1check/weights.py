@@ -8,9 +8,9 @@ per-sample weights (also given to the validation data in the validation
 modes), or a ``class_weight`` dict (training passes only: Keras does not weight
 validation by class; and never with a Python generator or a model of two
 outputs, which Keras 3 refuses).  :class:`Weights` holds the values of one
-example's weights, :class:`Batch` is one fed batch as the recorder saw it,
-``(y_true, y_pred)`` with the weights it carried as ``.w``, so that everything
-that unpacks two-tuples keeps working.
+example's weights, :class:`Batch` is one fed batch as the recorder saw it:
+``y_true``, ``y_pred`` and the weights it carried as ``w``, unpacking as the
+pair ``(y_true, y_pred)`` so that everything that unpacks pairs keeps working.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .feeds import Feed
     from .modes import Mode
 
-__all__ = ["KINDS", "Batch", "Weights", "WeightsKind"]
+__all__ = ["KINDS", "Batch", "Weights", "WeightsKind", "weight_of", "weights_of"]
 
 
 class WeightsKind(str, enum.Enum):
@@ -92,25 +92,34 @@ class WeightsKind(str, enum.Enum):
 KINDS = tuple(kind.value for kind in WeightsKind)  # what the search draws from (the `weights` key)
 
 
-class Batch(tuple):
-    """``(y_true, y_pred)`` of one fed batch; ``w``: the weight each of its samples carried (None: unweighted)."""
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """One fed batch: ``y_true``, ``y_pred`` and ``w``, the weight each of its samples carried (None: unweighted).
 
-    w: Any
+    It unpacks and indexes as the pair ``(y_true, y_pred)``, as the plain pairs it stands beside do.
+    """
 
-    def __new__(cls, y_true, y_pred, w=None) -> Batch:
-        batch = super().__new__(cls, (y_true, y_pred))
-        batch.w = w
-        return batch
+    y_true: Any
+    y_pred: Any
+    w: Any = None
 
-    def __reduce__(self):
-        return Batch, (self[0], self[1], self.w)
+    def __iter__(self):
+        return iter((self.y_true, self.y_pred))
+
+    def __getitem__(self, index):
+        return (self.y_true, self.y_pred)[index]
+
+
+def weight_of(batch) -> Any:
+    """The weights ``batch`` carried: a :class:`Batch`'s ``w``; None for a plain ``(y_true, y_pred)`` pair."""
+    return batch.w if isinstance(batch, Batch) else None
 
 
 def weights_of(batches) -> Any:
     """The weights of ``batches`` concatenated, or None when any batch carries none."""
     import numpy as np
 
-    found = [getattr(b, "w", None) for b in batches]
+    found = [weight_of(b) for b in batches]
     if not found or any(w is None for w in found):
         return None
     return np.concatenate(found)
