@@ -103,7 +103,7 @@ class Runner:
         epochs = observation.epochs
         scene = ReplayScene([e.logs_in for e in epochs], observation.model, observation.inputs,
                             self.driver.harness.callback_labels(y),
-                            [e.weights for e in epochs], observation.starts())
+                            [e.model_weights for e in epochs], observation.starts())
         policy = observation.loop.dtype_policy
         with dtype_policy(backend.framework(), policy):  # metrics built as the loop built them, fed 16-bit values
             values, note = self.subject.replay_observed(
@@ -164,7 +164,7 @@ class Runner:
         """The epoch's value from a fresh callback given that epoch alone (for the kept-across-epochs diagnosis)."""
         alone = observation.epochs[epoch]
         scene = ReplayScene([alone.logs_in], observation.model, observation.inputs,
-                            self.driver.harness.callback_labels(y), [alone.weights],
+                            self.driver.harness.callback_labels(y), [alone.model_weights],
                             [observation.starts()[epoch]])
         try:
             return self.subject.replay_epochs([dict(alone.logs_in)], scene)[0]

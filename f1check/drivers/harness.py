@@ -49,7 +49,7 @@ class Epoch:
     end_scores: Any  # the model's predictions for every sample when the subject reported
     logs: dict  # the logs at the end, after every callback
     logs_in: dict = field(default_factory=dict)  # the logs as callbacks got them (before any wrote)
-    weights: Any = field(repr=False, default=None)  # the trained model's weights then
+    model_weights: Any = field(repr=False, default=None)  # the trained model's weights (its variables' values) then
     preceding: list = field(default_factory=list)  # batches the metrics saw earlier in the epoch (a validation
     # pass comes after the training epoch: a metric that does not reset carries those counts in)
 
@@ -77,7 +77,7 @@ class Observation:
 
     def starts(self) -> list:
         """The model's weights when each epoch began: the initial ones, then each epoch's end."""
-        return [self.initial, *(e.weights for e in self.epochs[:-1])]
+        return [self.initial, *(e.model_weights for e in self.epochs[:-1])]
 
 
 def starting_features(scores, semantics: Semantics):
@@ -359,5 +359,5 @@ class LoopRun:
     def _epoch(self, snapshot: Snapshot, logs: dict) -> Epoch:
         reported = self.harness.subject.reported(logs, self.harness.metric_keys)
         end = as_computed(self.scores, self.loop.dtype_policy) if snapshot.end_scores is None else snapshot.end_scores
-        return Epoch(reported, snapshot.batches, snapshot.fed_indices, end, logs, snapshot.logs, snapshot.weights,
+        return Epoch(reported, snapshot.batches, snapshot.fed_indices, end, logs, snapshot.logs, snapshot.model_weights,
                      snapshot.preceding)
