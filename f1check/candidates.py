@@ -254,14 +254,15 @@ def cases(context: CheckContext, *, max_batches: int, max_size: int | None = Non
 
 def _loops(context: CheckContext, feeds: tuple):
     """A strategy of :class:`LoopSettings` over ``feeds``: the feed, then a weight kind it carries (Keras refuses
-    class_weight for a Python generator: such a pair is never drawn), then the compile settings."""
+    class_weight for a Python generator: such a pair is never drawn), then the compile settings.  Where no feed of
+    ``feeds`` carries a kind, a PyDataset (which carries every kind and gives every partition)."""
     from hypothesis import strategies as st
 
     kinds = context.weight_kinds
-    carrying = tuple(f for f in feeds if any(k.carried_by(f) for k in kinds)) or feeds
+    carrying = tuple(f for f in feeds if any(k.carried_by(f) for k in kinds)) or (LoopSettings().feed,)
 
     def with_weights(feed):
-        kind = st.sampled_from([k for k in kinds if k.carried_by(feed)] or list(kinds))
+        kind = st.sampled_from([k for k in kinds if k.carried_by(feed)])
         return st.builds(LoopSettings, feed=st.just(feed), weights=kind, **compile_strategies(context.settings))
 
     return st.sampled_from(carrying).flatmap(with_weights)

@@ -169,3 +169,10 @@ def test_given_data_and_class_weights_fail_a_metric_that_squares_them_with_every
     assert not result.passed and {run.loop.feed for run in result.runs} == {Feed.PYDATASET, Feed.NUMPY,
                                                                           Feed.TF_DATA, Feed.TF_DATA_UNKNOWN}
     assert f1check.check(f"{W}:WeightedF1", **kwargs).passed
+
+
+def test_a_partition_only_a_generator_gives_is_fed_by_a_pydataset_when_the_loop_has_class_weights():
+    uneven = Partition([5, 2, 5])  # numpy cuts equal batches: of the feeds allowed only the generator gives it
+    report = f1check.check(f"{W}:WeightedF1", modes=["fit"], weighted=True, weights=["class"], examples=3,
+                           feeds=["generator", "numpy"], partitions=[uneven])
+    assert report.passed and {run.loop.feed for run in report.results[0].runs} == {Feed.PYDATASET}
