@@ -27,7 +27,7 @@ from .loops import LoopSettings, Run
 from .modes import Mode
 from .partitions import Partition
 from .settings import CheckSettings
-from .weights import NONE, Batch, Weights
+from .weights import NONE, Batch, Weights, WeightsKind
 
 # The binary dataset: (label, score) with "T" for a score of exactly the threshold.  Samples 0-2 are true
 # negatives (an all-negative batch), 6 and 10 sit on the threshold with labels 1 and 0.
@@ -66,19 +66,19 @@ class FixedRuns:
     runs: tuple[Run, ...]
 
 
-def fixed_weights(kinds: tuple[str, ...], n: int, columns: int, given: Weights | None = None) -> Weights:
+def fixed_weights(kinds: tuple[WeightsKind, ...], n: int, columns: int, given: Weights | None = None) -> Weights:
     """The weights of the fixed examples: per-sample ones if the check draws them, else class weights, else none."""
     import numpy as np
 
-    for kind in ("sample", "class"):
+    for kind in (WeightsKind.SAMPLE, WeightsKind.CLASS):
         if kind not in kinds:
             continue
-        if given is not None and given.kind == kind:
+        if given is not None and given.kind is kind:
             return given
-        if kind == "sample":
-            return Weights("sample", sample=np.resize(np.asarray(SAMPLE_WEIGHTS, np.float32), n))
+        if kind.per_sample:
+            return Weights(sample=np.resize(np.asarray(SAMPLE_WEIGHTS, np.float32), n))
         values = (1.0, 2.5, 0.5, 3.0, 2.0)
-        return Weights("class", class_weight=CLASS_WEIGHT if columns <= 1 else
+        return Weights(class_weight=CLASS_WEIGHT if columns <= 1 else
                        {c: values[c % len(values)] for c in range(columns)})
     return NONE
 
@@ -90,7 +90,7 @@ def feeds_everything(settings: CheckSettings, mode: Mode) -> bool:
 
 
 def fixed_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], data=None,
-               kinds: tuple[str, ...] = ("none",), given: Weights | None = None) -> FixedRuns | None:
+               kinds: tuple[WeightsKind, ...] = (WeightsKind.NONE,), given: Weights | None = None) -> FixedRuns | None:
     """The fixed runs of ``mode``: over ``data`` if given, else over this module's small dataset.
 
     ``feeds`` are those the mode can use.  The runs share one feed (the first
@@ -115,9 +115,10 @@ def fixed_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], dat
     def fitting(feed):
         return [p for p in partitions if feed.fits(p)][:count]
 
-    feed = max(feeds, key=lambda f: (len(fitting(f)), -feeds.index(f)), default=None)
     weights = fixed_weights(kinds, len(y), settings.semantics.columns, given)
-    loop = LoopSettings(feed, weights.kind, **settings.fixed_compile()) if feed is not None else None
+    feeds = carrying(feeds, weights)
+    feed = max(feeds, key=lambda f: (len(fitting(f)), -feeds.index(f)), default=None)
+    loop = LoopSettings(feed=feed, weights=weights.kind, **settings.fixed_compile()) if feed is not None else None
     runs = tuple(Run(p, loop, weights) for p in fitting(feed)) if feed is not None else ()
     return FixedRuns(y, scores, runs) if runs else None
 
@@ -125,7 +126,8 @@ def fixed_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], dat
 LARGE = 1000  # samples of the fixed example for subjects that score their data themselves
 
 
-def large_run(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], kinds: tuple[str, ...] = ("none",)):
+def large_run(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...],
+              kinds: tuple[WeightsKind, ...] = (WeightsKind.NONE,)):
     """One larger fixed example, ``(y, scores, run)``, for a callback that scores its data itself.
 
     What such a callback gets wrong depends on the data, not the batches: it
@@ -143,7 +145,7 @@ def large_run(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], kind
     if semantics.task != "multiclass":
         order = np.argsort(y.max(axis=1), kind="stable")  # negatives first, positives last
         y, scores = y[order], scores[order]
-    if mode.trains and not mode.validates:
+    if mode.judges_training:
         # The model starts far from the labels, so training moves its predictions from one epoch to the next:
         # a callback that carries anything across epochs (a list of past values, a running mean) shows it.
         scores = scores[:, ::-1].copy() if semantics.task == "multiclass" else (1 - scores).astype(scores.dtype)
@@ -152,9 +154,10 @@ def large_run(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], kind
         Partition([500, 499, 1]).scaled(r), Partition([250] * 4).scaled(r)]
     weights = fixed_weights(kinds, len(y), semantics.columns)
     for partition in candidates:
-        feed = next((f for f in feeds if f.fits(partition)), None)
+        feed = next((f for f in carrying(feeds, weights) if f.fits(partition)), None)
         if feed is not None:
-            return y, scores, Run(partition, LoopSettings(feed, weights.kind, **settings.fixed_compile()), weights)
+            loop = LoopSettings(feed=feed, weights=weights.kind, **settings.fixed_compile())
+            return y, scores, Run(partition, loop, weights)
     return None
 
 
@@ -165,7 +168,8 @@ SIXTEEN_BIT_FULL = 17  # leading batches of true positives only: 2,176 of them, 
 SIXTEEN_BIT_WRONG = 3  # false positives (score 0.7) and false negatives (score 0.3) in each later batch
 
 
-def sixteen_bit_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], kinds: tuple[str, ...] = ("none",)):
+def sixteen_bit_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...],
+                     kinds: tuple[WeightsKind, ...] = (WeightsKind.NONE,)):
     """``(y, scores, run)`` of ``SIXTEEN_BIT`` samples under each 16-bit policy allowed, so that a metric that counts
     in 16 bits fails from the first examples; none without one, or under replicas."""
     import numpy as np
@@ -181,12 +185,18 @@ def sixteen_bit_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...
     if not mode.drops_remainder:
         partition = Partition([*partition.batch_sizes, SIXTEEN_BIT % SIXTEEN_BIT_BATCH])
     weights = fixed_weights(kinds, len(y), settings.semantics.columns)
-    feed = next((f for f in feeds if f.fits(partition)), None)
+    feed = next((f for f in carrying(feeds, weights) if f.fits(partition)), None)
     if feed is None:
         return []
-    compiled = settings.fixed_compile()
-    return [(y, scores, Run(partition, LoopSettings(feed, weights.kind, **{**compiled, "dtype_policy": p}), weights))
+    compile_settings = settings.fixed_compile()
+    return [(y, scores, Run(partition, LoopSettings(feed=feed, weights=weights.kind,
+                                                    **{**compile_settings, "dtype_policy": p}), weights))
             for p in policies]
+
+
+def carrying(feeds: tuple[Feed, ...], weights: Weights) -> tuple[Feed, ...]:
+    """The feeds that can carry ``weights`` (Keras refuses class_weight for a Python generator)."""
+    return tuple(f for f in feeds if weights.kind.carried_by(f))
 
 
 def counting_past_16_bits(columns: int):

@@ -30,7 +30,8 @@ def check(
     weighted: bool = DEFAULT.weighted, weights: Sequence[str] | None = DEFAULT.weights, class_weight: dict | None = None,
     steps_per_execution: Sequence[int] = DEFAULT.steps_per_execution, jit_compile: Sequence[bool] = DEFAULT.jit_compile,
     dtype_policies: Sequence[str] = DEFAULT.dtype_policies, output: str | None = DEFAULT.output,
-    progress: Callable[[int, int, float], None] | None = None, save_dir: str | Path | None = None,
+    outputs: Sequence[str] | None = DEFAULT.outputs, progress: Callable[[int, int, float], None] | None = None,
+    save_dir: str | Path | None = None,
 ) -> Report:
     """Check that ``subject`` logs the score sklearn gives for what real Keras loops fed it.
 
@@ -83,7 +84,7 @@ def _with_class_weight(data, class_weight):
     if data is None or not isinstance(data, (tuple, list)) or len(data) != 2:
         raise ConfigError("class_weight= goes with data=(y_true, scores): with drawn data the class weights are "
                           "drawn too, and per-sample weights come as data=(y_true, scores, sample_weight).")
-    return (*data, Weights("class", class_weight={int(k): float(v) for k, v in dict(class_weight).items()}))
+    return (*data, Weights(class_weight={int(k): float(v) for k, v in dict(class_weight).items()}))
 
 
 def run_check(subject, chosen: CheckSettings, data=None, partitions=None, callback_key=None, callback_metrics=(),

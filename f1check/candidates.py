@@ -32,7 +32,7 @@ from .reference import Confusion
 from .replay import CompiledReplay, eager_replay
 from .settings import CheckSettings, Semantics
 from .subjects import ReplayScene, log_key
-from .weights import NONE, Weights
+from .weights import NONE, Weights, WeightsKind
 
 
 @dataclass
@@ -98,10 +98,10 @@ class Replayer:
     def __init__(self, context: CheckContext, driver: Driver):
         self.context, self.subject = context, context.subject
         self.metrics = list(self.subject.metrics)
-        self.compiled: CompiledReplay | None = None
+        self.compiled_replay: CompiledReplay | None = None
         if self.metrics and context.clean:
             with timeouts.call("the subject's compiled replay being traced"):
-                self.compiled = CompiledReplay.shared(self.metrics, sample_batch(context))
+                self.compiled_replay = CompiledReplay.shared(self.metrics, sample_batch(context))
         self.model_driver: Driver | None = None  # a fixed-score model, for callbacks
         if self.subject.needs_epoch_end:
             self.model_driver = driver if not context.mode.trains else Driver(context.fixed_scores())
@@ -110,7 +110,7 @@ class Replayer:
     @property
     def costly(self) -> bool:
         """Each candidate costs a model call (a callback that predicts) or eager updates: shrink on a small budget."""
-        return self.subject.scores_itself or (bool(self.metrics) and self.compiled is None)
+        return self.subject.scores_itself or (bool(self.metrics) and self.compiled_replay is None)
 
     @property
     def epochs(self) -> int:
@@ -138,8 +138,8 @@ class Replayer:
     def _metric_values(self, fed):
         if not self.metrics:
             return None
-        if self.compiled is not None:
-            return self.compiled(fed)
+        if self.compiled_replay is not None:
+            return self.compiled_replay(fed)
         return eager_replay(self.metrics, fed, self.epochs)
 
     def _callback_values(self, candidate: Candidate, companion_values) -> list[float]:
@@ -173,8 +173,7 @@ class Replayer:
 
     def _carried(self, candidate: Candidate):
         """The weight each sample carries in the judged pass (class weights weigh training passes only)."""
-        mode = self.context.mode
-        return candidate.weights.per_sample(candidate.y, self.context.semantics.task, mode.trains and not mode.validates)
+        return candidate.weights.per_sample(candidate.y, self.context.semantics.task, self.context.mode)
 
     def _confusion(self, candidate: Candidate, carried) -> Confusion:
         """Confusion indicators of the data; computed once when the data (and its weights) are fixed."""
@@ -216,8 +215,7 @@ def cases(context: CheckContext, *, max_batches: int, max_size: int | None = Non
     replicas = settings.replicas
     drop = True if mode.drops_remainder else (False if feeds_everything(settings, mode) else None)
     data = _data_strategy(settings, max_size or strategies.LARGEST)
-    loops = st.builds(LoopSettings, st.sampled_from(context.feeds), st.sampled_from(context.weight_kinds),
-                      *compile_strategies(settings))
+    loops = _loops(context, context.feeds)
 
     def weights_of(draw, y, loop):
         return draw(_weights(loop.weights, len(y), settings.semantics.columns, context.inputs.weights))
@@ -243,8 +241,7 @@ def cases(context: CheckContext, *, max_batches: int, max_size: int | None = Non
     @st.composite
     def over_explicit(draw):
         p = draw(st.sampled_from(explicit))
-        feed = draw(st.sampled_from([f for f in context.feeds if f.fits(p)] or [LoopSettings().feed]))
-        loop = LoopSettings(feed, draw(st.sampled_from(context.weight_kinds)), *(draw(c) for c in compile_strategies(settings)))
+        loop = draw(_loops(context, tuple(f for f in context.feeds if f.fits(p)) or (LoopSettings().feed,)))
         y, s = draw(_data_strategy(settings, p.n, p.n))
         return Candidate(y, s, p, loop, weights_of(draw, y, loop))
 
@@ -255,28 +252,46 @@ def cases(context: CheckContext, *, max_batches: int, max_size: int | None = Non
     return fuzzed()
 
 
-def compile_strategies(settings) -> tuple:
-    """Strategies of the compile settings, in :class:`LoopSettings`'s order (steps per execution, XLA, dtype policy,
-    outputs); none under Keras's defaults, which the fields' defaults are (a default run draws nothing more)."""
+def _loops(context: CheckContext, feeds: tuple):
+    """A strategy of :class:`LoopSettings` over ``feeds``: the feed, then a weight kind it carries (Keras refuses
+    class_weight for a Python generator: such a pair is never drawn), then the compile settings.  Where no feed of
+    ``feeds`` carries a kind, a PyDataset (which carries every kind and gives every partition)."""
+    from hypothesis import strategies as st
+
+    kinds = context.weight_kinds
+    carrying = tuple(f for f in feeds if any(k.carried_by(f) for k in kinds)) or (LoopSettings().feed,)
+
+    def with_weights(feed):
+        kind = st.sampled_from([k for k in kinds if k.carried_by(feed)])
+        return st.builds(LoopSettings, feed=st.just(feed), weights=kind, **compile_strategies(context.settings))
+
+    return st.sampled_from(carrying).flatmap(with_weights)
+
+
+def compile_strategies(settings) -> dict:
+    """Strategies of the compile settings, by :class:`LoopSettings` field; none under Keras's defaults, which the
+    fields' defaults are (a default run draws nothing more)."""
     from hypothesis import strategies as st
 
     if settings.plain_compile:
-        return ()
-    return (st.sampled_from(settings.steps_per_execution), st.sampled_from(settings.jit_compile),
-            st.sampled_from(settings.dtype_policies), st.sampled_from(settings.output_kinds))
+        return {}
+    return {"steps_per_execution": st.sampled_from(settings.steps_per_execution),
+            "jit_compile": st.sampled_from(settings.jit_compile),
+            "dtype_policy": st.sampled_from(settings.dtype_policies),
+            "outputs": st.sampled_from(settings.output_kinds)}
 
 
-def _weights(kind: str, n: int, classes: int, given: Weights | None):
+def _weights(kind: WeightsKind, n: int, classes: int, given: Weights | None):
     """The weights of one example: the given ones where they are of this kind, else drawn."""
     from hypothesis import strategies as st
 
-    if kind == "none":
+    if not kind.given:
         return st.just(NONE)
-    if given is not None and given.kind == kind:
+    if given is not None and given.kind is kind:
         return st.just(given)
-    if kind == "sample":
-        return strategies.sample_weights(n).map(lambda w: Weights("sample", sample=w))
-    return strategies.class_weights(max(classes, 2)).map(lambda c: Weights("class", class_weight=c))
+    if kind.per_sample:
+        return strategies.sample_weights(n).map(lambda w: Weights(sample=w))
+    return strategies.class_weights(max(classes, 2)).map(lambda c: Weights(class_weight=c))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -24,7 +24,7 @@ from .modes import Mode
 from .partitions import Partition
 from .settings import CheckSettings, Semantics
 from .subjects import Subject
-from .weights import Weights
+from .weights import Weights, WeightsKind
 from .targets import resolve
 
 __all__ = ["CheckContext", "CheckInputs"]
@@ -72,7 +72,9 @@ class CheckInputs:
         columns = self.settings.semantics.columns
         with timeouts.call("the subject fed two batches directly, to see whether reset_state() resets it"):
             carried = probe_carried_state(self.subject, columns, self.settings.semantics.task)
-        return CheckContext(self, mode, feeds, carried)
+        context = CheckContext(self, mode, feeds, carried)
+        _check_weights_fit(context)
+        return context
 
 
 @dataclass(frozen=True)
@@ -112,9 +114,14 @@ class CheckContext:
         return self.inputs.partitions
 
     @property
-    def weight_kinds(self) -> tuple[str, ...]:
-        """The weight kinds this mode can be given (class weights only where the loop trains)."""
-        return tuple(k for k in self.settings.weights if k != "class" or self.mode.trains)
+    def weight_kinds(self) -> tuple[WeightsKind, ...]:
+        """The weight kinds this mode's loops can be given: class weights only where the loop trains, on a model of
+        one output, and with some feed that carries them (never a Python generator)."""
+        return tuple(k for k in _kinds(self.settings) if k.reaches(self.mode) and self.feeds_for(k))
+
+    def feeds_for(self, kind: WeightsKind) -> tuple[Feed, ...]:
+        """The usable feeds that can carry ``kind`` (Keras refuses class_weight for Python generators)."""
+        return tuple(f for f in self.feeds if kind.carried_by(f))
 
     @property
     def log_prefix(self) -> str:
@@ -125,7 +132,7 @@ class CheckContext:
     @property
     def weighs(self) -> bool:
         """Some loop of the check is given weights: the recorder then records the weight of each fed sample."""
-        return self.inputs.weights is not None or any(kind != "none" for kind in self.settings.weights)
+        return self.inputs.weights is not None or any(kind.given for kind in _kinds(self.settings))
 
     @property
     def columns(self) -> int:
@@ -163,7 +170,29 @@ def _given_weights(weights, n: int) -> Weights:
         raise DataError(f"sample_weight has {len(array)} values for {n} samples: give one weight per sample.")
     if not np.all(np.isfinite(array)) or np.any(array < 0):
         raise DataError("sample_weight must be finite and >= 0 (sklearn and Keras take no negative weights).")
-    return Weights("sample", sample=array.astype(np.float32))
+    return Weights(sample=array.astype(np.float32))
+
+
+def _kinds(settings: CheckSettings) -> tuple[WeightsKind, ...]:
+    """The weight kinds the settings allow, as values; class weights only on a model of one output (Keras refuses
+    class_weight for a model of two)."""
+    return tuple(k for k in map(WeightsKind, settings.weights) if all(k.fits_outputs(o) for o in settings.output_kinds))
+
+
+def _check_weights_fit(context: CheckContext) -> None:
+    """A clear error when no weight kind the check allows can reach a loop of this mode with a feed that carries it."""
+    if context.weight_kinds:
+        return
+    kinds, mode = [str(k) for k in context.settings.weights], context.mode
+    if context.settings.output and any(WeightsKind(k).by_class for k in kinds):
+        why = f"Keras refuses class_weight for a model of two outputs (output={context.settings.output!r})"
+    elif not mode.trains:
+        why = f"mode {mode.value!r} has no training pass, and Keras applies class_weight in fit only"
+    else:
+        why = (f"Keras refuses class_weight for Python generator inputs, and the feeds of mode {mode.value!r} are "
+               f"{[str(f) for f in context.feeds]}")
+    raise ConfigError(f"weights={kinds} cannot reach any loop of mode {mode.value!r}: {why}. Add \"sample\" or "
+                      "\"none\" to weights, or a feed that is not a Python generator (pydataset, numpy, tf.data).")
 
 
 def usable_feeds(settings: CheckSettings, mode: Mode) -> tuple[Feed, ...]:

@@ -17,6 +17,7 @@ __all__ = [
     "DataError",
     "F1CheckError",
     "F1CheckFailure",
+    "LoopError",
     "PartitionError",
     "SubjectError",
     "TargetError",
@@ -50,6 +51,11 @@ class TargetError(F1CheckError):
 
 class SubjectError(F1CheckError):
     """A subject that raised, returned NaN or a non-scalar, or never reported."""
+
+
+class LoopError(F1CheckError):
+    """Keras refused the arguments f1check gave its loop (a feed, weights or a model it does not take together):
+    f1check's own fault, never the subject's."""
 
 
 class F1CheckFailure(AssertionError):

@@ -19,7 +19,7 @@ from .drivers import Epoch, Observation
 from .readings import Reading, counted_in, prefix_values, readings, same
 from .reasons import Reason
 from .results import Example
-from .weights import weights_of
+from .weights import weight_of, weights_of
 from .errors import SubjectError
 
 # A per-batch mean computed by Keras in float32 with an epsilon differs from sklearn's float64 by ~1e-7;
@@ -94,8 +94,8 @@ def _aggregate(way: str, reading: Reading, batches, y, s) -> float:
     if way == "whole":
         return reading.value(y, s, weights_of(batches))
     if way == "last":
-        return reading.value(*batches[-1], getattr(batches[-1], "w", None))
-    values = [reading.value(b[0], b[1], getattr(b, "w", None)) for b in batches]
+        return reading.value(*batches[-1], weight_of(batches[-1]))
+    values = [reading.value(b[0], b[1], weight_of(b)) for b in batches]
     return sum(values) / len(values)
 
 

@@ -50,6 +50,7 @@ class Feed(str, enum.Enum):
         needs_tensorflow: it is a ``tf.data`` pipeline.
         restartable: the loop can run it for more than one epoch.
         drops: it can leave a remainder unfed (``steps = N // batch_size``).
+        python_generator: it is a Python generator object (Keras's generator adapter, which takes no class_weight).
     """
 
     PYDATASET = "pydataset"
@@ -76,6 +77,10 @@ class Feed(str, enum.Enum):
     @property
     def restartable(self) -> bool:
         return self is not Feed.GENERATOR_NO_STEPS  # a generator object cannot be restarted for epoch 2
+
+    @property
+    def python_generator(self) -> bool:
+        return self in (Feed.GENERATOR, Feed.GENERATOR_NO_STEPS)
 
     @property
     def drops(self) -> bool:

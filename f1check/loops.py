@@ -9,26 +9,59 @@ loop is one field here, one strategy, one place in the driver.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import dataclasses
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from .feeds import Feed
-from .weights import NONE, Weights
+from .weights import NONE, Weights, WeightsKind
 
 if TYPE_CHECKING:
     from .partitions import Partition
 
-__all__ = ["LoopSettings", "Run"]
+__all__ = ["CompileKey", "LoopSettings", "Run"]
+
+
+def _setting(default, keyword: str, said: Callable[[Any], str] | None, compiles: bool = False, pinned: bool = False):
+    """A field of :class:`LoopSettings` and what the modules read off it.
+
+    ``keyword`` is the ``check()`` argument (a list) that draws it, ``said`` how messages say a value other than the
+    default (None: said by :meth:`LoopSettings.describe` itself), ``compiles`` whether the compiled model depends on
+    it (:class:`CompileKey`), ``pinned`` whether a reproduction names it even at its default.
+    """
+    return field(default=default, metadata={"keyword": keyword, "said": said, "compiles": compiles, "pinned": pinned})
+
+
+def _plain(value):
+    """A field's value as JSON and Python literals write it (an enum as its spelling)."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+@dataclass(frozen=True)
+class CompileKey:
+    """What a compiled model depends on (the :class:`LoopSettings` fields that go into ``compile()`` or the model's
+    build): runs whose keys differ cannot share one model, so the driver keeps one harness per key."""
+
+    steps_per_execution: int = 1
+    jit_compile: bool = False
+    dtype_policy: str = "float32"
+    outputs: str = "single"
 
 
 @dataclass(frozen=True)
 class LoopSettings:
     """How one example's loop runs.
 
+    Every field says, in its metadata, the ``check()`` keyword that pins it (a reproduction writes it), whether
+    the compiled model depends on it and how messages say it: :meth:`json`, :meth:`describe`, :meth:`arguments`
+    and :attr:`compile_key` are read off the fields, so a new field needs nothing more here.
+
     Attributes:
         feed: how the data reaches the loop (:class:`~f1check.feeds.Feed`).
-        weights: what the loop is given besides the data: ``"none"``, ``"sample"`` or ``"class"``
-            (:mod:`f1check.weights`; the values themselves go with the data).
+        weights: what the loop is given besides the data (:class:`~f1check.weights.WeightsKind`; the values
+            themselves go with the data, in :class:`Run`).
         steps_per_execution: ``compile(steps_per_execution=...)``: steps Keras runs per call of its compiled step.
         jit_compile: ``compile(jit_compile=...)``: the step compiled with XLA.
         dtype_policy: the model's dtype policy; under ``"mixed_float16"``/``"mixed_bfloat16"`` it computes, and
@@ -37,45 +70,51 @@ class LoopSettings:
             outputs: ``"dict"`` or ``"list"``.
     """
 
-    feed: Feed = Feed.PYDATASET
-    weights: str = "none"
-    steps_per_execution: int = 1
-    jit_compile: bool = False
-    dtype_policy: str = "float32"
-    outputs: str = "single"
+    feed: Feed = _setting(Feed.PYDATASET, "feeds", None, pinned=True)
+    weights: WeightsKind = _setting(WeightsKind.NONE, "weights", lambda kind: kind.describe)
+    steps_per_execution: int = _setting(1, "steps_per_execution", "steps_per_execution={}".format, compiles=True)
+    jit_compile: bool = _setting(False, "jit_compile", lambda _: "jit_compile=True (XLA)", compiles=True)
+    dtype_policy: str = _setting("float32", "dtype_policies", "dtype policy {}".format, compiles=True)
+    outputs: str = _setting("single", "outputs", "two outputs as a {}".format, compiles=True)
+
+    def __post_init__(self):  # the spellings JSON and config use, read back as the types
+        object.__setattr__(self, "feed", Feed(self.feed))
+        object.__setattr__(self, "weights", WeightsKind(self.weights))
 
     @property
-    def compiled(self) -> tuple:
+    def compile_key(self) -> CompileKey:
         """What the compiled model depends on: runs that differ here cannot share one."""
-        return self.steps_per_execution, self.jit_compile, self.dtype_policy, self.outputs
+        return CompileKey(**{f.name: getattr(self, f.name) for f in self._fields(compiles=True)})
 
     @property
     def sixteen_bit(self) -> bool:
         return self.dtype_policy != "float32"
 
+    @classmethod
+    def _fields(cls, compiles: bool | None = None) -> list[dataclasses.Field]:
+        return [f for f in dataclasses.fields(cls) if compiles is None or f.metadata["compiles"] is compiles]
+
+    def _changed(self, f: dataclasses.Field) -> bool:
+        return getattr(self, f.name) != f.default
+
     def describe(self, legacy: bool = False) -> str:
         """``a keras.utils.PyDataset with steps``: how messages say it, after "fed"."""
-        given = {"none": "", "sample": ", with per-sample weights", "class": ", with class weights"}[self.weights]
-        return self.feed.describe(legacy) + given + "".join(", " + part for part in self.compile_parts())
+        said = [f.metadata["said"](getattr(self, f.name)) for f in self._fields(compiles=False)
+                if f.metadata["said"] is not None and self._changed(f)]
+        return ", ".join([self.feed.describe(legacy), *said, *self.compile_parts()])
 
     def compile_parts(self) -> list[str]:
         """The compile settings that differ from Keras's defaults, in words."""
-        return [*([f"steps_per_execution={self.steps_per_execution}"] if self.steps_per_execution != 1 else []),
-                *(["jit_compile=True (XLA)"] if self.jit_compile else []),
-                *([f"dtype policy {self.dtype_policy}"] if self.sixteen_bit else []),
-                *([f"two outputs as a {self.outputs}"] if self.outputs != "single" else [])]
+        return [f.metadata["said"](getattr(self, f.name)) for f in self._fields(compiles=True) if self._changed(f)]
 
     def json(self) -> dict:
         """The example's fields in the JSON report."""
-        return {"feed": self.feed.value, "weights": self.weights, "steps_per_execution": self.steps_per_execution,
-                "jit_compile": self.jit_compile, "dtype_policy": self.dtype_policy, "outputs": self.outputs}
+        return {f.name: _plain(getattr(self, f.name)) for f in self._fields()}
 
     def arguments(self) -> list[str]:
         """The ``check()`` keyword arguments that make a check run exactly this loop."""
-        return [f"feeds=[{self.feed.value!r}]", *([f"weights=[{self.weights!r}]"] if self.weights != "none" else []),
-                *([f"steps_per_execution=[{self.steps_per_execution}]"] if self.steps_per_execution != 1 else []),
-                *(["jit_compile=[True]"] if self.jit_compile else []),
-                *([f"dtype_policies=[{self.dtype_policy!r}]"] if self.sixteen_bit else [])]
+        return [f"{f.metadata['keyword']}=[{_plain(getattr(self, f.name))!r}]" for f in self._fields()
+                if f.metadata["pinned"] or self._changed(f)]
 
 
 @dataclass(frozen=True)
@@ -85,3 +124,7 @@ class Run:
     partition: Partition
     loop: LoopSettings = LoopSettings()
     weights: Weights = NONE
+
+    def __post_init__(self):
+        if self.weights.kind is not self.loop.weights:
+            raise ValueError(f"internal: a loop given {self.loop.weights} weights was handed {self.weights.kind} ones.")

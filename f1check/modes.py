@@ -22,6 +22,7 @@ class Mode(str, enum.Enum):
     Attributes:
         trains: the model learns during the loop (``fit`` and the validation modes), so predictions drift.
         validates: the judged value is the ``val_`` one of ``fit(validation_data=...)``.
+        judges_training: the judged pass is a training pass (``fit``, ``fit-dropped``): class weights reach it.
         drops_remainder: the loop feeds ``N // batch_size`` batches and never the rest.
         epochs: the epochs the loop runs (each one judged).
         log_prefix: what Keras puts before a metric's name in the judged logs (``val_`` in validation).
@@ -53,6 +54,10 @@ class Mode(str, enum.Enum):
     @property
     def validates(self) -> bool:
         return self in (Mode.VALIDATION, Mode.VALIDATION_DROPPED)
+
+    @property
+    def judges_training(self) -> bool:
+        return self.trains and not self.validates
 
     @property
     def drops_remainder(self) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import reference
 from .reference import TERMS
+from .weights import weight_of
 
 __all__ = ["available", "draw", "picture_path"]
 
@@ -45,7 +46,7 @@ def draw(result, semantics, path: Path, title: str | None = None) -> Path | None
     from matplotlib.ticker import MaxNLocator
 
     batches = example.fed_batches or ()
-    values = [reference.reference(b[0], b[1], semantics, getattr(b, "w", None)) for b in batches]
+    values = [reference.reference(b[0], b[1], semantics, weight_of(b)) for b in batches]
     figure = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     left, right = figure.subplots(1, 2, width_ratios=(3, 1))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from . import reference
 from .settings import Semantics
+from .weights import weight_of
 
 __all__ = ["Reading", "counted_in", "prefix_values", "readings", "same"]
 
@@ -273,7 +274,7 @@ def counted_in(batches, semantics: Semantics, dtype: str) -> float:
     import ml_dtypes  # installed with Keras
     import numpy as np
 
-    if semantics.weighted or any(getattr(b, "w", None) is not None for b in batches):
+    if semantics.weighted or any(weight_of(b) is not None for b in batches):
         return math.nan
     kind = np.float16 if dtype == "float16" else ml_dtypes.bfloat16
     totals, exact = None, None

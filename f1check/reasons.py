@@ -9,6 +9,8 @@ dashboard or a bot can rely on; :data:`CODES` says what each means.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 __all__ = ["CODES", "Reason"]
 
 # Every code f1check states, and what it means (the README's table is made from this one).
@@ -50,25 +52,20 @@ CODES = {
 }
 
 
-class Reason(str):
-    """One reason for an example's error: its sentence (the string itself), with the numbers, and a ``code`` of
-    :data:`CODES`.  A string, so that a reason reads and prints as the sentence it is."""
+@dataclass(frozen=True)
+class Reason:
+    """One reason for an example's error: a ``code`` of :data:`CODES` and its sentence, with the numbers (``text``).
+    It prints as the sentence it is."""
 
     code: str
+    text: str
 
-    def __new__(cls, code: str, text: str) -> Reason:
-        if code not in CODES:
-            raise ValueError(f"internal: unknown reason code {code!r}")
-        reason = super().__new__(cls, text)
-        reason.code = code
-        return reason
+    def __post_init__(self):
+        if self.code not in CODES:
+            raise ValueError(f"internal: unknown reason code {self.code!r}")
 
-    @property
-    def text(self) -> str:
-        return str.__str__(self)
+    def __str__(self) -> str:
+        return self.text
 
     def json(self) -> dict:
         return {"code": self.code, "text": self.text}
-
-    def __reduce__(self):
-        return Reason, (self.code, self.text)

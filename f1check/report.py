@@ -102,8 +102,9 @@ def example_table(columns: list[tuple[str, object]], score_name: str = "F1") -> 
     for heading, example in columns:
         before = f", after {len(example.preceded_by)} run(s) on the same model" if example.preceded_by else ""
         epoch = f", epoch {example.epoch + 1} of {example.epochs}" if example.epochs > 1 else ""
-        weights = {"sample": ", with per-sample weights", "class": f", class_weight={example.weights.class_weight}"}.get(
-            example.loop.weights, "")
+        given = example.weights
+        weights = f", class_weight={given.class_weight}" if given.kind.by_class else (
+            f", {given.kind.describe}" if given.given else "")
         lines.append(f"  {heading}: n={example.n}, batches {example.partition.short()}, fed {example.feed}{weights}{epoch}"
                      f"{before}")
     return lines

@@ -52,12 +52,12 @@ def snippet(context: CheckContext, example: Example, save_dir: str | Path | None
     lines.append("partitions = [" + ", ".join(_partition(p, k, len(example.y_true)) for k, p in enumerate(sequence))
                  + "]")
     weights = example.weights
-    data_arg = "data=(y_true, scores, sample_weight)" if weights.kind == "sample" else "data=(y_true, scores)"
+    data_arg = "data=(y_true, scores, sample_weight)" if weights.kind.per_sample else "data=(y_true, scores)"
     args = [repr(label) if importable else "subject", data_arg, "partitions=partitions",
             f"modes=[{mode.value!r}]", *example.loop.arguments(), f"seed={settings.seed}", *setting_arguments(settings)]
-    if settings.semantics.weighted and weights.kind == "none":
+    if settings.semantics.weighted and not weights.given:
         args.append("weights=['none']")
-    if weights.kind == "class":
+    if weights.kind.by_class:
         args.append(f"class_weight={weights.class_weight!r}")
     if subject.callback_key is not None:
         args.append(f"callback_key={subject.callback_key!r}")
@@ -177,7 +177,7 @@ def _data_lines(example: Example, sequence, save_dir) -> tuple[list[str], Path |
     """The lines that make ``y_true`` and ``scores`` (``<saved>`` stands for the saved file's path), and that file."""
     y, scores = example.y_true, example.scores
     columns = y.shape[1]
-    weights = example.weights.sample if example.weights.kind == "sample" else None
+    weights = example.weights.sample if example.weights.kind.per_sample else None
     if len(y) <= INLINE_ROWS:
         lines = [
             f"y_true = numpy.array({_floats(y)}, dtype='float32').reshape(-1, {columns})",

@@ -53,7 +53,7 @@ class Runner:
         if self.driver.harness is not self.harness:
             self.harness, self.history = self.driver.harness, []
         replayed, replay_note = self._replay(observation, y)
-        carried = run.weights.per_sample(y, self.semantics.task, self.mode.trains and not self.mode.validates)
+        carried = run.weights.per_sample(y, self.semantics.task, self.mode)
         judged = [self._judge(y, epoch, value, carried) for epoch, value in zip(observation.epochs, replayed)]
         self.history += [b for epoch in observation.epochs for b in (*epoch.preceding, epoch.batches)]
         worst = max(range(len(judged)), key=lambda e: judged[e].verdict.badness)
@@ -89,7 +89,7 @@ class Runner:
 
     def sequence(self, y, scores, runs: list[Run]) -> list[Example]:
         """``runs`` of the same data one after another on one fresh model."""
-        self.driver.begin_sequence(len(y), max(r.partition.steps for r in runs), runs[0].loop.compiled)
+        self.driver.begin_sequence(len(y), max(r.partition.steps for r in runs), runs[0].loop.compile_key)
         found, before = [], []
         for run in runs:
             found.append(self.run(y, scores, run, preceded_by=tuple(before), continuing=True))
@@ -103,7 +103,7 @@ class Runner:
         epochs = observation.epochs
         scene = ReplayScene([e.logs_in for e in epochs], observation.model, observation.inputs,
                             self.driver.harness.callback_labels(y),
-                            [e.weights for e in epochs], observation.starts())
+                            [e.model_weights for e in epochs], observation.starts())
         policy = observation.loop.dtype_policy
         with dtype_policy(backend.framework(), policy):  # metrics built as the loop built them, fed 16-bit values
             values, note = self.subject.replay_observed(
@@ -164,7 +164,7 @@ class Runner:
         """The epoch's value from a fresh callback given that epoch alone (for the kept-across-epochs diagnosis)."""
         alone = observation.epochs[epoch]
         scene = ReplayScene([alone.logs_in], observation.model, observation.inputs,
-                            self.driver.harness.callback_labels(y), [alone.weights],
+                            self.driver.harness.callback_labels(y), [alone.model_weights],
                             [observation.starts()[epoch]])
         try:
             return self.subject.replay_epochs([dict(alone.logs_in)], scene)[0]

@@ -60,19 +60,20 @@ class Search:
         context = self.context
         y, s = context.data
         kinds = context.settings.feeds or (LoopSettings().feed,)
-        compiled = context.settings.fixed_compile()
+        compile_settings = context.settings.fixed_compile()
         found = []
         for feed in kinds:
             for weights in self._explicit_weights():
-                runs = [Run(p, LoopSettings(feed, weights.kind, **compiled), weights) for p in context.partitions
-                        if feed.fits(p) and feed in context.feeds]
+                loop = LoopSettings(feed=feed, weights=weights.kind, **compile_settings)
+                runs = [Run(p, loop, weights) for p in context.partitions
+                        if feed.fits(p) and feed in context.feeds_for(weights.kind)]
                 if runs:
                     found += self.runner.sequence(y, s, runs)
         if not found:
             raise ConfigError(
                 f"none of feeds={[str(f) for f in kinds]} can feed these partitions in mode {context.mode.value!r}: "
                 "uniform feeds (numpy, tf.data) need equal batches and a smaller last one; generator-no-steps is "
-                "evaluate-only."
+                "evaluate-only; Keras refuses class weights for Python generators."
             )
         return found
 

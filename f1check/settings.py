@@ -142,6 +142,8 @@ SETTINGS = (
             rules.dtype_policies, LOOP, "tuple[str, ...]", ini="args"),
     Setting("output", None, "check the subject on this head of a two-output model (none: one output)", rules.output,
             type="str | None"),
+    Setting("outputs", None, "how that two-output model gives its outputs, out of `dict`, `list` (none: both; only "
+            "with `output`)", rules.outputs, LOOP, "tuple[str, ...] | None", needs=("output",), ini="args"),
 )
 KEYS = {s.name: s for s in SETTINGS}
 # Keys of one check's settings: check() arguments, [tool.f1check] and per-target keys, marker arguments.
@@ -235,7 +237,7 @@ class CheckSettings:
     @property
     def output_kinds(self) -> tuple[str, ...]:
         """How the model's outputs are structured, drawn per example: one output, or two as a dict or a list."""
-        return ("dict", "list") if self.output else ("single",)
+        return (self.outputs or ("dict", "list")) if self.output else ("single",)
 
     @property
     def plain_compile(self) -> bool:

@@ -20,6 +20,7 @@ from typing import Any
 
 from . import backend
 from .errors import F1CheckError, SubjectError, TargetError, did_you_mean
+from .weights import weight_of
 
 __all__ = ["CallbackSubject", "MetricSubject", "ReplayScene", "Subject", "log_key"]
 
@@ -127,7 +128,7 @@ def tensor(value):
 class ReplayScene:
     """What replaying one observed run needs: the logs each epoch's callbacks got, and the model to predict with.
 
-    ``weights`` (per epoch) put the model where it stood at each epoch's end, for callbacks that predict;
+    ``model_weights`` (per epoch) put the model where it stood at each epoch's end, for callbacks that predict;
     ``starts`` (per epoch) where it stood when the epoch began (for a callback that predicts in
     ``on_epoch_begin``).
     """
@@ -136,7 +137,7 @@ class ReplayScene:
     model: Any
     inputs: Any
     y: Any
-    weights: list | None = None
+    model_weights: list | None = None
     starts: list | None = None
 
 
@@ -206,7 +207,7 @@ class MetricSubject:
             call_user(self.label, "reset_state()", metric.reset_state)
             for k, batch in enumerate(batches):
                 where = f"update_state on batch {k} of {len(batches)}" + (f" of epoch {e + 1}" if len(epochs) > 1 else "")
-                w = getattr(batch, "w", None) if self.weighted else None
+                w = weight_of(batch) if self.weighted else None
                 weights = {} if w is None else {"sample_weight": tensor(w)}
                 call_user(self.label, where, metric.update_state, tensor(batch[0]), tensor(batch[1]), **weights)
             results.append(to_float(call_user(self.label, "result()", metric.result), self.label, "result()"))
@@ -282,15 +283,15 @@ class CallbackSubject:
         """One fresh callback's epoch hooks on the given logs, as the loop passes them (a copy each epoch).
 
         ``logs_per_epoch`` holds what the loop's logs held when the callback's
-        turn came (the companions' values included); ``scene.weights`` (per epoch)
+        turn came (the companions' values included); ``scene.model_weights`` (per epoch)
         puts the model where it stood at each epoch's end, for callbacks that
         predict, and ``scene.starts`` where it stood when each epoch began.  Returns each epoch's ``logs[key]``,
         NaN where it wrote none.
         """
-        model, weights, starts = scene.model, scene.weights, scene.starts
+        model, ends, starts = scene.model, scene.model_weights, scene.starts
         callback = self.fresh(model, scene.inputs, scene.y)
         callback.set_model(model)
-        final = backend.values(model.weights) if weights else None
+        final = backend.values(model.weights) if ends else None
         results = []
         try:
             call_user(self.label, "on_train_begin", callback.on_train_begin, {})
@@ -299,8 +300,8 @@ class CallbackSubject:
                     model.set_weights(starts[e])
                 logs = {k: v for k, v in given.items() if k != self.key}
                 call_user(self.label, "on_epoch_begin", callback.on_epoch_begin, e, {})
-                if weights and weights[e] is not None:
-                    model.set_weights(weights[e])
+                if ends and ends[e] is not None:
+                    model.set_weights(ends[e])
                 call_user(self.label, "on_epoch_end", callback.on_epoch_end, e, logs)
                 results.append(to_float(logs[self.key], self.label, f"logs[{self.key!r}]") if self.key in logs else math.nan)
         finally:

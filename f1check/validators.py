@@ -187,6 +187,15 @@ def output(name: str, value: object, source: str) -> str | None:
     return value
 
 
+def outputs(name: str, value: object, source: Callable[[str], str], head: str | None) -> tuple[str, ...] | None:
+    """How a two-output model gives its outputs (``"dict"``, ``"list"``), drawn per example; only with ``output``."""
+    if value is None:
+        return None
+    if head is None:
+        raise invalid(name, value, source(name), "it says how a two-output model gives its outputs: set output too.")
+    return listed(name, value, source(name), lambda v: choice(name, v, ("dict", "list"), source(name)), '["list"]')
+
+
 def feeds(name: str, value: object, source: Callable[[str], str], modes_: tuple[Mode, ...]) -> tuple[Feed, ...] | None:
     """The feeds drawn from (None: every feed the mode can use); every mode must have one it can use among them
     (the backend aside: that is known only later)."""

@@ -39,7 +39,7 @@ def main(fuzzed_examples: int) -> dict:
                                **extra).results[0]
         e = result.worst
         out["worked"][name] = {"passed": result.passed, "reported": e.reported, "replayed": e.replayed,
-                               "f1_seen": e.f1_seen, "blame": e.blame, "diagnosis": list(e.diagnosis),
+                               "f1_seen": e.f1_seen, "blame": e.blame, "diagnosis": [r.text for r in e.diagnosis],
                                "fed_batch_sizes": list(e.fed_batch_sizes), "json": example_json(e)}
     out["seconds_worked"] = time.perf_counter() - start
     for name, mode in (("naive_f1", "evaluate"), ("StreamingF1", "fit")):

@@ -123,3 +123,21 @@ def test_value_types_sit_below_the_printer():
                    "f1check.partitions", "f1check.verdict"):
         assert "f1check.report" not in edges[values], values
     assert edges["f1check.modes"] == set()  # the ground floor
+
+
+WEIGHT_KINDS = {"none", "sample", "class"}
+
+
+def test_weight_kinds_are_asked_not_compared():
+    # a weight kind is a WeightsKind that answers given/per_sample/by_class/carried_by (f1check.weights): no other
+    # module compares its spelling (the settings' validators check the spellings the user wrote, before they
+    # become kinds)
+    compared = []
+    for name, path in MODULES.items():
+        if name in ("f1check.weights", "f1check.settings", "f1check.validators"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare) and \
+                    WEIGHT_KINDS & {s for part in [node.left, *node.comparators] for s in _strings(part)}:
+                compared.append(f"{name}:{node.lineno}")
+    assert compared == []

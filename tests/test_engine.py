@@ -32,7 +32,7 @@ def test_the_naive_function_logs_the_mean_of_batch_f1(worked):
     assert result.worst.error.aggregation == pytest.approx(MEAN_OF_BATCH_F1 - F1_ALL, abs=1e-5)
     assert result.worst.error.loop == pytest.approx(0.0, abs=1e-6)
     assert result.worst.blame == "aggregation"
-    assert any("averages per-batch F1" in note for note in result.worst.diagnosis)
+    assert any("averages per-batch F1" in reason.text for reason in result.worst.diagnosis)
     assert result.counterexample is result.worst
 
 

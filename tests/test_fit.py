@@ -38,7 +38,7 @@ def test_a_generator_without_steps_adds_a_phantom_step_and_it_is_named_a_loop_er
     assert worst.replayed == pytest.approx(MEAN_OF_BATCH_F1, abs=1e-5)
     assert worst.error.loop == pytest.approx(PHANTOM - MEAN_OF_BATCH_F1, abs=1e-5)
     assert any(note.startswith("loop error") and "phantom step" in note and "without steps" in note
-               for note in worst.diagnosis)
+               for note in (r.text for r in worst.diagnosis))
     for feed in ("generator-no-steps", "tf.data-unknown"):  # stateful metrics and the count ratio are immune
         assert f1check.check(examples.StreamingF1, data=data, partitions=[part], feeds=[feed]).passed
         assert f1check.check(examples.F1FromLogs, data=data, partitions=[part], feeds=[feed], **COUNTS).passed
@@ -100,7 +100,7 @@ def test_wrong_subjects_fail_fit_modes_with_the_right_term(mode, name, subject, 
     assert not result.passed
     ce = result.counterexample
     assert ce.blame == term
-    assert any(why in reason for reason in result.why), result.why
+    assert any(why in reason.text for reason in result.why), result.why
     if name == "metric that never resets":
         assert ce.epoch == 1  # the second epoch: the first is right
 
@@ -115,7 +115,7 @@ def test_judge_total_fails_the_log_approach_on_a_dropped_remainder_and_blames_co
     worst = total.results[0].worst
     assert not total.passed and worst.blame == "coverage"
     assert abs(worst.error.coverage) > 0.001 and worst.error.aggregation == pytest.approx(0, abs=1e-6)
-    assert any("never fed" in note and "right about what it saw" in note for note in worst.diagnosis)
+    assert any("never fed" in r.text and "right about what it saw" in r.text for r in worst.diagnosis)
     message = str(pytest.raises(f1check.F1CheckFailure, f1check.assert_f1, examples.F1FromLogs, modes=["fit-dropped"],
                                 data=(y, s), partitions=[part], judge="total", **COUNTS).value)
     assert "coverage" in message and "60 samples were never fed" in message
@@ -139,7 +139,7 @@ def test_fit_attribution_has_drift_against_the_end_of_epoch_model():
     assert worst.error.drift == pytest.approx(sklearn_f1(fed_labels, fed_scores) - end, abs=1e-9)
     assert worst.error.drift != 0  # the weights moved during the epoch
     # the note gives the end-of-epoch model's F1 minus the training-time one (all 300 samples are fed here)
-    assert f"differs by {end - sklearn_f1(fed_labels, fed_scores):+.6f}" in " ".join(worst.diagnosis)
+    assert f"differs by {end - sklearn_f1(fed_labels, fed_scores):+.6f}" in " ".join(r.text for r in worst.diagnosis)
 
 
 def test_fit_starts_from_the_given_scores():

@@ -77,7 +77,7 @@ for feed in ("pydataset", "generator"):  # fit with a Sequence, fit_generator wi
                                callback_key="val_f1", callback_metrics=counts).results[0]
         out[f"validation-dropped:{feed}:{judge}"] = [result.passed, result.worst.blame, result.worst.fed_batch_sizes]
 naive_validation = f1check.check(f1, modes=["validation"], data=(y, scores), partitions=[partition]).results[0]
-out["naive_validation"] = [naive_validation.passed, list(naive_validation.worst.diagnosis)]
+out["naive_validation"] = [naive_validation.passed, [r.text for r in naive_validation.worst.diagnosis]]
 weights = np.resize(np.asarray([0.0, 1.0, 2.0, 3.0, 0.5], np.float32), len(y))
 for name in ("WeightedF1", "UnweightedF1"):  # weighted loops: sample weights in evaluate, class weights in fit
     fixed = f1check.check(f"legacy_metrics.metrics:{name}", data=(y, scores, weights), partitions=[partition],

@@ -4,6 +4,7 @@ Subjects are in ``fixtures/loop_settings.py``; golden numbers come from sklearn 
 a 16-bit policy, the scores rounded to float16/bfloat16 as the model outputs them) and from DESIGN.md's worked example.
 """
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import f1check
 from f1check import Partition
 from f1check.data import worked_example
 from f1check.errors import ConfigError
+from f1check.loops import LoopSettings
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "fixtures"))
 L = "loop_settings"
@@ -117,7 +119,7 @@ def test_a_fuzzed_search_draws_every_setting_and_right_subjects_pass():
     report = f1check.check(f"{L}:StreamingF1", modes=["evaluate", "fit"], examples=8, steps_per_execution=[1, 4],
                            jit_compile=[False, True], dtype_policies=["float32", "mixed_bfloat16"])
     assert report.passed, str(report)
-    drawn = {run.loop.compiled for result in report.results for run in result.runs}
+    drawn = {run.loop.compile_key for result in report.results for run in result.runs}
     assert len(drawn) > 2, drawn
 
 
@@ -184,3 +186,34 @@ def test_a_callback_reading_single_output_keys_on_a_head_is_told_the_heads_key()
         f1check.check("f1check.examples:F1FromLogs", modes=["evaluate"], examples=2, output="label",
                       callback_key="f1", callback_metrics=list(f1check.examples.COUNT_METRICS))
     assert "<head>_<metric>" in str(raised.value)
+
+
+# A value other than the default for every LoopSettings field: each must come back from its own check() arguments.
+NON_DEFAULT = {"feed": "numpy", "weights": "sample", "steps_per_execution": 2, "jit_compile": True,
+               "dtype_policy": "mixed_bfloat16", "outputs": "list"}
+
+
+@pytest.mark.parametrize("name", [f.name for f in dataclasses.fields(LoopSettings)])
+def test_every_loop_setting_is_drawn_back_from_the_arguments_its_reproduction_writes(name):
+    assert set(NON_DEFAULT) == {f.name for f in dataclasses.fields(LoopSettings)}  # a new field needs a value here
+    original = LoopSettings(**{name: NON_DEFAULT[name]})
+    assert original != LoopSettings()
+    arguments = eval(f"dict({', '.join(original.arguments())})")  # the keywords as the snippet writes them
+    rng = np.random.default_rng(5)
+    y = (rng.random((12, 1)) < 0.5).astype(np.float32)
+    s = rng.random((12, 1)).astype(np.float32)
+    head = {"output": "label"} if name == "outputs" else {}  # two outputs come with a head
+    result = f1check.check(f"{L}:StreamingF1", data=(y, s), partitions=[Partition([4, 4, 4])], **head,
+                           **arguments).results[0]
+    assert result.passed and {run.loop for run in result.runs} == {original}, [run.loop for run in result.runs]
+
+
+def test_the_outputs_of_a_two_output_model_are_pinned_by_the_outputs_argument_and_need_a_head():
+    result = f1check.check(f"{L}:per_batch_f1", data=worked_example(), partitions=[Partition([100, 100, 100])],
+                           output="label", outputs=["list"]).results[0]
+    assert not result.passed and result.counterexample.loop.outputs == "list"
+    assert "outputs=['list']" in result.reproduce
+    with pytest.raises(ConfigError, match="outputs.*set output too"):
+        f1check.check(f"{L}:StreamingF1", outputs=["list"])
+    with pytest.raises(ConfigError, match="Did you mean 'dict'"):
+        f1check.check(f"{L}:StreamingF1", output="label", outputs=["dcit"])

@@ -31,7 +31,7 @@ def test_per_batch_scores_log_the_mean_of_sklearns_per_batch_values_on_the_worke
     assert not result.passed
     assert worst.f1_all == pytest.approx(sklearn(labels, predicted), abs=1e-12)  # the reference is sklearn's
     assert worst.reported == pytest.approx(per_batch, abs=1e-5)
-    assert any(f"the subject averages per-batch {NAMES[score]}" in note for note in worst.diagnosis)
+    assert any(f"the subject averages per-batch {NAMES[score]}" in reason.text for reason in worst.diagnosis)
 
 
 @pytest.mark.parametrize("score", sorted(SCORES))

@@ -31,7 +31,7 @@ def test_ties_counted_positive_shrink_to_one_sample_at_the_threshold():
     assert ce.partition == Partition([1])
     assert ce.y_true.ravel().tolist() == [1.0] and ce.scores.ravel().tolist() == [0.5]
     assert (ce.reported, ce.f1_seen) == (pytest.approx(1.0), 0.0)
-    assert any("exactly the threshold (0.5) as positive" in note for note in ce.diagnosis)
+    assert any("exactly the threshold (0.5) as positive" in note for note in (r.text for r in ce.diagnosis))
 
 
 def test_a_cut_elsewhere_is_not_called_a_tie():
@@ -40,7 +40,7 @@ def test_a_cut_elsewhere_is_not_called_a_tie():
     ce = f1check.check("fixtures.subjects:LogitCutF1", seed=2).results[0].counterexample
     assert ce.y_true.ravel().tolist() == [1.0] and ce.scores.ravel().tolist() == [0.5]
     assert (ce.reported, ce.f1_seen) == (pytest.approx(1.0), 0.0)
-    assert not any("threshold" in note for note in ce.diagnosis), ce.diagnosis
+    assert not any("threshold" in note for note in (r.text for r in ce.diagnosis)), ce.diagnosis
 
 
 def test_a_metric_that_keeps_only_the_last_batch_is_named():
@@ -49,7 +49,7 @@ def test_a_metric_that_keeps_only_the_last_batch_is_named():
     expected = f1_score(ce.y_true[last].ravel(), (ce.scores[last] > 0.5).ravel(), zero_division=0)
     assert ce.reported == pytest.approx(expected, abs=1e-6)
     assert any(note.startswith("the subject logs the last batch's F1 only") and f"{expected:.6f}" in note
-               for note in ce.diagnosis), ce.diagnosis
+               for note in (r.text for r in ce.diagnosis)), ce.diagnosis
 
 
 def test_a_macro_average_on_binary_labels_is_named():
@@ -60,7 +60,7 @@ def test_a_macro_average_on_binary_labels_is_named():
         assert example.reported == pytest.approx(expected, abs=1e-6)
     # the counterexample alone (a sample or two) reads several ways; the reason is the one the worst shows too
     assert [r.code for r in result.why] == ["macro-average"], result.why
-    assert "averages over both classes (average='macro')" in result.why[0]
+    assert "averages over both classes (average='macro')" in result.why[0].text
 
 
 def test_failure_message_prints_a_reproduction():
@@ -127,7 +127,8 @@ def test_a_per_class_threshold_on_three_softmax_classes_is_named():
     assert f1check.check(half, task="multiclass", classes=2, examples=100, seed=0).passed
     result = f1check.check(half, task="multiclass", classes=3, examples=50, seed=0).results[0]
     assert not result.passed
-    assert any("thresholds every class at 0.5 instead of taking the argmax" in n for n in result.counterexample.diagnosis)
+    assert any("thresholds every class at 0.5 instead of taking the argmax" in r.text
+               for r in result.counterexample.diagnosis)
 
 
 def test_nan_logged_where_sklearn_gives_a_number_fails_and_names_the_batch():
@@ -138,7 +139,7 @@ def test_nan_logged_where_sklearn_gives_a_number_fails_and_names_the_batch():
     assert result.status == "fail" and math.isnan(result.counterexample.reported)
     assert result.counterexample.f1_seen == pytest.approx(sklearn_f1(y, s))  # 1.0: sklearn gives a number
     assert [r.code for r in result.why] == ["nan-logged"]
-    assert "fed alone, batch 0 (2 samples, 0 positive, 0 predicted positive) gives nan" in result.why[0]
+    assert "fed alone, batch 0 (2 samples, 0 positive, 0 predicted positive) gives nan" in result.why[0].text
     record = f1check.report.result_json(result)
     assert record["counterexample"]["reported"] == "nan" and record["why"][0]["code"] == "nan-logged"
     fuzzed = f1check.check("fixtures.subjects:nan_f1", seed=0).results[0]
@@ -154,7 +155,7 @@ def test_a_metric_that_carries_state_fails_evaluate_and_says_so(subject):
     ce = result.counterexample
     assert ce.preceded_by  # the same model ran before: that is where its counts came from
     assert ce.blame == "aggregation" and ce.error.loop == pytest.approx(0, abs=1e-6)
-    assert any(note.startswith("state carried across reset_state()") for note in ce.diagnosis)
+    assert any(note.startswith("state carried across reset_state()") for note in (r.text for r in ce.diagnosis))
 
 
 def test_callbacks_are_judged_and_confirmed_through_the_loop():

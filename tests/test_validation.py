@@ -42,7 +42,7 @@ def test_a_naive_val_f1_logs_the_mean_of_the_validation_batches():
         np.testing.assert_allclose(fed, epoch.end_scores[epoch.fed_indices], atol=1e-6)
     result = f1check.check(examples.naive_f1, modes=["validation"], examples=8, seed=0).results[0]
     assert not result.passed
-    assert any("averages per-batch F1" in note for note in result.counterexample.diagnosis)
+    assert any("averages per-batch F1" in note for note in (r.text for r in result.counterexample.diagnosis))
 
 
 @pytest.mark.parametrize("mode", ["validation", "validation-dropped"])
@@ -56,7 +56,7 @@ def test_counts_carried_from_the_training_epoch_into_validation_are_named():
     ce = result.counterexample
     assert ce.error.loop == pytest.approx(0, abs=1e-6)  # the subject's fault, not the loop's
     assert any(note.startswith("state carried across reset_state()") and "the training epoch just before" in note
-               for note in ce.diagnosis), ce.diagnosis
+               for note in (r.text for r in ce.diagnosis)), ce.diagnosis
 
 
 def test_what_a_validation_generator_really_feeds_is_what_is_judged():
@@ -106,4 +106,4 @@ def test_a_callback_that_keeps_state_across_epochs_is_named_and_the_loop_is_not_
     assert not result.passed
     worst = result.worst
     assert worst.epoch == 1 and worst.blame == "aggregation" and worst.error.loop == pytest.approx(0, abs=1e-6)
-    assert any(note.startswith("the callback keeps state across epochs") for note in worst.diagnosis), worst.diagnosis
+    assert any(r.text.startswith("the callback keeps state across epochs") for r in worst.diagnosis), worst.diagnosis

@@ -38,7 +38,7 @@ def test_sklearns_weighted_value_is_the_reference_and_an_ignoring_metric_is_name
                              weights=["sample"]).results[0]
     assert not ignoring.passed and ignoring.worst.reported == pytest.approx(unweighted, abs=1e-5)
     assert [r.code for r in ignoring.why] == ["ignores-sample-weights"]
-    assert f"{unweighted:.6f}" in ignoring.why[0]
+    assert f"{unweighted:.6f}" in ignoring.why[0].text
     # an unweighted target in a weighted loop gets no weights from Keras, and is judged unweighted: it passes
     plain = f1check.check(examples.StreamingF1, data=(y, s, w), partitions=[THIRTY_TWO], weights=["sample"])
     assert plain.passed and plain.results[0].worst.f1_seen == pytest.approx(unweighted, abs=1e-12)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..context import CheckContext
-from ..loops import LoopSettings
+from ..loops import CompileKey, LoopSettings
 from ..partitions import Partition
 from ..weights import NONE, Weights
 from .compiling import dtype_policy, fed_as
@@ -25,7 +25,7 @@ __all__ = ["RECORDER_NAME", "Driver", "Epoch", "Observation", "dtype_policy", "f
 # costs nothing; every rebuild costs a compile and a trace.
 MIN_ROWS = 1024
 MIN_STEPS = 64
-DEFAULT_COMPILE = LoopSettings().compiled
+DEFAULT_COMPILE = CompileKey()
 
 
 class Driver:
@@ -42,44 +42,44 @@ class Driver:
         self.clean = context.clean
         self.legacy = backend.legacy()
         self.harness: Harness | None = None
-        self.kept: dict[tuple, Harness] = {}  # clean: one kept harness per compile settings
+        self.kept: dict[CompileKey, Harness] = {}  # clean: one kept harness per compile key
         self.builds = 0
 
-    def _new(self, rows: int, steps: int, compiled: tuple) -> Harness:
+    def _new(self, rows: int, steps: int, compile_key: CompileKey) -> Harness:
         kind = LegacyHarness if self.legacy else Harness
         if self.clean:  # kept between runs: room to spare
             rows, steps = max(rows, MIN_ROWS), max(steps, MIN_STEPS)
         self.builds += 1
-        harness = kind(self.context, rows, steps, compiled)
+        harness = kind(self.context, rows, steps, compile_key)
         if self.clean:
-            self.kept[compiled] = harness
+            self.kept[compile_key] = harness
         return harness
 
-    def begin_sequence(self, rows: int, steps: int, compiled: tuple = DEFAULT_COMPILE) -> None:
+    def begin_sequence(self, rows: int, steps: int, compile_key: CompileKey = DEFAULT_COMPILE) -> None:
         """A fresh model with room for a sequence of runs of at most ``rows`` samples and ``steps`` steps."""
-        self.harness = self._new(rows, steps, compiled)
+        self.harness = self._new(rows, steps, compile_key)
 
     def run(self, y, scores, partition: Partition, loop: LoopSettings = LoopSettings(), weights: Weights = NONE, *,
             in_sequence: bool = False) -> Observation:
         """``partition`` of ``(y, scores)`` through the real loop, run as ``loop`` says, given ``weights``."""
-        current, compiled = self.harness, loop.compiled
-        if current is not None and current.compile_key != compiled:  # another compiled model: kept, or built
-            current, in_sequence = self.kept.get(compiled), False
+        current, key = self.harness, loop.compile_key
+        if current is not None and current.compile_key != key:  # another compiled model: kept, or built
+            current, in_sequence = self.kept.get(key), False
         if not (in_sequence and current is not None and current.holds(len(y), partition.steps)):
             if current is None or not self.clean or not current.holds(len(y), partition.steps):
-                current = self._room_for(len(y), partition.steps, compiled, current)
+                current = self._room_for(len(y), partition.steps, key, current)
         self.harness = current
         return current.run(y, scores, partition, loop, weights)
 
     def model_for(self, n: int, steps: int) -> Harness:
         """A harness of this driver with room for ``n`` samples (kept if it has it): for replays that need a model."""
         if self.harness is None or not self.harness.holds(n, steps):
-            compiled = self.harness.compile_key if self.harness is not None else DEFAULT_COMPILE
-            self.harness = self._room_for(n, steps, compiled, self.harness)
+            key = self.harness.compile_key if self.harness is not None else DEFAULT_COMPILE
+            self.harness = self._room_for(n, steps, key, self.harness)
         return self.harness
 
-    def _room_for(self, n: int, steps: int, compiled: tuple, current: Harness | None) -> Harness:
+    def _room_for(self, n: int, steps: int, compile_key: CompileKey, current: Harness | None) -> Harness:
         """A new harness for ``n`` samples and ``steps`` steps; a kept one grows by doubling."""
         if current is not None and self.clean:
             n, steps = max(n, 2 * current.rows), max(steps, 2 * current.steps)
-        return self._new(n, steps, compiled)
+        return self._new(n, steps, compile_key)

@@ -2,7 +2,7 @@
 values it feeds, the two heads of a model checked on one output, and what an error under a setting means.
 
 :class:`~f1check.loops.LoopSettings` draws the settings; :class:`~f1check.drivers.harness.Harness` builds one
-model per ``LoopSettings.compiled`` with these pieces.
+model per ``LoopSettings.compile_key`` with these pieces.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from .. import backend
 from ..feeds import Heads
 from ..loops import LoopSettings
-from ..weights import Batch
+from ..weights import Batch, weight_of
 
 if TYPE_CHECKING:
     from ..settings import Semantics
@@ -62,7 +62,7 @@ def fed_as(batches: list, policy: str) -> list:
     dtype = sixteen_bit(policy)
     if dtype is None:
         return batches
-    return [Batch(b[0], b[1].astype(dtype), getattr(b, "w", None)) for b in batches]
+    return [Batch(b[0], b[1].astype(dtype), weight_of(b)) for b in batches]
 
 
 OTHER_HEAD = "f1check_other"  # the name of the second head of a two-output model

@@ -23,8 +23,8 @@ from typing import Any
 
 from .. import backend, feeds
 from ..context import CheckContext
-from ..errors import F1CheckError, SubjectError
-from ..loops import LoopSettings
+from ..errors import F1CheckError, LoopError, SubjectError
+from ..loops import CompileKey, LoopSettings
 from ..modes import Mode
 from ..partitions import Partition
 from ..settings import Semantics
@@ -49,7 +49,7 @@ class Epoch:
     end_scores: Any  # the model's predictions for every sample when the subject reported
     logs: dict  # the logs at the end, after every callback
     logs_in: dict = field(default_factory=dict)  # the logs as callbacks got them (before any wrote)
-    weights: Any = field(repr=False, default=None)  # the trained model's weights then
+    model_weights: Any = field(repr=False, default=None)  # the trained model's weights (its variables' values) then
     preceding: list = field(default_factory=list)  # batches the metrics saw earlier in the epoch (a validation
     # pass comes after the training epoch: a metric that does not reset carries those counts in)
 
@@ -77,7 +77,7 @@ class Observation:
 
     def starts(self) -> list:
         """The model's weights when each epoch began: the initial ones, then each epoch's end."""
-        return [self.initial, *(e.weights for e in self.epochs[:-1])]
+        return [self.initial, *(e.model_weights for e in self.epochs[:-1])]
 
 
 def starting_features(scores, semantics: Semantics):
@@ -120,10 +120,10 @@ class Harness:
     LEGACY = False
     ERROR_PREFIX = ""
 
-    def __init__(self, context: CheckContext, rows: int, steps: int, compiled: tuple = LoopSettings().compiled):
-        self.context, self.compile_key = context, compiled
-        self.heads = TwoHeads(context.settings.output, compiled[3], context.semantics) if context.settings.output \
-            else None
+    def __init__(self, context: CheckContext, rows: int, steps: int, compile_key: CompileKey = CompileKey()):
+        self.context, self.compile_key = context, compile_key
+        self.heads = TwoHeads(context.settings.output, compile_key.outputs, context.semantics) \
+            if context.settings.output else None
         self.subject, self.mode, self.semantics = context.subject, context.mode, context.semantics
         self.parts: Parts = parts(self.LEGACY)
         if self.mode.validates:  # the recorder also sees the training pass's batches
@@ -133,9 +133,8 @@ class Harness:
     # -- building ----------------------------------------------------------------------------------------
 
     def _build(self, rows: int, steps: int) -> None:
-        keras, columns, replicas = self.parts.keras, self.context.columns, self.context.replicas
-        steps_per_execution, jit_compile, policy, _ = self.compile_key
-        with backend.replica_scope(replicas), dtype_policy(keras, policy):
+        keras, columns, replicas, key = self.parts.keras, self.context.columns, self.context.replicas, self.compile_key
+        with backend.replica_scope(replicas), dtype_policy(keras, key.dtype_policy):
             self.tap = self.parts.tap(rows, replicas, name="f1check_sample_tap")
             table = self.parts.table(rows, columns, name="f1check_table")
             other = self.parts.table(rows, columns, name="f1check_other_table") if self.heads else None
@@ -143,17 +142,18 @@ class Harness:
             self.table = table.table
             self.other_table = other.table if other is not None else None
             self.recorder = self.parts.recorder(rows, steps, columns, replicas, self.context.weighs)
-            self.compiled = [m.fresh() for m in self.subject.metrics]
-            weighted = [obj for obj, m in zip(self.compiled, self.subject.metrics) if m.weighted]
-            plain = [obj for obj, m in zip(self.compiled, self.subject.metrics) if not m.weighted]
+            self.metric_objects = [m.fresh() for m in self.subject.metrics]  # the subject's metrics, as compiled
+            weighted = [obj for obj, m in zip(self.metric_objects, self.subject.metrics) if m.weighted]
+            plain = [obj for obj, m in zip(self.metric_objects, self.subject.metrics) if not m.weighted]
             optimizer = keras.optimizers.SGD(learning_rate=FIT_LEARNING_RATE if self.mode.trains else 0.0)
             # a recorder that weighs is a weighted metric: it records the weight each fed sample carried
             (weighted if self.recorder.weighs else plain).append(self.recorder)
             on_head = self.heads.on_head if self.heads else (lambda value, other=None: value)
             self.model.compile(loss=on_head(loss_for(self.semantics), loss_for(self.semantics)), optimizer=optimizer,
                                metrics=on_head(plain or None), weighted_metrics=on_head(weighted or None),
-                               steps_per_execution=steps_per_execution, jit_compile=backend.jit_compile(jit_compile))
-        self.metric_keys = tuple(self.context.log_prefix + log_key(obj) for obj in self.compiled)
+                               steps_per_execution=key.steps_per_execution,
+                               jit_compile=backend.jit_compile(key.jit_compile))
+        self.metric_keys = tuple(self.context.log_prefix + log_key(obj) for obj in self.metric_objects)
         self.start = backend.values(self.model.weights)
         self.rows, self.steps = rows, steps
 
@@ -194,7 +194,7 @@ class Harness:
         except F1CheckError:
             raise
         except Exception as exc:
-            raise self.failure(exc, loop) from None
+            raise (refused_arguments(exc, loop, weights, self.endpoint(loop.feed)) or self.failure(exc, loop)) from None
         for epoch in epochs:
             if len(epoch.fed_indices) != sum(len(b[0]) for b in epoch.batches):
                 raise F1CheckError(
@@ -259,6 +259,26 @@ class Harness:
         return weighted_function_error(self.subject, exc) or error
 
 
+# What Keras 3 says when it refuses a loop's own arguments (its data adapters, before any step runs): a feed, weights
+# or a model that it does not take together.  No subject's code is involved.
+REFUSALS = ("is not supported for Python generator inputs", "is only supported for Models with a single output",
+            "`class_weight` and `sample_weight`", "Arguments not recognized", "should not be passed. Instead,",
+            "Unrecognized data type")
+
+
+def refused_arguments(exc: Exception, loop: LoopSettings, weights: Weights, endpoint: str) -> LoopError | None:
+    """An f1check error for Keras refusing the loop's own arguments (``class_weight`` with a Python generator, say),
+    so that it is never blamed on the subject; None for any other error."""
+    if not isinstance(exc, (ValueError, TypeError)) or not any(r in str(exc) for r in REFUSALS):
+        return None
+    return LoopError(
+        f"internal: Keras refused the arguments f1check gave {endpoint} ({type(exc).__name__}: "
+        f"{cause(exc).splitlines()[0][:300]}), fed {loop.describe()} ({weights.describe()}). This is f1check's "
+        "fault, not the subject's: f1check should never draw such a loop. Please report it, with the check's "
+        "arguments; meanwhile leave that feed or weight kind out of feeds= or weights=."
+    )
+
+
 def weighted_function_error(subject, exc: Exception) -> SubjectError | None:
     """The error of a metric function under weighted_metrics, which Keras cannot weigh; None for other subjects."""
     functions = [m.label for m in subject.metrics if m.weighted and m.is_function]
@@ -284,8 +304,9 @@ class LoopRun:
         self.labels = harness.labels(self.y)  # the labels in the model's output structure
         self.partition = partition
         self.mode = harness.mode
-        self.sample = self.weights.sample if self.weights.kind == "sample" else None
-        self.by_class = {"class_weight": self.weights.class_weight} if self.weights.kind == "class" else {}
+        kind = self.weights.kind
+        self.sample = self.weights.sample if kind.per_sample else None
+        self.by_class = {"class_weight": self.weights.class_weight} if kind.by_class else {}
 
     def given(self, partition: Partition, steps_key: str, feed: feeds.Feed | None = None, rotate: bool = False):
         feed = self.loop.feed if feed is None else feed
@@ -338,5 +359,5 @@ class LoopRun:
     def _epoch(self, snapshot: Snapshot, logs: dict) -> Epoch:
         reported = self.harness.subject.reported(logs, self.harness.metric_keys)
         end = as_computed(self.scores, self.loop.dtype_policy) if snapshot.end_scores is None else snapshot.end_scores
-        return Epoch(reported, snapshot.batches, snapshot.fed_indices, end, logs, snapshot.logs, snapshot.weights,
+        return Epoch(reported, snapshot.batches, snapshot.fed_indices, end, logs, snapshot.logs, snapshot.model_weights,
                      snapshot.preceding)

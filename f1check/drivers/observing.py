@@ -21,7 +21,7 @@ class Snapshot:
     fed_indices: Any  # sample indices in the order they were fed
     batches: list  # [(y_true, y_pred), ...] per fed batch, as the metrics saw them
     end_scores: Any = None  # the model's predictions for every sample at the epoch's end (trained models)
-    weights: Any = field(default=None, repr=False)  # the model's weights then
+    model_weights: Any = field(default=None, repr=False)  # the model's weights (its variables' values) then
     logs: dict = field(default_factory=dict)  # the logs as callbacks got them (before any wrote)
     preceding: list = field(default_factory=list)  # batches of the passes before this one in the epoch
 
@@ -72,11 +72,11 @@ def observer_class(keras):
             training.logs = dict(logs or {})
             if self.trainable:
                 training.end_scores = self._predict(self.inputs)
-                training.weights = backend.values(self.model.weights)
+                training.model_weights = backend.values(self.model.weights)
                 if self.validations and self.val_inputs is not None:
                     self.validations[-1].end_scores = self._predict(self.val_inputs)
                     self.validations[-1].logs = training.logs
-                    self.validations[-1].weights = training.weights  # a callback replay predicts with them
+                    self.validations[-1].model_weights = training.model_weights  # a callback replay predicts with them
             self.epochs.append(training)
 
         def _predict(self, inputs):
