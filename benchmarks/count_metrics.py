@@ -43,8 +43,8 @@ def main() -> None:
 
     import f1check
     from f1check import Partition, examples
+    from f1check.core.settings import Semantics
     from f1check.data import synthetic
-    from f1check.settings import Semantics
 
     training = (examples.F1FromLogs, {"callback_key": "f1", "callback_metrics": list(examples.COUNT_METRICS)})
     validation = (examples.ValidationF1FromLogs,

@@ -36,8 +36,8 @@ def subjects():
 
 def one_pass(metrics, y, s) -> float:
     """Seconds for the metrics to see all N samples once, in 16 batches, in a compiled replay (after its trace)."""
-    from f1check.replay import CompiledReplay
-    from f1check.targets import resolve
+    from f1check.loops.replay import CompiledReplay
+    from f1check.subjects.targets import resolve
 
     replay = CompiledReplay.build([resolve(m) for m in metrics], (y[:2], s[:2]))
     sizes = tuple([len(y) // 16] * 15 + [len(y) - 15 * (len(y) // 16)])
@@ -58,8 +58,8 @@ def main() -> None:
 
     import f1check
     from f1check import Partition
+    from f1check.core.settings import Semantics
     from f1check.data import synthetic
-    from f1check.settings import Semantics
 
     f1check.check(f1check.examples.StreamingF1, examples=2)  # the process's first Keras loop, outside the timings
     print(f"### Given data, {args.examples} examples per check\n")

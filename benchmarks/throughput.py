@@ -29,7 +29,7 @@ def draw_partitions(n: int, count: int, seed: int):
     from hypothesis import seed as hseed
 
     from f1check import strategies
-    from f1check.explore import MAX_BATCHES
+    from f1check.search.explore import MAX_BATCHES
 
     drawn = []
 
@@ -82,8 +82,8 @@ def plain_way(y, s, partitions) -> float:
 
 
 def numpy_floor(y, s, partitions) -> float:
-    from f1check.reference import Confusion
-    from f1check.settings import Semantics
+    from f1check.core.settings import Semantics
+    from f1check.judging.reference import Confusion
 
     confusion = Confusion(y, s, Semantics())
     started = time.perf_counter()
@@ -102,14 +102,15 @@ SUBJECTS = {  # score -> the stateful metric checked (f1check.examples)
 
 def f1check_rates(y, s, examples: int, seed: int, score: str = "f1"):
     """(search examples/s, whole check examples/s, examples, replay traces)."""
-    from f1check import check, examples as subjects
-    from f1check.candidates import Replayer
-    from f1check.context import CheckInputs
-    from f1check.drivers import Driver
-    from f1check.explore import Assessor, Explorer, Tally
-    from f1check.modes import Mode
-    from f1check.runner import Runner
-    from f1check.settings import CheckSettings, Semantics
+    from f1check import check
+    from f1check import examples as subjects
+    from f1check.core.modes import Mode
+    from f1check.core.settings import CheckSettings, Semantics
+    from f1check.loops.drivers import Driver
+    from f1check.search.candidates import Replayer
+    from f1check.search.explore import Assessor, Explorer, Tally
+    from f1check.search.runner import Runner
+    from f1check.subjects.context import CheckInputs
 
     subject = getattr(subjects, SUBJECTS[score])
     settings = CheckSettings(examples=examples, seed=seed, semantics=Semantics(score=score))
@@ -140,8 +141,8 @@ def main() -> None:
     import keras
     import numpy as np
 
+    from f1check.core.settings import Semantics
     from f1check.data import synthetic
-    from f1check.settings import Semantics
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"keras {keras.__version__} ({keras.backend.backend()})")

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import importlib
 
-from . import data, reference, report, settings, strategies
+from . import data, strategies
 from ._version import __version__
 from .api import assert_f1, check
-from .backend import prepare_replicas
-from .errors import ConfigError, DataError, F1CheckError, F1CheckFailure, PartitionError, SubjectError, TargetError
-from .partitions import Partition
-from .report import Report
-from .results import Example, Result
+from .core import settings
+from .core.backend import prepare_replicas
+from .core.errors import ConfigError, DataError, F1CheckError, F1CheckFailure, PartitionError, SubjectError, TargetError
+from .core.partitions import Partition
+from .judging import reference
+from .judging.results import Example, Result
+from .reporting import report
+from .reporting.report import Report
 
 __all__ = [
     "ConfigError",

@@ -8,10 +8,10 @@ import sys
 import time
 
 from . import Partition, check
-from .backend import environment
+from .core.backend import environment
+from .core.settings import Semantics
 from .data import synthetic, worked_example
-from .report import fmt
-from .settings import Semantics
+from .reporting.report import fmt
 
 ROW = "  {:<26} {:<16} {:>8} {:>8} {:>8}  {}"  # approach, partition, reported, f1_seen, f1_all, verdict: 100 columns
 

@@ -6,14 +6,16 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import backend, reproduce, settings as settings_module, timeouts
-from .context import CheckInputs
-from .errors import ConfigError, F1CheckFailure
-from .partitions import Partition
-from .report import Report, failure_message
+from .core import backend, timeouts
+from .core import settings as settings_module
+from .core.errors import ConfigError, F1CheckFailure
+from .core.partitions import Partition
+from .core.settings import DEFAULT, CheckSettings
+from .core.weights import Weights
+from .reporting import reproduce
+from .reporting.report import Report, failure_message
 from .search import Search
-from .settings import DEFAULT, CheckSettings
-from .weights import Weights
+from .subjects.context import CheckInputs
 
 __all__ = ["assert_f1", "check"]
 
@@ -36,7 +38,7 @@ def check(
     """Check that ``subject`` logs the score sklearn gives for what real Keras loops fed it.
 
     Every keyword but ``data``, ``partitions``, ``callback_key``, ``callback_metrics``, ``class_weight``,
-    ``progress`` and ``save_dir`` is a key of :data:`f1check.settings.SETTINGS`, with its default (None also
+    ``progress`` and ``save_dir`` is a key of :data:`f1check.core.settings.SETTINGS`, with its default (None also
     means the default); the table's docs are listed under Settings below.
 
     Args:
@@ -54,7 +56,7 @@ def check(
         {settings}
 
     Returns:
-        A :class:`~f1check.results.Report` with one :class:`~f1check.results.Result` per mode.
+        A :class:`~f1check.judging.results.Report` with one :class:`~f1check.judging.results.Result` per mode.
 
     Raises:
         F1CheckError: bad input (arguments, data, a target, a subject that raises), saying what to do.
@@ -78,7 +80,7 @@ if check.__doc__:  # None under python -OO
 
 
 def _with_class_weight(data, class_weight):
-    """``data`` with ``class_weight`` as its third element (a :class:`~f1check.weights.Weights`)."""
+    """``data`` with ``class_weight`` as its third element (a :class:`~f1check.core.weights.Weights`)."""
     if class_weight is None:
         return data
     if data is None or not isinstance(data, (tuple, list)) or len(data) != 2:
@@ -126,7 +128,7 @@ def assert_f1(subject: Any, **kwargs) -> Report:
     Python that reproduces the smallest failing example.
 
     Returns:
-        The :class:`~f1check.results.Report` when every mode passes.
+        The :class:`~f1check.judging.results.Report` when every mode passes.
 
     Raises:
         F1CheckFailure: an ``AssertionError``; ``.report`` holds the report.

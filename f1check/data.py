@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import DataError
-from .settings import Semantics
+from .core.errors import DataError
+from .core.settings import Semantics
 
 if TYPE_CHECKING:
     import numpy as np

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import keras as _import_keras
+from .core.backend import keras as _import_keras
 
 keras = _import_keras()  # as `import keras`, with TensorFlow's C++ start-up lines held back
 ops = keras.ops

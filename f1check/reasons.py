@@ -2,7 +2,7 @@
 
 A :class:`Reason` is what the diagnosis says of one example; a result states
 the reasons whose numbers match on more than one failing example
-(:func:`f1check.diagnosis.standing`), so that a reason never rests on one
+(:func:`f1check.search.diagnosis.standing`), so that a reason never rests on one
 degenerate sample where many formulas agree.  The codes are a vocabulary a
 dashboard or a bot can rely on; :data:`CODES` says what each means.
 """

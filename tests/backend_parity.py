@@ -11,7 +11,8 @@ import sys
 import numpy as np
 
 import f1check
-from f1check import Partition, backend, examples
+from f1check import Partition, examples
+from f1check.core import backend
 from f1check.data import worked_example
 
 COUNTS = {"callback_key": "f1", "callback_metrics": list(examples.COUNT_METRICS)}
@@ -60,8 +61,8 @@ def main(fuzzed_examples: int) -> dict:
             result = f1check.check(subject, modes=[mode], examples=fuzzed_examples, seed=0, **extra).results[0]
             out["fit"][f"{name}:{mode}"] = {"passed": result.passed,
                                             "most_batches": max(len(e.fed_batch_sizes) for e in result.runs)}
-    from f1check.replay import CompiledReplay
-    from f1check.targets import resolve
+    from f1check.loops.replay import CompiledReplay
+    from f1check.subjects.targets import resolve
 
     out["compiled_replay"] = CompiledReplay.build([resolve(examples.StreamingF1)], (y[:2], s[:2])) is not None
     out["weighted"] = weighted_cases(fuzzed_examples)

@@ -15,9 +15,9 @@ import f1check
 f1check.prepare_replicas(2)  # before anything starts TensorFlow
 
 import numpy as np  # noqa: E402
+from f1check.plugin.files.report import example_json  # noqa: E402
 
 from f1check import Partition, examples  # noqa: E402
-from f1check.report import example_json  # noqa: E402
 from f1check.data import worked_example  # noqa: E402
 
 COUNTS = {"callback_key": "f1", "callback_metrics": list(examples.COUNT_METRICS)}
@@ -51,7 +51,7 @@ def main(fuzzed_examples: int) -> dict:
     out["seconds_total"] = time.perf_counter() - start
     import keras
 
-    from f1check.backend import replica_strategy
+    from f1check.core.backend import replica_strategy
 
     with replica_strategy(2).scope():
         model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])

@@ -20,10 +20,10 @@ def require(module: str, install: str) -> None:
 
 def driver(subject, mode: str = "evaluate", semantics=None):
     """A real-loop driver of a resolved ``subject`` in ``mode`` (the context a check would give it)."""
-    from f1check.context import CheckInputs
-    from f1check.drivers import Driver
-    from f1check.modes import Mode
-    from f1check.settings import CheckSettings, Semantics
+    from f1check.core.modes import Mode
+    from f1check.core.settings import CheckSettings, Semantics
+    from f1check.loops.drivers import Driver
+    from f1check.subjects.context import CheckInputs
 
     inputs = CheckInputs(subject, CheckSettings(semantics=semantics or Semantics()))
     return Driver(inputs.context(Mode(mode)))
@@ -31,7 +31,7 @@ def driver(subject, mode: str = "evaluate", semantics=None):
 
 def fed(feed: str):
     """The loop settings of feed ``feed`` (a name), as ``Driver.run`` takes them."""
-    from f1check.feeds import Feed
+    from f1check.core.feeds import Feed
     from f1check.loops import LoopSettings
 
     return LoopSettings(Feed(feed))

@@ -72,12 +72,12 @@ def test_no_own_module_imported_inside_a_function_and_no_long_functions():
 def test_the_pipeline_points_one_way():
     edges, _, _ = graph()
     # the core knows nothing of pytest's plugin modules, and the lower floors nothing of the upper ones
-    for lower, upper in [("f1check.drivers.harness", "f1check.search"), ("f1check.reference", "f1check.runner"),
-                         ("f1check.settings", "f1check.subjects"), ("f1check.api", "f1check.plugin"),
-                         ("f1check.search", "f1check.report")]:
+    for lower, upper in [("f1check.loops.drivers.harness", "f1check.search"), ("f1check.judging.reference", "f1check.search.runner"),
+                         ("f1check.core.settings", "f1check.subjects"), ("f1check.api", "f1check.plugin"),
+                         ("f1check.search", "f1check.reporting.report")]:
         assert upper not in edges[lower], (lower, upper)
-    plugin_side = {"f1check.plugin", "f1check.items", "f1check.options", "f1check.progress", "f1check.reporting",
-                   "f1check.runstate"}
+    plugin_side = {"f1check.plugin", "f1check.plugin.items", "f1check.plugin.options", "f1check.plugin.progress", "f1check.plugin.files",
+                   "f1check.plugin.runstate"}
     for module, imported in edges.items():
         if module not in plugin_side:
             assert not imported & plugin_side, module
@@ -96,16 +96,16 @@ def _strings(node) -> list[str]:
 
 
 def test_modes_and_subject_kinds_are_asked_not_compared():
-    # a mode is a value that answers trains/validates/drops_remainder (f1check.modes), and a subject answers
+    # a mode is a value that answers trains/validates/drops_remainder (f1check.core.modes), and a subject answers
     # metrics/direct/scores_itself (f1check.subjects): no other module compares a mode's name or tests a kind
     compared, kinds = [], []
     for name, path in MODULES.items():
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Compare) and name != "f1check.modes":
+            if isinstance(node, ast.Compare) and name != "f1check.core.modes":
                 if MODE_NAMES & {s for part in [node.left, *node.comparators] for s in _strings(part)}:
                     compared.append(f"{name}:{node.lineno}")
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                    node.func.attr in ("startswith", "endswith") and name != "f1check.modes":
+                    node.func.attr in ("startswith", "endswith") and name != "f1check.core.modes":
                 if {"-dropped", "validation", "fit"} & {s for a in node.args for s in _strings(a)}:
                     compared.append(f"{name}:{node.lineno}")
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance" \
@@ -119,22 +119,22 @@ def test_modes_and_subject_kinds_are_asked_not_compared():
 
 def test_value_types_sit_below_the_printer():
     edges, _, _ = graph()
-    for values in ("f1check.results", "f1check.modes", "f1check.feeds", "f1check.loops", "f1check.settings",
-                   "f1check.partitions", "f1check.verdict"):
-        assert "f1check.report" not in edges[values], values
-    assert edges["f1check.modes"] == set()  # the ground floor
+    for values in ("f1check.judging.results", "f1check.core.modes", "f1check.core.feeds", "f1check.loops", "f1check.core.settings",
+                   "f1check.core.partitions", "f1check.core.verdict"):
+        assert "f1check.reporting.report" not in edges[values], values
+    assert edges["f1check.core.modes"] == set()  # the ground floor
 
 
 WEIGHT_KINDS = {"none", "sample", "class"}
 
 
 def test_weight_kinds_are_asked_not_compared():
-    # a weight kind is a WeightsKind that answers given/per_sample/by_class/carried_by (f1check.weights): no other
+    # a weight kind is a WeightsKind that answers given/per_sample/by_class/carried_by (f1check.core.weights): no other
     # module compares its spelling (the settings' validators check the spellings the user wrote, before they
     # become kinds)
     compared = []
     for name, path in MODULES.items():
-        if name in ("f1check.weights", "f1check.settings", "f1check.validators"):
+        if name in ("f1check.core.weights", "f1check.core.settings", "f1check.core.validators"):
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Compare) and \

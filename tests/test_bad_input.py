@@ -6,8 +6,6 @@ import pytest
 import f1check
 from f1check import ConfigError, DataError, F1CheckError, Partition, PartitionError, SubjectError, TargetError
 
-
-
 Y = np.asarray([1, 0, 1, 0], "float32")
 S = np.asarray([0.9, 0.2, 0.4, 0.6], "float32")
 GOOD = "f1check.examples:StreamingF1"

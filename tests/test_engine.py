@@ -2,15 +2,14 @@
 
 import re
 
+import keras
 import numpy as np
 import pytest
-
-import keras
+from support import sklearn_f1
 
 import f1check
 from f1check import Partition, examples
 from f1check.data import worked_example
-from support import sklearn_f1
 
 # The worked example: batch F1 0.75, 2/11, 1.0; all 300: 2*61 / (2*61 + 10 + 19) = 122/151.
 MEAN_OF_BATCH_F1 = (0.75 + 2 / 11 + 1.0) / 3

@@ -1,16 +1,15 @@
 """fit and fit-dropped modes, the feeds, and the phantom step, through real Keras loops."""
 
+import keras
 import numpy as np
 import pytest
-
-import keras
+from support import driver, sklearn_f1
 
 import f1check
 from f1check import Partition, examples
+from f1check.core.settings import FEEDS
 from f1check.data import worked_example
-from f1check.settings import FEEDS
-from f1check.targets import resolve
-from support import driver, sklearn_f1
+from f1check.subjects.targets import resolve
 
 COUNTS = {"callback_key": "f1", "callback_metrics": list(examples.COUNT_METRICS)}
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from support import require
+
 from f1check.data import worked_example
 
 pytest_plugins = ["pytester"]
@@ -39,11 +40,11 @@ import numpy as np
 
 from f1check import backend
 from f1check.data import worked_example
-from f1check.context import CheckInputs
-from f1check.drivers import Driver
-from f1check.modes import Mode
-from f1check.settings import CheckSettings
-from f1check.targets import resolve
+from f1check.subjects.context import CheckInputs
+from f1check.loops.drivers import Driver
+from f1check.core.modes import Mode
+from f1check.core.settings import CheckSettings
+from f1check.subjects.targets import resolve
 from legacy_metrics.metrics import f1
 
 y, scores = worked_example()

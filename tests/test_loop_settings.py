@@ -15,8 +15,8 @@ from sklearn.metrics import f1_score
 
 import f1check
 from f1check import Partition
+from f1check.core.errors import ConfigError
 from f1check.data import worked_example
-from f1check.errors import ConfigError
 from f1check.loops import LoopSettings
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "fixtures"))
@@ -82,9 +82,9 @@ def test_a_metric_whose_variables_are_float16_whatever_the_policy_is_told_so_by_
 
 
 def test_counts_summed_in_16_bits_give_what_plain_keras_logs_for_such_a_metric():
-    from f1check.adversarial import SIXTEEN_BIT_BATCH, counting_past_16_bits
-    from f1check.readings import counted_in
-    from f1check.settings import Semantics
+    from f1check.core.settings import Semantics
+    from f1check.judging.readings import counted_in
+    from f1check.search.adversarial import SIXTEEN_BIT_BATCH, counting_past_16_bits
 
     y, s = counting_past_16_bits(1)
     batches = [(y[i:i + SIXTEEN_BIT_BATCH], s[i:i + SIXTEEN_BIT_BATCH]) for i in range(0, len(y), SIXTEEN_BIT_BATCH)]

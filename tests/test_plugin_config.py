@@ -3,8 +3,9 @@
 import pytest
 from _pytest.config import ExitCode
 
-from f1check import backend, config as f1config
-from f1check.options import DEVICE, EXAMPLES, JUDGE, OPTION, REPORT, SEED, TOLERANCE
+from f1check.core import backend
+from f1check.plugin import config as f1config
+from f1check.plugin.options import DEVICE, EXAMPLES, JUDGE, OPTION, REPORT, SEED, TOLERANCE
 
 pytest_plugins = ["pytester"]
 
@@ -94,7 +95,7 @@ def test_ini_options_serve_projects_without_pyproject(pytester):
 
 
 def test_gpu_without_a_gpu_is_a_usage_error(pytester):
-    from f1check.backend import gpu_available
+    from f1check.core.backend import gpu_available
 
     if gpu_available():
         pytest.skip("this machine has a GPU")
@@ -180,7 +181,7 @@ def test_target_tables_override_the_top_level_and_both_forms_parse(tmp_path):
 
 
 def test_the_fixture_checker_merges_run_marker_and_call_settings():
-    from f1check.fixtures import Checker
+    from f1check.plugin.fixtures import Checker
 
     checker = Checker({"tolerance": 0.01, "task": "multiclass", "classes": 4, "average": "micro", "examples": 9}, seed=3)
     assert checker.options() == {"tolerance": 0.01, "task": "multiclass", "classes": 4, "average": "micro",
@@ -196,7 +197,7 @@ def test_the_fixture_checker_merges_run_marker_and_call_settings():
 def test_the_model_factory_builds_seeded_compiled_models():
     import numpy as np
 
-    from f1check.fixtures import DataFactory, ModelFactory
+    from f1check.plugin.fixtures import DataFactory, ModelFactory
 
     make = ModelFactory("CPU", seed=7)
     first, again, other = make(features=3), make(features=3), make(features=3, seed=8)

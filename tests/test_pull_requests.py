@@ -10,13 +10,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from f1check.plugin.files.summary import markdown
+from support import rendered_table
 
 import f1check
 from f1check import Partition
 from f1check.data import worked_example
-from f1check.locations import config_line, module_file, subject_location
-from f1check.summary import markdown
-from support import rendered_table
+from f1check.subjects.locations import config_line, module_file, subject_location
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -94,7 +94,7 @@ def test_the_config_fallback_is_the_line_that_names_the_target(tmp_path):
 
 
 def records(report, nodeids):
-    from f1check.report import result_json
+    from f1check.plugin.files.report import result_json
 
     return [{"nodeid": nodeid, **result_json(r), "defined_at": "pkg/metrics.py:4"}
             for nodeid, r in zip(nodeids, report.results)]
@@ -131,14 +131,14 @@ def png_size(path: Path) -> tuple[int, int]:
 
 def test_a_failure_is_drawn_at_800_by_500_and_a_pass_is_not(tmp_path):
     pytest.importorskip("matplotlib", reason="the plots extra: pip install -e '.[plots]'")
-    from f1check import plots
+    from f1check.plugin.files import plots
 
     y, s = worked_example()
     result = f1check.check("f1check.examples:naive_f1", data=(y, s), partitions=[Partition([100, 100, 100])]).results[0]
     counterexample = result.counterexample
     assert len(counterexample.fed_batches) == 3  # what the picture draws: sklearn on each fed batch
-    per_batch = [f1check.reference.reference(b[0], b[1], f1check.settings.Semantics()) for b in counterexample.fed_batches]
+    per_batch = [f1check.judging.reference.reference(b[0], b[1], f1check.core.settings.Semantics()) for b in counterexample.fed_batches]
     assert sum(per_batch) / 3 == pytest.approx(0.643939, abs=1e-6)
-    path = plots.draw(result, f1check.settings.Semantics(), tmp_path / "plots" / "item.png", title="naive_f1[evaluate]")
+    path = plots.draw(result, f1check.core.settings.Semantics(), tmp_path / "plots" / "item.png", title="naive_f1[evaluate]")
     assert path == tmp_path / "plots" / "item.png" and png_size(path) == (800, 500)
     assert plots.picture_path(tmp_path, "f1check::pkg.m:f1(2)[fit]").name == "pkg.m_f1_2_fit.png"

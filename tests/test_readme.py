@@ -81,6 +81,6 @@ def test_the_reason_table_is_the_vocabulary_f1check_states():
 
 
 def test_the_key_table_is_the_one_the_settings_table_makes():
-    from f1check.settings import key_table
+    from f1check.core.settings import key_table
 
-    assert key_table() in README, "regenerate it: python -c 'from f1check.settings import key_table; print(key_table())'"
+    assert key_table() in README, "regenerate it: python -c 'from f1check.core.settings import key_table; print(key_table())'"

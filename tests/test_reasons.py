@@ -41,7 +41,7 @@ def test_each_wrong_implementation_fails_with_its_reason(what, subject, kwargs, 
     result = f1check.check(subject, modes=[mode], examples=10, seed=0, **kwargs).results[0]
     assert result.status == status, (result.why, str(result.worst))
     assert [r.code for r in result.why] == codes, result.why
-    assert f1check.report.result_json(result)["why"] == [{"code": r.code, "text": r.text} for r in result.why]
+    assert f1check.reporting.report.result_json(result)["why"] == [{"code": r.code, "text": r.text} for r in result.why]
 
 
 def test_a_keras_2_callback_reading_validation_data_is_told_to_use_a_factory():

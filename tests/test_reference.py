@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from f1check import reference, settings
+from f1check.core import settings
+from f1check.judging import reference
 
 
 def sem(**kw):

@@ -14,20 +14,21 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 
 import f1check
 from f1check import Partition, examples
-from f1check.adversarial import fixed_runs
-from f1check.candidates import cases
-from f1check.context import CheckInputs
-from f1check.drivers.harness import refused_arguments
-from f1check.errors import ConfigError, LoopError
-from f1check.feeds import Feed
+from f1check.core.errors import ConfigError, LoopError
+from f1check.core.feeds import Feed
+from f1check.core.modes import Mode
+from f1check.core.settings import argument_source, build
+from f1check.core.weights import Weights, WeightsKind
 from f1check.loops import LoopSettings
-from f1check.modes import Mode
-from f1check.settings import argument_source, build
-from f1check.weights import Weights, WeightsKind
+from f1check.loops.drivers.harness import refused_arguments
+from f1check.search.adversarial import fixed_runs
+from f1check.search.candidates import cases
+from f1check.subjects.context import CheckInputs
 
 W = "fixtures.weighted"
 CLASS_WEIGHT = {0: 0.5, 1: 2.0}

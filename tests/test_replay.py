@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
-
-from f1check import examples, reference, strategies
-from f1check import settings as names
-from f1check.replay import CompiledReplay, eager_replay
-from f1check.carried import carried_state
-from f1check.targets import resolve
 from support import driver
+
+from f1check import examples, strategies
+from f1check.core import settings as names
+from f1check.judging import reference
+from f1check.loops.replay import CompiledReplay, eager_replay
+from f1check.subjects.carried import carried_state
+from f1check.subjects.targets import resolve
 from fixtures.subjects import PartialResetF1, RawVariableF1
 
 SEM = names.Semantics()

@@ -11,6 +11,7 @@ import json
 import os
 from pathlib import Path
 
+import keras  # noqa: E402
 import numpy as np
 import pytest
 import warm
@@ -20,7 +21,6 @@ import f1check
 from f1check import Partition
 from f1check.data import worked_example
 
-import keras  # noqa: E402
 SCRIPT = Path(__file__).with_name("replica_findings.py")
 WORKED_F1 = 122 / 151  # sklearn on all 300 samples of the worked example
 

@@ -7,12 +7,15 @@ import numpy as np
 import pytest
 
 import f1check
-from f1check import backend, config as f1config, examples, report
-from f1check.modes import Mode
-from f1check.partitions import Partition
-from f1check.reference import Attribution
-from f1check.results import Example
-from f1check.runstate import RunState
+from f1check import examples
+from f1check.core import backend
+from f1check.core.modes import Mode
+from f1check.core.partitions import Partition
+from f1check.judging.reference import Attribution
+from f1check.judging.results import Example
+from f1check.plugin import config as f1config
+from f1check.plugin.files import report
+from f1check.plugin.runstate import RunState
 
 
 def test_json_numbers_say_nan_and_infinity_as_strings_never_null():
@@ -60,8 +63,8 @@ def test_each_item_starts_from_keras_globals_as_they_are_once_every_target_is_im
 
 
 def test_the_progress_reports_the_worst_error_so_far_and_the_live_line_fits_its_room():
-    from f1check.explore import Tally
-    from f1check.progress import status
+    from f1check.plugin.progress import status
+    from f1check.search.explore import Tally
 
     seen = []
     tally = Tally(10, progress=lambda done, total, worst: seen.append(worst))

@@ -12,8 +12,8 @@ outcomes.
 """
 
 import json
-import re
 import os
+import re
 import shutil
 import signal
 import time

@@ -2,16 +2,15 @@
 
 import math
 
+import keras
 import numpy as np
 import pytest
 from sklearn.metrics import f1_score
-
-import keras
+from support import driver, sklearn_batch_mean, sklearn_f1
 
 import f1check
 from f1check import Partition, examples
-from f1check.targets import resolve
-from support import driver, sklearn_batch_mean, sklearn_f1
+from f1check.subjects.targets import resolve
 
 
 def test_naive_function_shrinks_to_at_most_four_samples():
@@ -140,7 +139,7 @@ def test_nan_logged_where_sklearn_gives_a_number_fails_and_names_the_batch():
     assert result.counterexample.f1_seen == pytest.approx(sklearn_f1(y, s))  # 1.0: sklearn gives a number
     assert [r.code for r in result.why] == ["nan-logged"]
     assert "fed alone, batch 0 (2 samples, 0 positive, 0 predicted positive) gives nan" in result.why[0].text
-    record = f1check.report.result_json(result)
+    record = f1check.reporting.report.result_json(result)
     assert record["counterexample"]["reported"] == "nan" and record["why"][0]["code"] == "nan-logged"
     fuzzed = f1check.check("fixtures.subjects:nan_f1", seed=0).results[0]
     assert fuzzed.status == "fail" and fuzzed.main_reason == "nan-logged"

@@ -1,4 +1,4 @@
-"""One declaration per setting: every key of ``f1check.settings.SETTINGS`` is accepted wherever it applies, with
+"""One declaration per setting: every key of ``f1check.core.settings.SETTINGS`` is accepted wherever it applies, with
 the table's default, and no key is accepted anywhere that the table does not declare.
 
 The places: ``check()``'s keywords, ``[tool.f1check]``, a target's table, the ``f1check`` marker (and fixture),
@@ -12,8 +12,11 @@ import inspect
 
 import pytest
 
-from f1check import api, config as f1config, fixtures, options, settings as names
-from f1check.errors import ConfigError
+from f1check import api
+from f1check.core import settings as names
+from f1check.core.errors import ConfigError
+from f1check.plugin import config as f1config
+from f1check.plugin import fixtures, options
 
 # check()'s keywords that are not settings: the data, what a callback subject needs, and hooks.
 NOT_SETTINGS = {"subject", "data", "partitions", "callback_key", "callback_metrics", "class_weight", "progress",

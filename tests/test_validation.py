@@ -2,14 +2,14 @@
 
 import numpy as np
 import pytest
+from support import driver, fed, sklearn_batch_mean
 
 import f1check
 from f1check import Partition, examples
+from f1check.core.settings import Semantics
 from f1check.data import worked_example
-from f1check.diagnosis import unfed_note
-from f1check.settings import Semantics
-from f1check.targets import resolve
-from support import driver, fed, sklearn_batch_mean
+from f1check.search.diagnosis import unfed_note
+from f1check.subjects.targets import resolve
 
 VALIDATION_COUNTS = {"callback_key": "val_f1", "callback_metrics": list(examples.VALIDATION_COUNT_METRICS)}
 SEM = Semantics()

@@ -7,8 +7,8 @@ stops a run outside it, with the installed versions replaced.
 import pytest
 from pytest import ExitCode
 
-from f1check import versions
-from f1check.errors import ConfigError
+from f1check.core import versions
+from f1check.core.errors import ConfigError
 
 pytest_plugins = ["pytester"]
 

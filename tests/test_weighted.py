@@ -90,6 +90,6 @@ def test_a_per_batch_function_under_weighted_metrics_is_an_error_that_says_what_
 def test_a_weighted_counterexample_reproduces_with_its_weights():
     result = f1check.check(f"{W}:MaskWeightedF1", examples=4, weighted=True, weights=["sample"]).results[0]
     assert "data=(y_true, scores, sample_weight)" in result.reproduce and "weighted=True" in result.reproduce
-    assert f1check.report.result_json(result)["counterexample"]["weights"] == "sample"
+    assert f1check.reporting.report.result_json(result)["counterexample"]["weights"] == "sample"
     with pytest.raises(f1check.F1CheckFailure, match=f"{result.counterexample.reported:.6f}"):
         exec(result.reproduce, {})

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..settings import MULTICLASS_SCORES, CheckSettings
+from ..core.settings import MULTICLASS_SCORES, CheckSettings
 from .validate import InvalidStrategyArgument, classes_strategy, sizes, threshold_value
 
 SMALL = 24  # datasets up to this size are drawn element by element (and shrink that way)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..partitions import Partition
+from ..core.partitions import Partition
 from .validate import InvalidStrategyArgument, whole
 
 

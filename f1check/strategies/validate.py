@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..errors import ConfigError
-from ..values import is_whole
+from ..core.errors import ConfigError
+from ..core.values import is_whole
 
 
 class InvalidStrategyArgument(ConfigError):

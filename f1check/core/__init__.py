@@ -1,0 +1,1 @@
+"""The ground floor: the words and rules every stage uses (errors, modes, feeds, weights, partitions, the check's settings, the verdict, time budgets, the backend). Imports nothing of f1check above it."""
