@@ -69,17 +69,52 @@ def test_no_own_module_imported_inside_a_function_and_no_long_functions():
     assert long == []
 
 
-def test_the_pipeline_points_one_way():
+# The stages in the order they import each other: each imports only from the stages before it (and from itself).
+# A subpackage is one stage; a module directly under f1check/ is a stage of its own. Keep docs/ARCHITECTURE.md's
+# tree in this order.
+STAGES = [
+    "f1check._version",
+    "f1check.core",        # the words and rules every stage uses: errors, modes, feeds, weights, settings, ...
+    "f1check.reasons",     # the reasons' vocabulary (documented import path)
+    "f1check.data",        # data sets (documented import path)
+    "f1check.strategies",  # hypothesis strategies (documented import path)
+    "f1check.examples",    # example subjects (documented import path)
+    "f1check.subjects",    # what a subject is, its target, its carried state, one check's context
+    "f1check.loops",       # the loop's settings, the real loops (drivers), replay, models
+    "f1check.judging",     # sklearn's reference, results, readings, explanations
+    "f1check.search",      # one check: fixed examples, hypothesis, confirmation, diagnosis
+    "f1check.reporting",   # text, summary, picture, reproduction snippet
+    "f1check.api",         # check() and assert_f1()
+    "f1check.plugin",      # pytest: hooks, items, options, config, fixtures, run state, file reports
+    "f1check.__main__",    # python -m f1check
+]
+
+
+def stage_of(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def test_the_stages_point_one_way():
     edges, _, _ = graph()
-    # the core knows nothing of pytest's plugin modules, and the lower floors nothing of the upper ones
-    for lower, upper in [("f1check.loops.drivers.harness", "f1check.search"), ("f1check.judging.reference", "f1check.search.runner"),
-                         ("f1check.core.settings", "f1check.subjects"), ("f1check.api", "f1check.plugin"),
-                         ("f1check.search", "f1check.reporting.report")]:
-        assert upper not in edges[lower], (lower, upper)
-    plugin_side = {"f1check.plugin", "f1check.plugin.items", "f1check.plugin.options", "f1check.plugin.progress", "f1check.plugin.files",
-                   "f1check.plugin.runstate"}
+    order = {stage: i for i, stage in enumerate(STAGES)}
+    assert {stage_of(m) for m in MODULES if m != "f1check"} == set(STAGES)  # every stage placed, none invented
+    backwards = sorted(f"{module} -> {target}" for module, targets in edges.items() if module != "f1check"
+                       for target in targets if target != "f1check" and order[stage_of(target)] > order[stage_of(module)])
+    assert backwards == []
+
+
+def test_the_tree_shows_the_pipeline():
+    top = [p.name for p in PACKAGE.glob("*.py") if p.name not in ("__init__.py", "__main__.py", "_version.py")]
+    assert len(top) <= 10, top
+    for package in (p for p in PACKAGE.iterdir() if (p / "__init__.py").exists()):
+        assert len(list(package.rglob("*.py"))) <= 15, package.name
+
+
+def test_the_core_knows_nothing_of_pytest():
+    edges, _, _ = graph()
+    plugin_side = {m for m in MODULES if stage_of(m) == "f1check.plugin"}
     for module, imported in edges.items():
-        if module not in plugin_side:
+        if module not in plugin_side | {"f1check", "f1check.__main__"}:
             assert not imported & plugin_side, module
 
 
@@ -119,8 +154,8 @@ def test_modes_and_subject_kinds_are_asked_not_compared():
 
 def test_value_types_sit_below_the_printer():
     edges, _, _ = graph()
-    for values in ("f1check.judging.results", "f1check.core.modes", "f1check.core.feeds", "f1check.loops", "f1check.core.settings",
-                   "f1check.core.partitions", "f1check.core.verdict"):
+    for values in ("f1check.judging.results", "f1check.core.modes", "f1check.core.feeds", "f1check.loops",
+                   "f1check.core.settings", "f1check.core.partitions", "f1check.core.verdict"):
         assert "f1check.reporting.report" not in edges[values], values
     assert edges["f1check.core.modes"] == set()  # the ground floor
 
@@ -129,8 +164,8 @@ WEIGHT_KINDS = {"none", "sample", "class"}
 
 
 def test_weight_kinds_are_asked_not_compared():
-    # a weight kind is a WeightsKind that answers given/per_sample/by_class/carried_by (f1check.core.weights): no other
-    # module compares its spelling (the settings' validators check the spellings the user wrote, before they
+    # a weight kind is a WeightsKind that answers given/per_sample/by_class/carried_by (f1check.core.weights): no
+    # other module compares its spelling (the settings' validators check the spellings the user wrote, before they
     # become kinds)
     compared = []
     for name, path in MODULES.items():
@@ -141,3 +176,23 @@ def test_weight_kinds_are_asked_not_compared():
                     WEIGHT_KINDS & {s for part in [node.left, *node.comparators] for s in _strings(part)}:
                 compared.append(f"{name}:{node.lineno}")
     assert compared == []
+
+
+def test_each_setting_is_declared_once():
+    # f1check.core.settings.SETTINGS declares every key (name, default, rule, scope, ini type, flag, doc); the key
+    # lists of config, options, the marker and check() are derived from it. A list of five or more key names
+    # written out anywhere else is a second declaration that will drift (tests/test_settings_table.py holds each
+    # place to the table).
+    from f1check.core.settings import SETTINGS
+
+    keys = {setting.name for setting in SETTINGS}
+    written = []
+    for name, path in MODULES.items():
+        if name == "f1check.core.settings":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+                named = _strings(node)
+                if len(named) >= 5 and len(named) == len(node.elts) and set(named) <= keys:
+                    written.append(f"{name}:{node.lineno}")
+    assert written == []

@@ -156,6 +156,8 @@ SETTINGS = (
             "with `output`)", rules.outputs, LOOP, "tuple[str, ...] | None", needs=("output",), ini="args"),
 )
 KEYS = {s.name: s for s in SETTINGS}
+# The keys with a --f1check-<key> flag, in the order --help has always listed them (a new flag goes last).
+FLAG_ORDER = ("examples", "seed", "tolerance", "judge", "device", "report", "replicas", "timeout")
 # Keys of one check's settings: check() arguments, [tool.f1check] and per-target keys, marker arguments.
 SETTING_KEYS = tuple(s.name for s in SETTINGS if s.scope != RUN)
 RUN_KEYS = tuple(s.name for s in SETTINGS if s.scope == RUN)  # keys of the pytest run only

@@ -18,8 +18,7 @@ from . import config as f1config
 
 OPTION = "--f1check"
 SUMMARY = "--f1check-summary"  # a file, not a setting: the run's Markdown summary (as $GITHUB_STEP_SUMMARY gets)
-# The keys with a --f1check-<key> flag, in the order --help has always listed them (a new one goes last).
-_HELP_ORDER = ("examples", "seed", "tolerance", "judge", "device", "report", "replicas", "timeout")
+_HELP_ORDER = names.FLAG_ORDER
 _FLAGGED = sorted((s for s in names.SETTINGS if s.flag),
                   key=lambda s: _HELP_ORDER.index(s.name) if s.name in _HELP_ORDER else len(_HELP_ORDER))
 # Every flag that sets a value, by the setting it sets.
