@@ -28,9 +28,16 @@ sys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
 """
 
 
-@pytest.fixture(autouse=True)
-def warm_runs(monkeypatch):
-    monkeypatch.setattr(warm, "ENABLED", True)
+@pytest.fixture(autouse=True, scope="module")
+def warm_runs():
+    """Warm runs on, from a warm interpreter of this module's own, started with this module's environment (one
+    that an earlier test started while it had patched the environment would start these runs fresh)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(warm, "ENABLED", True)
+        patch.setattr(warm, "_server", None)
+        yield
+        if warm._server is not None:
+            warm._server.close()
 
 
 def fresh_python(args, cwd, env, stdin_text=""):
