@@ -15,7 +15,7 @@ import f1check
 f1check.prepare_replicas(2)  # before anything starts TensorFlow
 
 import numpy as np  # noqa: E402
-from f1check.plugin.files.report import example_json  # noqa: E402
+from f1check.reporting.report import example_json  # noqa: E402
 
 from f1check import Partition, examples  # noqa: E402
 from f1check.data import worked_example  # noqa: E402

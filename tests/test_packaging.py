@@ -26,7 +26,9 @@ def test_the_wheel_declares_the_plugin_the_profiles_and_the_extras(tmp_path):
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(site)
         names = archive.namelist()
-    assert "f1check/plugin.py" in names and "f1check/drivers/harness.py" in names and "f1check/strategies/data.py" in names
+    for stage in ("core", "subjects", "loops", "loops/drivers", "judging", "search", "reporting", "plugin", "strategies"):
+        assert f"f1check/{stage}/__init__.py" in names, stage  # every subpackage, however deep
+    assert "f1check/loops/drivers/harness.py" in names and "f1check/strategies/data.py" in names
     assert not any(n.startswith(("tests/", "fixtures/", "benchmarks/")) for n in names)
     dist = next(d for d in metadata.distributions(path=[str(site)]) if d.metadata["Name"] == "f1check")
     assert dist.version == f1check.__version__

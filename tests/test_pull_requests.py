@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from f1check.plugin.files.summary import markdown
+from f1check.reporting.summary import markdown
 from support import rendered_table
 
 import f1check
@@ -94,7 +94,7 @@ def test_the_config_fallback_is_the_line_that_names_the_target(tmp_path):
 
 
 def records(report, nodeids):
-    from f1check.plugin.files.report import result_json
+    from f1check.reporting.report import result_json
 
     return [{"nodeid": nodeid, **result_json(r), "defined_at": "pkg/metrics.py:4"}
             for nodeid, r in zip(nodeids, report.results)]
@@ -131,7 +131,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 def test_a_failure_is_drawn_at_800_by_500_and_a_pass_is_not(tmp_path):
     pytest.importorskip("matplotlib", reason="the plots extra: pip install -e '.[plots]'")
-    from f1check.plugin.files import plots
+    from f1check.reporting import plots
 
     y, s = worked_example()
     result = f1check.check("f1check.examples:naive_f1", data=(y, s), partitions=[Partition([100, 100, 100])]).results[0]

@@ -14,7 +14,7 @@ from f1check.core.partitions import Partition
 from f1check.judging.reference import Attribution
 from f1check.judging.results import Example
 from f1check.plugin import config as f1config
-from f1check.plugin.files import report
+from f1check.reporting import report
 from f1check.plugin.runstate import RunState
 
 
