@@ -38,7 +38,7 @@ import tf_keras
 import f1check
 import numpy as np
 
-from f1check import backend
+from f1check.core import backend
 from f1check.data import worked_example
 from f1check.subjects.context import CheckInputs
 from f1check.loops.drivers import Driver
