@@ -43,7 +43,9 @@ def check(
 
     Args:
         subject: a metric function ``fn(y_true, y_pred)``, a ``keras.metrics.Metric`` class, instance or factory,
-            a ``keras.callbacks.Callback`` class or factory (``()`` or ``(model, x, y)``), or ``"module:attr"``.
+            a ``keras.callbacks.Callback`` class or factory (``()``, ``(model, x, y)``, or ``(model, x, y,
+            sample_weight)``: the weights of the data it is given when the check weighs, else None), or
+            ``"module:attr"``.
         data: fixed ``(y_true, scores)`` or ``(y_true, scores, sample_weight)``; None draws data.
         partitions: fixed :class:`Partition` values; None draws partitions.
         callback_key: the logs key a callback subject writes.

@@ -79,6 +79,9 @@ def test_right_weighted_subjects_pass_fuzzed_weighted_loops(mode):
               "callback_metrics": [f"{W}:tp", f"{W}:fp", f"{W}:fn"]}
     assert f1check.check(f"{W}:F1FromWeightedCounts", modes=[mode], examples=8, weighted=True, weights=kinds,
                          **counts).passed
+    # a factory (model, x, y, sample_weight) that scores with sklearn, given the weights of the data it scores
+    assert f1check.check(f"{W}:weighted_sklearn_f1", modes=[mode], examples=8, weighted=True, weights=kinds,
+                         callback_key="val_f1").passed
 
 
 def test_a_per_batch_function_under_weighted_metrics_is_an_error_that_says_what_to_write():
@@ -93,3 +96,81 @@ def test_a_weighted_counterexample_reproduces_with_its_weights():
     assert f1check.reporting.report.result_json(result)["counterexample"]["weights"] == "sample"
     with pytest.raises(f1check.F1CheckFailure, match=f"{result.counterexample.reported:.6f}"):
         exec(result.reproduce, {})
+
+
+# -- callback factories that take the weights: (model, x, y, sample_weight) -------------------------------------
+
+VAL = {"modes": ["validation"], "callback_key": "val_f1", "examples": 4, "seed": 1}
+
+
+@pytest.fixture
+def seen():
+    """What `recording_sklearn_f1` is given, emptied before and after the test."""
+    from fixtures import weighted
+
+    weighted.SEEN.clear()
+    yield weighted.SEEN
+    weighted.SEEN.clear()
+
+
+def test_a_weighted_sklearn_callback_factory_is_judged_weighted_and_one_dropping_its_weights_fails():
+    for right in ("weighted_sklearn_f1", "weighted_sklearn_f1_by_keyword", "weighted_sklearn_f1_keyword_only",
+                  "weighted_sklearn_f1_positional"):
+        assert f1check.check(f"{W}:{right}", weighted=True, weights=["sample"], **VAL).passed, right
+    dropping = f1check.check(f"{W}:sklearn_f1_dropping_weights", weighted=True, weights=["sample"], **VAL).results[0]
+    assert not dropping.passed and dropping.worst.reported != pytest.approx(dropping.worst.f1_all, abs=1e-6)
+
+
+def test_a_factory_gets_the_weights_of_the_data_it_is_given_in_every_mode(imbalanced, seen):
+    y, s, w = imbalanced
+    for mode in ("evaluate", "fit", "validation"):
+        seen.clear()
+        result = f1check.check(f"{W}:recording_sklearn_f1", modes=[mode], data=(y, s, w), partitions=[THIRTY_TWO],
+                               weighted=True, weights=["sample"], callback_key="val_f1").results[0]
+        assert result.passed, (mode, str(result.worst))
+        assert seen and all(given is not None and np.array_equal(given, w) for given in seen), mode
+
+
+def test_under_class_weights_a_factory_gets_them_where_keras_weighs_by_class_and_none_in_validation(imbalanced, seen):
+    y, s, _ = imbalanced
+    class_weight = {0: 1.0, 1: 2.5}
+    for mode in ("fit", "validation"):
+        seen.clear()
+        result = f1check.check(f"{W}:recording_sklearn_f1", modes=[mode], data=(y, s), partitions=[THIRTY_TWO],
+                               weighted=True, weights=["class"], class_weight=class_weight,
+                               callback_key="val_f1").results[0]
+        assert result.passed, (mode, str(result.worst))
+        expected = np.where(y == 1, 2.5, 1.0) if mode == "fit" else None
+        assert seen and all(given is None if expected is None else np.array_equal(given, expected)
+                            for given in seen), mode
+
+
+def test_a_factory_taking_weights_gets_none_in_an_unweighted_check(seen):
+    assert f1check.check(f"{W}:recording_sklearn_f1", weights=["sample"], **VAL).passed
+    assert seen and all(given is None for given in seen)
+
+
+def test_a_three_argument_factory_still_gets_the_model_and_data():
+    unweighted = {"callback_key": "f1", "modes": ["validation"], "examples": 4, "seed": 1}
+    assert f1check.check(f"{W}:unweighted_predict_f1", weights=["sample"], **unweighted).passed
+    assert not f1check.check(f"{W}:unweighted_predict_f1", weighted=True, weights=["sample"], **unweighted).passed
+
+
+def test_the_search_replays_a_factory_with_the_weights_the_loop_gives_it(imbalanced):
+    """Candidates are judged by replay before the loop confirms them: the factory built there gets the weights too."""
+    from f1check.core.modes import Mode
+    from f1check.core.settings import argument_source, build
+    from f1check.core.weights import Weights, WeightsKind
+    from f1check.loops import LoopSettings
+    from f1check.loops.drivers import Driver
+    from f1check.search.candidates import Candidate, Replayer
+    from f1check.subjects.context import CheckInputs
+
+    y, s, w = imbalanced
+    chosen = build({"modes": ["validation"], "weights": ["sample"], "weighted": True}, argument_source)
+    context = CheckInputs.build(f"{W}:weighted_sklearn_f1", chosen, callback_key="val_f1").context(Mode.VALIDATION)
+    candidate = Candidate(y.reshape(-1, 1), s.reshape(-1, 1), THIRTY_TWO, LoopSettings(weights=WeightsKind.SAMPLE),
+                          Weights(sample=w))
+    judged = Replayer(context, Driver(context)).assess([candidate])[0]
+    assert judged.f1_all == pytest.approx(f1_score(y, s > 0.5, sample_weight=w), abs=1e-12)
+    assert judged.passed and judged.replayed == pytest.approx(judged.f1_all, abs=1e-9)

@@ -155,7 +155,8 @@ class Replayer:
             logs[prefix + log_key(metric.fresh())] = float(value)
         epochs = self.context.mode.epochs
         with backend.quiet():
-            scene = ReplayScene([], harness.model, inputs, harness.callback_labels(y))
+            scene = ReplayScene([], harness.model, inputs, harness.callback_labels(y),
+                                sample_weight=self.context.callback_weights(y, candidate.weights))
             values = subject.replay_epochs([logs] * epochs, scene)
         if any(math.isnan(v) for v in values):
             raise NoReplay(f"replayed outside the loop, {subject.label} wrote no logs[{subject.key!r}]")

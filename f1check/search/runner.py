@@ -105,7 +105,7 @@ class Runner:
         epochs = observation.epochs
         scene = ReplayScene([e.logs_in for e in epochs], observation.model, observation.inputs,
                             self.driver.harness.callback_labels(y),
-                            [e.model_weights for e in epochs], observation.starts())
+                            [e.model_weights for e in epochs], observation.starts(), observation.callback_weights)
         policy = observation.loop.dtype_policy
         with dtype_policy(backend.framework(), policy):  # metrics built as the loop built them, fed 16-bit values
             values, note = self.subject.replay_observed(
@@ -167,7 +167,7 @@ class Runner:
         alone = observation.epochs[epoch]
         scene = ReplayScene([alone.logs_in], observation.model, observation.inputs,
                             self.driver.harness.callback_labels(y), [alone.model_weights],
-                            [observation.starts()[epoch]])
+                            [observation.starts()[epoch]], observation.callback_weights)
         try:
             return self.subject.replay_epochs([dict(alone.logs_in)], scene)[0]
         except SubjectError:

@@ -130,7 +130,7 @@ class ReplayScene:
 
     ``model_weights`` (per epoch) put the model where it stood at each epoch's end, for callbacks that predict;
     ``starts`` (per epoch) where it stood when the epoch began (for a callback that predicts in
-    ``on_epoch_begin``).
+    ``on_epoch_begin``); ``sample_weight`` the weights the loop's callback was built with.
     """
 
     logs: list[dict]
@@ -139,6 +139,7 @@ class ReplayScene:
     y: Any
     model_weights: list | None = None
     starts: list | None = None
+    sample_weight: Any = None  # what a callback factory that takes weights gets (CheckContext.callback_weights)
 
 
 @dataclass
@@ -179,7 +180,7 @@ class MetricSubject:
             return backend.framework().metrics.MeanMetricWrapper(obj, name=log_key(obj))
         return obj
 
-    def callbacks(self, model, x, y) -> list:
+    def callbacks(self, model, x, y, sample_weight=None) -> list:
         return []
 
     def reported(self, logs: dict, metric_keys: Sequence[str]) -> float:
@@ -216,10 +217,16 @@ class MetricSubject:
 
 @dataclass
 class CallbackSubject:
-    """A callback that reports by writing ``logs[key]`` in ``on_epoch_end``."""
+    """A callback that reports by writing ``logs[key]`` in ``on_epoch_end``.
+
+    ``make(model, x, y, sample_weight)`` builds one (:func:`f1check.subjects.targets.builder`): a factory or class
+    that takes (), (model, x, y), or the weights too (a fourth positional parameter, or one named
+    ``sample_weight``) gets the model, the data the loop runs over (the validation data in the validation modes)
+    and, where it takes them, the weight of each of those samples when the check weighs (None otherwise).
+    """
 
     label: str
-    make: Callable[[Any, Any, Any], Any]
+    make: Callable[[Any, Any, Any, Any], Any]
     key: str
     metrics: tuple[MetricSubject, ...] = field(default_factory=tuple)
 
@@ -239,8 +246,8 @@ class CallbackSubject:
     def companion_labels(self) -> tuple[str, ...]:
         return tuple(m.label for m in self.metrics)
 
-    def fresh(self, model, x, y) -> Any:
-        callback = call_user(self.label, "building the callback", self.make, model, x, y)
+    def fresh(self, model, x, y, sample_weight=None) -> Any:
+        callback = call_user(self.label, "building the callback", self.make, model, x, y, sample_weight)
         if not isinstance(callback, backend.framework().callbacks.Callback):
             raise foreign_error(callback, self.label) or TargetError(
                 f"{self.label}: the factory returned {type(callback).__name__}, not a "
@@ -248,8 +255,8 @@ class CallbackSubject:
             )
         return callback
 
-    def callbacks(self, model, x, y) -> list:
-        return [self.fresh(model, x, y)]
+    def callbacks(self, model, x, y, sample_weight=None) -> list:
+        return [self.fresh(model, x, y, sample_weight)]
 
     def weighed(self) -> CallbackSubject:
         """The same callback, its companion metrics compiled in ``weighted_metrics``."""
@@ -289,7 +296,7 @@ class CallbackSubject:
         NaN where it wrote none.
         """
         model, ends, starts = scene.model, scene.model_weights, scene.starts
-        callback = self.fresh(model, scene.inputs, scene.y)
+        callback = self.fresh(model, scene.inputs, scene.y, scene.sample_weight)
         callback.set_model(model)
         final = backend.values(model.weights) if ends else None
         results = []

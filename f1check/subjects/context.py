@@ -134,6 +134,18 @@ class CheckContext:
         """Some loop of the check is given weights: the recorder then records the weight of each fed sample."""
         return self.inputs.weights is not None or any(kind.given for kind in _kinds(self.settings))
 
+    def callback_weights(self, y, weights: Weights):
+        """What a callback factory that takes ``sample_weight`` gets with the data ``y`` of a loop given ``weights``:
+        the weight each sample carries in the judged pass, as sklearn's reference weighs it, when the check weighs
+        (a weighted target); None otherwise.  Per-sample weights reach every mode (the validation data carries them);
+        class weights only the training passes ``fit`` and ``fit-dropped`` judge (each sample's class weight, as
+        Keras turns ``class_weight`` into per-sample weights there), never the validation pass, which Keras does
+        not weight by class.  A copy: what the factory does with it never reaches the loop."""
+        if not self.semantics.weighted:
+            return None
+        found = weights.per_sample(y, self.semantics.task, self.mode)
+        return None if found is None else found.copy()
+
     @property
     def columns(self) -> int:
         return self.semantics.columns

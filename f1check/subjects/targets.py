@@ -137,8 +137,9 @@ def _where(exc: BaseException) -> str:
 # -- names and values ----------------------------------------------------------------------------------------
 
 
-def parameters(fn: Callable) -> list[inspect.Parameter] | None:
-    """The required positional parameters of ``fn``, or None if it cannot be told."""
+def parameters(fn: Callable, by_name: tuple[str, ...] = ()) -> list[inspect.Parameter] | None:
+    """The required positional parameters of ``fn``, or None if it cannot be told (or it needs a keyword-only
+    argument other than those ``by_name``, which the caller passes by name)."""
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
@@ -147,7 +148,7 @@ def parameters(fn: Callable) -> list[inspect.Parameter] | None:
     for p in sig.parameters.values():
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty:
             required.append(p)
-        elif p.kind == p.KEYWORD_ONLY and p.default is p.empty:
+        elif p.kind == p.KEYWORD_ONLY and p.default is p.empty and p.name not in by_name:
             return None
     return required
 
@@ -214,8 +215,8 @@ def _companion(spec: Any, keras, roots: Sequence[Path] = ()) -> MetricSubject:
 def _not_a_subject(label: str, obj: Any) -> TargetError:
     return TargetError(
         f"{label} ({type(obj).__name__}) is neither a metric nor a callback. f1check checks a metric "
-        "function fn(y_true, y_pred), a keras.metrics.Metric (class, instance or zero-argument factory), "
-        "or a keras.callbacks.Callback (class, or factory taking () or (model, x, y))."
+        "function fn(y_true, y_pred), a keras.metrics.Metric (class, instance or zero-argument factory), or a "
+        "keras.callbacks.Callback (class, or factory taking (), (model, x, y) or (model, x, y, sample_weight))."
     )
 
 
@@ -268,8 +269,8 @@ def _recognise_callable(obj: Callable, label: str, metric_type, callback_type) -
             f"({names[0]}, {names[1]}, {names[2]}=...)) or wrap it, e.g. lambda y_true, y_pred: "
             f"{getattr(obj, '__name__', 'f1')}(y_true, y_pred, ...)."
         )
-    if len(names) == 3:
-        return "callback", obj
+    if len(names) in (3, 4) or (required is None and callback_arity(obj) == 3):
+        return "callback", builder(obj, 3)
     if required is not None and not names:
         return _factory(obj, label, metric_type, callback_type)
     count = "an unknown number of required arguments" if required is None else (
@@ -277,7 +278,7 @@ def _recognise_callable(obj: Callable, label: str, metric_type, callback_type) -
     )
     raise TargetError(
         f"{label} takes {count}: a metric function takes (y_true, y_pred), a factory takes () or, for a "
-        "callback, (model, x, y)."
+        "callback, (model, x, y) or (model, x, y, sample_weight)."
     )
 
 
@@ -289,7 +290,7 @@ def _factory(obj: Callable, label: str, metric_type, callback_type) -> tuple[str
     if isinstance(product, metric_type):
         return "metric", _checked_factory(obj, metric_type, label)
     if isinstance(product, callback_type):
-        return "callback", lambda model, x, y: obj()
+        return "callback", builder(obj, 0)
     if callable(product) and required_positional(product) == 2:
         return "function", lambda: obj()
     raise TargetError(
@@ -299,16 +300,62 @@ def _factory(obj: Callable, label: str, metric_type, callback_type) -> tuple[str
 
 
 def _callback_maker(cls: type, label: str) -> Callable:
-    required = required_positional(cls)
+    required = callback_arity(cls)
     if required in (0, None):
-        return lambda model, x, y: cls()
-    if required == 3:
-        return cls
+        return builder(cls, 0)
+    if required in (3, 4):
+        return builder(cls, 3)
     raise TargetError(
         f"{label}: the callback class needs {required} constructor argument{'s' if required != 1 else ''}; f1check "
-        "builds callbacks with () or (model, x, y). Wrap it in a factory, e.g. "
+        "builds callbacks with (), (model, x, y) or (model, x, y, sample_weight). Wrap it in a factory, e.g. "
         "def make(model, x, y): return MyCallback(x, y)."
     )
+
+
+# -- how a callback is built ---------------------------------------------------------------------------------
+#
+# Every callback is built as make(model, x, y, sample_weight).  A factory or class takes (), (model, x, y), or the
+# weights too: as a fourth required positional parameter, or by name as a parameter called ``sample_weight``
+# (keyword-only, or after the ones f1check passes by position).  Any other signature is called as before, without
+# them.  What the weights are (the check's CheckContext.callback_weights) is the harness's business.
+
+WEIGHTS = "sample_weight"
+
+
+def callback_arity(fn: Callable) -> int | None:
+    """How many positional arguments a callback factory or class needs, a keyword-only ``sample_weight`` aside."""
+    found = parameters(fn, by_name=(WEIGHTS,))
+    return None if found is None else len(found)
+
+
+def weights_parameter(fn: Callable, given: int) -> str | None:
+    """How ``fn``, called with ``given`` (0 or 3) positional arguments, takes the sample weights: ``"positional"`` (a
+    fourth required positional parameter), ``"keyword"`` (a parameter named ``sample_weight`` that is not among the
+    ``given``), or None (it does not take them)."""
+    try:
+        listed = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    named = next((p for p in listed if p.name == WEIGHTS), None)
+    if named is not None and (named.kind == named.KEYWORD_ONLY or (
+            named.kind == named.POSITIONAL_OR_KEYWORD and listed.index(named) >= given)):
+        return "keyword"
+    return "positional" if given == 3 and callback_arity(fn) == 4 else None
+
+
+def builder(fn: Callable, given: int) -> Callable:
+    """``fn`` (a factory or class called with ``given``, 0 or 3, positional arguments: none, or the model and the
+    data) as f1check builds every callback: ``make(model, x, y, sample_weight)``, passing the weights where ``fn``
+    takes them (:func:`weights_parameter`)."""
+    how = weights_parameter(fn, given)
+
+    def make(model, x, y, sample_weight=None):
+        if how == "positional":
+            return fn(model, x, y, sample_weight)
+        args = (model, x, y)[:given]
+        return fn(*args, sample_weight=sample_weight) if how == "keyword" else fn(*args)
+
+    return make
 
 
 def _cloner(metric: Any, label: str) -> Callable:

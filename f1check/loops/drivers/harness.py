@@ -74,6 +74,7 @@ class Observation:
     model: Any = field(repr=False, default=None)
     inputs: Any = field(repr=False, default=None)  # what the model takes for every sample
     initial: Any = field(repr=False, default=None)  # the model's weights before the loop (trained callbacks' runs)
+    callback_weights: Any = field(repr=False, default=None)  # the sample_weight a callback factory got (or None)
 
     def starts(self) -> list:
         """The model's weights when each epoch began: the initial ones, then each epoch's end."""
@@ -162,7 +163,8 @@ class Harness:
         return self.heads.labels(y) if self.heads else y
 
     def callback_labels(self, y):
-        """The labels a ``(model, x, y)`` callback factory gets: in the model's output structure."""
+        """The labels a ``(model, x, y)`` callback factory gets: in the model's output structure (its
+        ``sample_weight``, where it takes them: ``CheckContext.callback_weights``)."""
         return self.heads.labels(y)[:] if self.heads else y
 
     def _model(self, keras, table, other=None):
@@ -190,7 +192,8 @@ class Harness:
         initial = backend.values(self.model.weights) if self.mode.trains and self.subject.needs_epoch_end else None
         try:
             with backend.quiet():
-                epochs = LoopRun(self, loop, inputs, (y, scores, weights), partition).epochs()
+                given = LoopRun(self, loop, inputs, (y, scores, weights), partition)
+                epochs = given.epochs()
         except F1CheckError:
             raise
         except Exception as exc:
@@ -201,7 +204,7 @@ class Harness:
                     f"internal: the model saw {len(epoch.fed_indices)} samples but the metrics "
                     f"{sum(len(b[0]) for b in epoch.batches)}."
                 )
-        return Observation(epochs, loop, self.metric_keys, self.model, inputs, initial)
+        return Observation(epochs, loop, self.metric_keys, self.model, inputs, initial, given.callback_weights)
 
     def load(self, scores):
         """The model back at its start with ``scores`` (or their features) in its table; the inputs."""
@@ -307,6 +310,7 @@ class LoopRun:
         kind = self.weights.kind
         self.sample = self.weights.sample if kind.per_sample else None
         self.by_class = {"class_weight": self.weights.class_weight} if kind.by_class else {}
+        self.callback_weights = harness.context.callback_weights(self.y, self.weights)  # for a factory taking them
 
     def given(self, partition: Partition, steps_key: str, feed: feeds.Feed | None = None, rotate: bool = False):
         feed = self.loop.feed if feed is None else feed
@@ -325,7 +329,7 @@ class LoopRun:
                                     self.mode.trains, h.context.replicas)
         capture = h.parts.capture()
         observer.head = h.heads.output if h.heads else None
-        made = h.subject.callbacks(h.model, self.inputs, h.callback_labels(self.y))
+        made = h.subject.callbacks(h.model, self.inputs, h.callback_labels(self.y), self.callback_weights)
         callbacks = [observer, *made, capture, h.parts.tap_on(h.tap)]
         snapshots = self._validate(observer, callbacks) if self.mode.validates else self._fit(observer, callbacks)
         if len(snapshots) != len(capture.epochs):
