@@ -18,6 +18,9 @@ CODES = {
     "per-batch-mean": "the subject averages per-batch values, which F1 (and precision, recall, F-beta, MCC) are not",
     "last-batch-only": "the subject logs the last batch's value only",
     "macro-average": "the subject averages over both classes (average='macro') where the target is the positive class's",
+    "weighted-average": "the subject averages over the classes weighed by support (average='weighted') where the target "
+                        "does not",
+    "micro-average": "the subject pools its counts over the classes (average='micro') where the target does not",
     "other-score": "the subject computes another quantity (F2 for F1, precision for recall, ...)",
     "threshold-tie": "the subject counts a score of exactly the threshold as positive (>= instead of >)",
     "any-positive-score": "the subject counts every score above 0 as positive (a cast to bool)",
@@ -35,6 +38,12 @@ CODES = {
     "weights-on-true-positives": "a weighted metric that weighs its true positives only",
     "weights-as-mask": "a weighted metric that uses its weights as a 0/1 mask",
     "weights-applied-twice": "a weighted metric that applies its weights twice (squared)",
+    "clipped-weights": "a weighted metric that clips its weights to [0, 1]",
+    "weights-normalised-per-batch": "a weighted metric that divides its weights by their batch's sum",
+    "weights-broadcast": "a weighted metric that multiplies (b, 1) weights against (b,) counts (an outer product)",
+    "rounded-differences": "the subject counts as the Kaggle F-beta does, from rounded differences (a positive scored "
+                           "exactly 0.5 is neither a true positive nor a false negative)",
+    "one-of-readings": "the subject's numbers match more than one reading on every example tried: either is named",
     "uses-sample-weights": "a metric judged unweighted whose value weighs the samples",
     "weighted-function": "a per-batch metric function in weighted_metrics, which Keras cannot weigh",
     "counts-in-16-bit": "under a 16-bit dtype policy the subject keeps or sums its counts in 16 bits",

@@ -8,6 +8,7 @@ from f1check import examples
 
 R = "fixtures.reasons"
 CALLBACK = {"callback_key": "val_f1"}
+WEIGHTED = {"weighted": True, "weights": ["sample"]}
 CASES = [  # (id, subject, keyword arguments, mode, status, the reason codes)
     ("epsilon in the numerator, per batch", f"{R}:f1_epsilon_numerator", {}, "evaluate", "fail",
      ["per-batch-mean", "zero-division"]),
@@ -33,6 +34,19 @@ CASES = [  # (id, subject, keyword arguments, mode, status, the reason codes)
     ("training counts as val_f1", f"{R}:CountsF1FromLogs",
      {"callback_key": "val_f1", "callback_metrics": list(examples.VALIDATION_COUNT_METRICS)}, "validation", "fail",
      ["training-counts-as-validation"]),
+    # issue 35: each used to get a look-alike's reason (weights-on-true-positives, ignores-sample-weights,
+    # macro-average, unexplained); constructed examples and the failing ones tell them apart
+    ("weights clipped to [0, 1]", f"{R}:ClippedWeightF1", WEIGHTED, "evaluate", "fail", ["clipped-weights"]),
+    ("weights normalised per batch", f"{R}:NormalisedWeightF1", WEIGHTED, "evaluate", "fail",
+     ["weights-normalised-per-batch"]),
+    ("(b, 1) weights broadcast against (b,) counts", f"{R}:BroadcastWeightF1", WEIGHTED, "evaluate", "fail",
+     ["weights-broadcast"]),
+    ("the Kaggle F-beta", f"{R}:kaggle_fbeta", {"score": "fbeta", "beta": 2.0}, "evaluate", "fail",
+     ["per-batch-mean", "rounded-differences"]),
+    ("a callback with sklearn's average='weighted'", f"{R}:weighted_average_f1", CALLBACK, "evaluate", "fail",
+     ["weighted-average"]),
+    ("... passes with average = 'weighted'", f"{R}:weighted_average_f1", {**CALLBACK, "average": "weighted"},
+     "evaluate", "pass", []),
 ]
 
 

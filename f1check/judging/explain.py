@@ -19,6 +19,7 @@ from ..loops.drivers import Epoch, Observation
 from ..reasons import Reason
 from ..subjects.context import CheckContext
 from . import reference
+from .mixups import mixups
 from .readings import Reading, counted_in, prefix_values, readings, same
 from .results import Example
 
@@ -72,9 +73,9 @@ def _fed(example: Example, epoch: Epoch, context: CheckContext, where: str) -> l
         return []
     y, s = epoch.fed()
     tie = semantics.task != "multiclass" and bool(np.any(s == np.float32(semantics.threshold)))
-    choices = readings(semantics, tie)
+    found_readings = choices(semantics, tie)
     steps = len(batches)
-    plain, others = choices[0], choices[1:]
+    plain, others = found_readings[0], found_readings[1:]
     order = [("per-batch", plain), ("last", plain)] if steps > 1 else []
     order += [("whole", r) for r in others]
     order += [(way, r) for r in others for way in ("per-batch", "last") if steps > 1]
@@ -85,18 +86,45 @@ def _fed(example: Example, epoch: Epoch, context: CheckContext, where: str) -> l
             continue
         if reading.code == "threshold-tie" and not _right_below_the_threshold(context, epoch):
             continue
-        found.append(Explanation(_reasons(way, reading, value, steps, len(batches[-1][0]), context, where), way,
+        told = checked_advice(reading, way, lambda changed: reference.reference(y, s, changed, weights_of(batches)),
+                              example.replayed, context)
+        found.append(Explanation(_reasons(way, told, value, steps, len(batches[-1][0]), context, where), way,
                                  reading))
     return found
 
 
+def checked_advice(reading: Reading, way: str, under, logged: float, context: CheckContext) -> Reading:
+    """``reading`` with its advice kept only where it holds: a fix that changes the target's settings (its
+    ``average``, ``zero_division``, score, ``weighted``) is stated only if this example passes under it, sklearn
+    under the changed settings (``under(semantics)``) giving what the subject logged."""
+    from dataclasses import replace
+
+    if reading.setting is None:
+        return reading
+    changed = replace(context.semantics, **reading.setting)
+    value = under(changed) if way == "whole" else math.nan
+    if abs(value - logged) <= context.settings.tolerance:
+        return reading
+    setting = ", ".join(f"{k} = {v!r}" for k, v in reading.setting.items() if v is not None)
+    shown = "" if math.isnan(value) else f" (sklearn gives {value:.6f} under it)"
+    then = ("fix the computation instead" if way == "whole" else
+            f"accumulate counts over the epoch first; then, if that is what you mean, set the target's {setting}")
+    return replace(reading, fix=f"setting the target's {setting} alone would not make this example pass{shown}: "
+                                f"{then}")
+
+
 def _aggregate(way: str, reading: Reading, batches, y, s) -> float:
     if way == "whole":
-        return reading.value(y, s, weights_of(batches))
+        return reading.batched(batches) if reading.batched is not None else reading.value(y, s, weights_of(batches))
     if way == "last":
-        return reading.value(*batches[-1], weight_of(batches[-1]))
-    values = [reading.value(b[0], b[1], weight_of(b)) for b in batches]
+        return reading.of_batches(batches[-1:])
+    values = [reading.of_batches([b]) for b in batches]
     return sum(values) / len(values)
+
+
+def choices(semantics, tie: bool) -> list[Reading]:
+    """Every reading that applies: the target's own first, the nearby ones, then what users mix up."""
+    return readings(semantics, tie) + mixups(semantics)
 
 
 def _reasons(way: str, reading: Reading, value: float, steps: int, last: int, context: CheckContext,
@@ -227,8 +255,10 @@ def _scores_itself(example: Example, observation: Observation, context: CheckCon
 
     tie = semantics.task != "multiclass" and bool(np.any(end == np.float32(semantics.threshold)))
     found = []
-    for reading in readings(semantics, tie)[1:]:
+    for reading in choices(semantics, tie)[1:]:
         value = reading.value(y, end)
         if same(example.reported, value, SAME_VALUE) and not same(example.f1_all, value, SAME_VALUE):
-            found.append(Explanation(_reasons("whole", reading, value, 1, len(y), context, where), "whole", reading))
+            told = checked_advice(reading, "whole", lambda changed: reference.reference(y, end, changed),
+                                  example.reported, context)
+            found.append(Explanation(_reasons("whole", told, value, 1, len(y), context, where), "whole", reading))
     return found

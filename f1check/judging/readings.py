@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..core.settings import Semantics
-from ..core.weights import weight_of
+from ..core.weights import weight_of, weights_of
 from . import reference
 
 __all__ = ["Reading", "counted_in", "prefix_values", "readings", "same"]
@@ -31,12 +31,28 @@ class Reading:
         says: what the subject does, as the diagnosis words it.
         fix: what makes the check pass.
         value: the quantity of ``(y_true, scores)`` under this reading.
+        batched: for a reading that depends on where the batches end (weights normalised or broadcast per batch),
+            its quantity over ``[Batch, ...]``; ``value`` is then its quantity over one batch.
+        setting: where the fix is a change of the target's settings, that change (``{"average": "macro"}``): the
+            advice is stated only where the failing example passes under it.
     """
 
     code: str | None
     says: str
     fix: str
     value: Callable
+    batched: Callable | None = None
+    setting: dict | None = None
+
+    def of_batches(self, batches) -> float:
+        """Its quantity over ``[(y_true, scores) or Batch, ...]`` taken whole."""
+        import numpy as np
+
+        if self.batched is not None:
+            return self.batched(batches)
+        y = np.concatenate([b[0] for b in batches])
+        s = np.concatenate([b[1] for b in batches])
+        return self.value(y, s, weights_of(batches))
 
 
 def readings(semantics: Semantics, tie_present: bool) -> list[Reading]:
@@ -64,7 +80,8 @@ def _weightings(semantics: Semantics) -> list[Reading]:
         weighted = replace(semantics, weighted=True)
         return [Reading("uses-sample-weights", "weighs the samples with the loop's weights, though the target is not "
                         "a weighted metric", "set the target's weighted = true if it is one (compiled in "
-                        "weighted_metrics)", lambda y, s, w=None: reference.reference(y, s, weighted, w))]
+                        "weighted_metrics)", lambda y, s, w=None: reference.reference(y, s, weighted, w),
+                        setting={"weighted": True})]
 
     def tp_only(y, s, w=None):
         tp, fp, fn = _hard(y, s, semantics)
@@ -99,7 +116,7 @@ def _zero_division(semantics: Semantics) -> list[Reading]:
         "the numerator or a guard that returns 1 does",
         f"if {other:g} is what you mean there, set the target's zero_division = {other:g}; else return "
         f"{reference.zero_division_value(semantics.zero_division):g} when the denominator is 0",
-        lambda y, s, w=None: reference.reference(y, s, chosen, w),
+        lambda y, s, w=None: reference.reference(y, s, chosen, w), setting={"zero_division": other},
     )]
 
 
@@ -214,10 +231,11 @@ def _macro(semantics: Semantics) -> list[Reading]:
     return [
         Reading("macro-average", "averages over both classes (average='macro')",
                 "if the macro average is what you mean, set the target's average = \"macro\"",
-                lambda y, s, w=None: reference.reference(y, s, both, w)),
+                lambda y, s, w=None: reference.reference(y, s, both, w), setting={"average": "macro"}),
         Reading("macro-average", "averages over the classes present (sklearn's average='macro' without labels=)",
                 "if the macro average is what you mean, set the target's average = \"macro\"",
-                lambda y, s, w=None: reference.macro_of_present_classes(y, s, semantics, w)),
+                lambda y, s, w=None: reference.macro_of_present_classes(y, s, semantics, w),
+                setting={"average": "macro"}),
     ]
 
 
@@ -260,6 +278,7 @@ def _other_scores(semantics: Semantics) -> list[Reading]:
             "other-score", f"computes {other.score_name}, not the target's {semantics.score_name}",
             f"if {other.score_name} is what it logs, set the target's {setting}",
             lambda y, s, w=None, other=other: reference.reference(y, s, other, w),
+            setting={"score": score, "beta": beta},
         ))
     return found
 

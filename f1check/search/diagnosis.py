@@ -21,7 +21,7 @@ from ..loops.drivers import Epoch, Observation
 from ..reasons import Reason
 from ..subjects.carried import CarriedState
 from ..subjects.context import CheckContext
-from . import adversarial
+from . import adversarial, discriminate
 
 DEGENERATE = 2  # a counterexample of at most this many samples confirms no reason on its own
 
@@ -96,14 +96,14 @@ def standing(counterexample: Example | None, worst: Example | None, failing: lis
     candidates = [e for e in [worst, counterexample, *failing] if e is not None and not e.passed]
     candidates = list({id(e): e for e in candidates}.values())
     informative = [e for e in candidates if e.n > DEGENERATE]
-    best, support = None, 0
+    best, support, source = None, 0, None
     for example in informative:  # the explanation most other failing examples show too
         for explanation in example.explanations:
             backers = [other for other in candidates if other is not example and _matches(explanation, other)]
             if len(backers) > support and not _coincidence(explanation, example, backers, informative):
-                best, support = explanation, len(backers)
+                best, support, source = explanation, len(backers), example
     if best is not None:
-        return best
+        return _discriminated(best, source, candidates, context, (counterexample, worst))
     primary = informative[0] if informative else counterexample
     probed = _probe(primary, context)
     if probed is not None:
@@ -117,6 +117,44 @@ def standing(counterexample: Example | None, worst: Example | None, failing: lis
         return kept
     where = f" in epoch {primary.epoch + 1} of {primary.epochs}" if primary.epochs > 1 else ""
     return (_unexplained(primary, context, where),)
+
+
+def _discriminated(best, example: Example, failing: list[Example], context: CheckContext,
+                   shown: tuple) -> tuple[Reason, ...]:
+    """``best`` if no example shows another of ``example``'s explanations instead (the constructed examples
+    too: :mod:`f1check.search.discriminate`), with the evidence that told them apart; else those left, named
+    together.  The last reason says whose numbers they are."""
+    alive, evidence = discriminate.tell_apart(example, best, failing, context)
+    if len(alive) > 1:
+        return _naming(discriminate.either(alive, example), example, shown)
+    order = [x for x in shown if x is not None and x.n > DEGENERATE] + [x for x in shown if x is not None]
+    on_shown = [(e, x) for x in order for e in x.explanations if _same_reading(e, alive[0])]
+    kept, example = on_shown[0] if on_shown else (alive[0], example)  # quote an example the failure shows
+    reasons = list(_naming(tuple(kept), example, shown))
+    told = discriminate.evidence_sentence(kept, evidence) if evidence is not None else ""
+    if told:
+        reasons[-1] = Reason(reasons[-1].code, reasons[-1].text + told)
+    return tuple(reasons)
+
+
+def _same_reading(a, b) -> bool:
+    """The same codes, aggregation and reading (readings are made afresh for each example: compared by words)."""
+    words = [(e.way, None if e.reading is None else e.reading.says, [r.code for r in e]) for e in (a, b)]
+    return words[0] == words[1]
+
+
+def _naming(reasons: tuple[Reason, ...], example: Example, shown: tuple) -> tuple[Reason, ...]:
+    """The reasons, the first saying which example its numbers are of (the counterexample, the worst, or another
+    failing example by its batches), so that no number quoted is read against another example's."""
+    counterexample, worst = shown
+    if example is counterexample:
+        whose = "the counterexample's"
+    elif example is worst:
+        whose = "the worst example's"
+    else:
+        whose = f"those of the failing example fed batches of {list(example.fed_batch_sizes)}"
+    first = reasons[0]
+    return (Reason(first.code, f"{first.text} (These numbers are {whose}.)"), *reasons[1:])
 
 
 def _coincidence(explanation: tuple[Reason, ...], example: Example, backers: list[Example],
