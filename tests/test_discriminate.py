@@ -125,7 +125,37 @@ def test_readings_no_example_tells_apart_are_named_together_never_one_at_random(
 
     other = Example()
     alive, evidence = discriminate.tell_apart(Example, a, [Example, other], _Context)
-    assert len(alive) == 2 and evidence is None
+    assert len(alive) == 2 and evidence == []
     reasons = discriminate.either(alive, Example)
     assert [r.code for r in reasons] == ["one-of-readings"]
     assert reasons[0].text.startswith("either the subject averages over both classes; or the subject weighs")
+
+
+@pytest.mark.parametrize("subject, kwargs, code", [
+    ("ClippedWeightF1", {"weighted": True, "weights": ["sample"]}, "clipped-weights"),
+    ("BroadcastWeightF1", {"weighted": True, "weights": ["sample"]}, "weights-broadcast"),
+    ("weighted_average_f1", {"callback_key": "val_f1"}, "weighted-average"),
+])
+def test_the_reason_does_not_depend_on_the_order_the_readings_are_tried(monkeypatch, subject, kwargs, code):
+    from f1check.judging import explain
+
+    tried = explain.choices
+    monkeypatch.setattr(explain, "choices", lambda semantics, tie: [tried(semantics, tie)[0],
+                                                                    *reversed(tried(semantics, tie)[1:])])
+    result = f1check.check(f"{R}:{subject}", modes=["evaluate"], examples=10, seed=0, **kwargs).results[0]
+    assert [r.code for r in result.why] == [code], result.why
+
+
+def test_readings_that_meet_on_all_of_the_users_data_are_told_apart_by_constructed_examples():
+    # every weight 1 but the false positives' 1.5, and no positive missed: clipping, weighing the true positives
+    # only, a 0/1 mask and ignoring the weights all give the unweighted F1 on every subset of this data (plain
+    # Keras: ClippedWeightF1 logs 0.833333 on the whole, sklearn says 0.769231); only an example with other weights
+    # parts them
+    y = np.array([1, 0, 0, 1, 1, 0, 0, 1, 0, 0, 1, 0] * 2, "float32")
+    s = np.array([0.9, 0.8, 0.1, 0.7, 0.6, 0.2, 0.3, 0.8, 0.9, 0.1, 0.95, 0.4] * 2, "float32")
+    w = np.where((y == 0) & (s > 0.5), 1.5, 1.0).astype("float32")
+    assert f1_score(y, s > 0.5, sample_weight=w) == pytest.approx(0.769231, abs=1e-6)
+    result = f1check.check(f"{R}:ClippedWeightF1", modes=["evaluate"], data=(y, s, w), weighted=True,
+                           weights=["sample"], examples=8, seed=0).results[0]
+    assert [r.code for r in result.why] == ["clipped-weights"], result.why
+    assert "a constructed example" in result.why[0].text and "ignores-sample-weights" in result.why[0].text

@@ -131,7 +131,7 @@ def _discriminated(best, example: Example, failing: list[Example], context: Chec
     on_shown = [(e, x) for x in order for e in x.explanations if _same_reading(e, alive[0])]
     kept, example = on_shown[0] if on_shown else (alive[0], example)  # quote an example the failure shows
     reasons = list(_naming(tuple(kept), example, shown))
-    told = discriminate.evidence_sentence(kept, evidence) if evidence is not None else ""
+    told = "".join(discriminate.evidence_sentence(kept, step) for step in evidence)
     if told:
         reasons[-1] = Reason(reasons[-1].code, reasons[-1].text + told)
     return tuple(reasons)

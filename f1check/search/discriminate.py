@@ -74,11 +74,11 @@ def constructed(settings: CheckSettings) -> list[tuple[str, list[Batch]]]:
 
 
 def tell_apart(example: Example, chosen: Explanation, failing: list[Example],
-               context: CheckContext) -> tuple[list[Explanation], Evidence | None]:
+               context: CheckContext) -> tuple[list[Explanation], list[Evidence]]:
     """The explanations of ``example`` (``chosen`` first) that no example tells apart from ``chosen``'s value, and
-    the evidence that ruled the others out (None where nothing did)."""
+    the evidence that ruled the others out, step by step (empty where nothing did)."""
     alive = _distinct([chosen, *example.explanations])
-    evidence = None
+    evidence = []
     for other in failing:
         if len(alive) < 2:
             break
@@ -87,14 +87,15 @@ def tell_apart(example: Example, chosen: Explanation, failing: list[Example],
         kept = [e for e in alive if _shown_by(e, other, not context.subject.scores_itself)]
         if 0 < len(kept) < len(alive):
             ruled_out = tuple(e for e in alive if e not in kept)
-            alive, evidence = kept, Evidence(other, "", tuple(other.fed_batches), other.replayed, ruled_out,
-                                             not context.subject.scores_itself)
+            evidence.append(Evidence(other, "", tuple(other.fed_batches), other.replayed, ruled_out,
+                                     not context.subject.scores_itself))
+            alive = kept
     if len(alive) > 1 and context.subject.direct is not None and all(e.reading is not None for e in alive):
         alive, evidence = _probed(alive, context, evidence)
     return alive, evidence
 
 
-def _probed(alive: list[Explanation], context: CheckContext, evidence: Evidence | None):
+def _probed(alive: list[Explanation], context: CheckContext, evidence: list[Evidence]):
     """Feed the constructed examples to the subject directly; keep the explanations whose quantity it gives."""
     for what, batches in constructed(context.settings):
         try:
@@ -103,7 +104,8 @@ def _probed(alive: list[Explanation], context: CheckContext, evidence: Evidence 
             continue
         kept = [e for e in alive if _close(e.value(batches), value)]
         if 0 < len(kept) < len(alive):
-            alive, evidence = kept, Evidence(None, what, tuple(batches), value, tuple(e for e in alive if e not in kept))
+            evidence.append(Evidence(None, what, tuple(batches), value, tuple(e for e in alive if e not in kept)))
+            alive = kept
         if len(alive) < 2:
             break
     return alive, evidence
