@@ -26,6 +26,9 @@ from .results import Example
 # A per-batch mean computed by Keras in float32 with an epsilon differs from sklearn's float64 by ~1e-7;
 # 1e-5 recognises it without false matches.
 SAME_VALUE = 1e-5
+# Weightings that differ from others only across batches: on data a callback scores at once (one batch) the
+# broadcast weights give the unweighted value and per-batch normalised weights the weighted one.
+PER_BATCH_WEIGHTINGS = ("weights-broadcast", "weights-normalised-per-batch")
 
 
 class Explanation(tuple):
@@ -229,10 +232,11 @@ def _scores_itself(example: Example, observation: Observation, context: CheckCon
     """A callback that scores its data itself: the data's first samples, the model before the epoch, a reading."""
     epoch = observation.epochs[example.epoch]
     y, end = example.y_true, epoch.end_scores
+    w = observation.callback_weights  # what the callback's data weighs in the judged pass (None: unweighted)
     semantics, name = context.semantics, context.semantics.score_name
     if context.mode.trains:
         start = example.scores if example.epoch == 0 else observation.epochs[example.epoch - 1].end_scores
-        before = reference.reference(y, start, semantics)
+        before = reference.reference(y, start, semantics, w)
         if same(example.reported, before, SAME_VALUE) and not same(example.f1_all, before, SAME_VALUE):
             return [[Reason(
                 "stale-model",
@@ -241,7 +245,7 @@ def _scores_itself(example: Example, observation: Observation, context: CheckCon
                 f"while the model at the epoch's end gives {example.f1_all:.6f}. Predict in on_epoch_end, not in "
                 "on_epoch_begin (or keep the predictions of this epoch's model).",
             )]]
-    prefixes = prefix_values(y, end, semantics)
+    prefixes = prefix_values(y, end, semantics, w)
     ks = [k for k, v in enumerate(prefixes[:-1], 1) if same(example.reported, v, SAME_VALUE)]
     if ks and not same(example.f1_all, example.reported, SAME_VALUE):
         which = f"the first {ks[0]}" if len(ks) == 1 else f"the first k, for any k from {ks[0]} to {ks[-1]},"
@@ -256,9 +260,11 @@ def _scores_itself(example: Example, observation: Observation, context: CheckCon
     tie = semantics.task != "multiclass" and bool(np.any(end == np.float32(semantics.threshold)))
     found = []
     for reading in choices(semantics, tie)[1:]:
-        value = reading.value(y, end)
+        if reading.code in PER_BATCH_WEIGHTINGS:  # the data scored at once is one batch: these are another reading
+            continue
+        value = reading.value(y, end, w)
         if same(example.reported, value, SAME_VALUE) and not same(example.f1_all, value, SAME_VALUE):
-            told = checked_advice(reading, "whole", lambda changed: reference.reference(y, end, changed),
+            told = checked_advice(reading, "whole", lambda changed: reference.reference(y, end, changed, w),
                                   example.reported, context)
             found.append(Explanation(_reasons("whole", told, value, 1, len(y), context, where), "whole", reading))
     return found
