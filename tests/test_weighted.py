@@ -119,6 +119,12 @@ def test_a_weighted_sklearn_callback_factory_is_judged_weighted_and_one_dropping
         assert f1check.check(f"{W}:{right}", weighted=True, weights=["sample"], **VAL).passed, right
     dropping = f1check.check(f"{W}:sklearn_f1_dropping_weights", weighted=True, weights=["sample"], **VAL).results[0]
     assert not dropping.passed and dropping.worst.reported != pytest.approx(dropping.worst.f1_all, abs=1e-6)
+    # its reason weighs the data as the judged pass does: "ignores its sample weights" among the readings left, and
+    # no reading that only the unweighted numbers made match (zero_division, the weights as a mask, applied twice)
+    said = " ".join(reason.text for reason in dropping.why)
+    assert "ignores its sample weights" in said, said
+    assert not {r.code for r in dropping.why} & {"zero-division", "weights-as-mask", "weights-applied-twice"}, said
+    assert "as a 0/1 mask" not in said and "weight squared" not in said and "zero_division = 1" not in said, said
 
 
 def test_a_factory_gets_the_weights_of_the_data_it_is_given_in_every_mode(imbalanced, seen):
