@@ -18,12 +18,12 @@ from . import config as f1config
 
 OPTION = "--f1check"
 SUMMARY = "--f1check-summary"  # a file, not a setting: the run's Markdown summary (as $GITHUB_STEP_SUMMARY gets)
-_HELP_ORDER = names.FLAG_ORDER
+_ORDER = names.FLAG_ORDER  # --help's order (a flag not listed there goes last)
 _FLAGGED = sorted((s for s in names.SETTINGS if s.flag),
-                  key=lambda s: _HELP_ORDER.index(s.name) if s.name in _HELP_ORDER else len(_HELP_ORDER))
+                  key=lambda s: _ORDER.index(s.name) if s.name in _ORDER else len(_ORDER))
 # Every flag that sets a value, by the setting it sets.
 FLAGS = tuple((s.name, s.option) for s in _FLAGGED)
-EXAMPLES, SEED, TOLERANCE, JUDGE, DEVICE, REPORT, REPLICAS, TIMEOUT = (names.KEYS[k].option for k in _HELP_ORDER)
+EXAMPLES, SEED, TOLERANCE, JUDGE, DEVICE, REPORT, REPLICAS, TIMEOUT = (names.KEYS[k].option for k in _ORDER)
 
 
 def _converter(flag: str, convert):

@@ -21,7 +21,7 @@ from ..loops.drivers import Epoch, Observation
 from ..reasons import Reason
 from ..subjects.carried import CarriedState
 from ..subjects.context import CheckContext
-from . import adversarial, discriminate
+from . import discriminate
 
 DEGENERATE = 2  # a counterexample of at most this many samples confirms no reason on its own
 
@@ -169,23 +169,13 @@ def _coincidence(explanation: tuple[Reason, ...], example: Example, backers: lis
 
 
 def _probe(example: Example, context: CheckContext) -> tuple[Reason, ...] | None:
-    """On a sample or two several readings give the logged number: the subject fed the fixed examples' data
-    directly (a dozen samples of every kind) tells them apart; the one reading that still matches stands."""
-    direct = context.subject.direct
-    if direct is None or example.n > DEGENERATE or len(example.explanations) < 2:
+    """On a sample or two several readings give the logged number: the subject fed the constructed examples
+    directly (:func:`f1check.search.discriminate.probe`, the fixed examples' data first) tells them apart; the one
+    reading that still matches stands."""
+    if context.subject.direct is None or example.n > DEGENERATE or len(example.explanations) < 2:
         return None
-    batches = adversarial.probe_batches(context.settings)
-    try:
-        value = direct.replay(batches)
-    except Exception:  # the subject's own error shows where f1check runs it for real
-        return None
-    left = [e for e in example.explanations if _close(e.value(batches), value)]
-    codes = {tuple(r.code for r in e) for e in left}
-    return left[0] if len(codes) == 1 else None
-
-
-def _close(a: float | None, b: float) -> bool:
-    return a is not None and abs(a - b) <= SAME_VALUE
+    left = discriminate.probe(example.explanations, context)
+    return left[0] if len(left) == 1 else None
 
 
 def _matches(explanation: tuple[Reason, ...], other: Example) -> bool:

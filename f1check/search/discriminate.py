@@ -23,12 +23,13 @@ from ..core.settings import CheckSettings
 from ..core.weights import Batch
 from ..data import synthetic
 from ..judging.explain import SAME_VALUE, Explanation
+from ..judging.readings import same
 from ..judging.results import Example
 from ..reasons import Reason
 from ..subjects.context import CheckContext
 from . import adversarial
 
-__all__ = ["Evidence", "constructed", "either", "evidence_sentence", "tell_apart"]
+__all__ = ["Evidence", "constructed", "either", "evidence_sentence", "probe", "tell_apart"]
 
 # (what the constructed example is, its batch sizes, its positive rate, ties on the threshold, a first batch of
 # true negatives): each makes some readings differ that the fixed examples may not.
@@ -95,6 +96,12 @@ def tell_apart(example: Example, chosen: Explanation, failing: list[Example],
     return alive, evidence
 
 
+def probe(explanations, context: CheckContext) -> list[Explanation]:
+    """The distinct ``explanations`` whose quantity the subject, fed the constructed examples directly, still gives
+    (all of them where no constructed example tells them apart)."""
+    return _probed(_distinct(explanations), context, [])[0]
+
+
 def _probed(alive: list[Explanation], context: CheckContext, evidence: list[Evidence]):
     """Feed the constructed examples to the subject directly; keep the explanations whose quantity it gives."""
     for what, batches in constructed(context.settings):
@@ -142,9 +149,7 @@ def _shown_by(explanation: Explanation, other: Example, fed: bool) -> bool:
 
 
 def _close(a: float | None, b: float) -> bool:
-    import math
-
-    return a is not None and (abs(a - b) <= SAME_VALUE or (math.isnan(a) and math.isnan(b)))
+    return a is not None and same(a, b, SAME_VALUE)
 
 
 def evidence_sentence(kept: Explanation, evidence: Evidence) -> str:
