@@ -32,7 +32,8 @@ def check(
     weighted: bool = DEFAULT.weighted, weights: Sequence[str] | None = DEFAULT.weights, class_weight: dict | None = None,
     steps_per_execution: Sequence[int] = DEFAULT.steps_per_execution, jit_compile: Sequence[bool] = DEFAULT.jit_compile,
     dtype_policies: Sequence[str] = DEFAULT.dtype_policies, output: str | None = DEFAULT.output,
-    outputs: Sequence[str] | None = DEFAULT.outputs, progress: Callable[[int, int, float], None] | None = None,
+    outputs: Sequence[str] | None = DEFAULT.outputs, labels: Sequence[str] | None = DEFAULT.labels,
+    label_dtypes: Sequence[str] | None = DEFAULT.label_dtypes, progress: Callable[[int, int, float], None] | None = None,
     save_dir: str | Path | None = None,
 ) -> Report:
     """Check that ``subject`` logs the score sklearn gives for what real Keras loops fed it.

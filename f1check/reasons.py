@@ -43,6 +43,11 @@ CODES = {
     "weights-broadcast": "a weighted metric that multiplies (b, 1) weights against (b,) counts (an outer product)",
     "rounded-differences": "the subject counts as the Kaggle F-beta does, from rounded differences (a positive scored "
                            "exactly 0.5 is neither a true positive nor a false negative)",
+    "labels-broadcast": "the subject multiplies flat (b,) labels against (b, 1) predictions: every count is taken over "
+                        "the (b, b) outer product",
+    "indices-read-as-one-hot": "the subject reads (n, 1) class indices as one-hot labels",
+    "one-hot-read-as-indices": "the subject reads one-hot labels as class indices",
+    "labels-misread": "the subject logs the right value for labels in one form and another for the form the loop fed",
     "one-of-readings": "the subject's numbers match more than one reading on every example tried: either is named",
     "uses-sample-weights": "a metric judged unweighted whose value weighs the samples",
     "weighted-function": "a per-batch metric function in weighted_metrics, which Keras cannot weigh",

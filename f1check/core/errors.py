@@ -53,6 +53,11 @@ class SubjectError(F1CheckError):
     """A subject that raised, returned NaN or a non-scalar, or never reported."""
 
 
+class Refused(F1CheckError):
+    """The subject raised on a label form (or dtype) it was fed, another form being the one it takes: that form is
+    refused (recorded, never drawn again), not the subject's failure."""
+
+
 class LoopError(F1CheckError):
     """Keras refused the arguments f1check gave its loop (a feed, weights or a model it does not take together):
     f1check's own fault, never the subject's."""

@@ -219,8 +219,8 @@ def _tf_data_unknown(src: _Source) -> LoopInput:
 
     inputs, y = src.inputs, src.y
 
-    def label_spec(labels):
-        return tf.TensorSpec([None, labels.shape[1]], tf.float32)
+    def label_spec(labels):  # in the form and dtype the labels are fed in
+        return tf.TensorSpec([None, *labels.shape[1:]], tf.as_dtype(labels.dtype))
 
     signature = (
         tf.TensorSpec([None, inputs.shape[1]], tf.as_dtype(inputs.dtype)),

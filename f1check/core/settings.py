@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from . import validators as rules
 from .errors import ConfigError, did_you_mean, one_of
 from .feeds import Feed  # noqa: F401 - named in the fields' annotations
+from .labels import LabelForm  # noqa: F401 - named in the fields' annotations
 from .modes import API_MODES, GATE_MODES, Mode  # noqa: F401 - Mode: named in the fields' annotations
 from .validators import (
     AVERAGES,
@@ -133,6 +134,11 @@ SETTINGS = (
             semantic=True, reads="number"),
     Setting("feeds", None, f"how data reaches the loop, out of {_spelled(FEEDS)} (none: every feed the mode can use)",
             rules.feeds, LOOP, "tuple[Feed, ...] | None", needs=("modes",), ini="args"),
+    Setting("labels", None, "the label forms the loops are fed, out of `column`, `flat` (binary), `one-hot`, `sparse`, "
+            "`sparse-column` (multiclass: class indices), `multi-hot` (multilabel) (none: every form of the task)",
+            rules.labels, LOOP, "tuple[LabelForm, ...]", needs=("task",), ini="args"),
+    Setting("label_dtypes", None, "the dtypes labels are fed in, out of `float32`, `int64`, `bool` (never for class "
+            "indices) (none: all)", rules.label_dtypes, LOOP, "tuple[str, ...]", needs=("labels",), ini="args"),
     Setting("replicas", 1, "run the loops data-parallel over R replicas (tf.distribute.MirroredStrategy; TensorFlow "
             "only)", rules.whole, type="int", reads="whole", flag=True, metavar="R"),
     Setting("multiclass_scores", "softmax", "fuzzed multiclass scores: `softmax` (no exact tie between the top "

@@ -14,6 +14,7 @@ from numbers import Real
 
 from .errors import ConfigError, did_you_mean, one_of
 from .feeds import Feed
+from .labels import LABEL_DTYPES, LabelForm
 from .modes import Mode
 from .values import is_whole
 from .weights import KINDS as WEIGHT_KINDS
@@ -224,6 +225,45 @@ def feeds(name: str, value: object, source: Callable[[str], str], modes_: tuple[
                 "cannot drop a remainder. Add a feed the mode can use, or drop the mode.",
             )
     return chosen
+
+
+def labels(name: str, value: object, source: Callable[[str], str], task: str) -> tuple[LabelForm, ...]:
+    """The label forms drawn from (None: every form ``task``'s labels can come in), the order of the task's forms
+    kept: the first of them is the fixed examples' first."""
+    where, allowed = source(name), LabelForm.for_task(task)
+    if value is None:
+        return allowed
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, (list, tuple)) or not value:
+        raise invalid(name, value, where, f"give at least one label form, out of {one_of([f.value for f in allowed])}.")
+    spelled, every = [f.value for f in allowed], [f.value for f in LabelForm]
+    for form in value:
+        if form not in every:
+            raise invalid(name, list(value), where, f"unknown label form {form!r}; {task} labels come as "
+                          f"{one_of(spelled)}.{did_you_mean(form, every)}")
+    # a list for several tasks (["column", "one-hot"] for a whole repo): each target takes its task's forms
+    chosen = tuple(f for f in allowed if f.value in value)
+    if not chosen and task == "multilabel":  # its one form: a repo's list of the other tasks' forms leaves it so
+        return allowed
+    if not chosen:
+        other = next(t for t in ("binary", "multiclass", "multilabel") if value[0] in
+                     [f.value for f in LabelForm.for_task(t)])
+        raise invalid(name, list(value), where, f"{value[0]!r} is a form of {other} labels; {task} labels come as "
+                      f"{one_of(spelled)}: add one of them.")
+    return chosen
+
+
+def label_dtypes(name: str, value: object, source: Callable[[str], str], forms: tuple[LabelForm, ...]) -> tuple[str, ...]:
+    """The label dtypes drawn from (None: every dtype the forms can be fed in); float32 first where given."""
+    where = source(name)
+    if value is None:
+        value = LABEL_DTYPES
+    chosen = listed(name, value, where, lambda v: choice(name, v, LABEL_DTYPES, where), '["float32", "int64"]')
+    if not any(form.dtypes(chosen) for form in forms):
+        raise invalid(name, list(chosen), where, f"class indices ({', '.join(f.value for f in forms)}) are never "
+                      "bool: add float32 or int64.")
+    return tuple(sorted(chosen, key=LABEL_DTYPES.index))
 
 
 def average(name: str, value: object, source: Callable[[str], str], task: str) -> str:

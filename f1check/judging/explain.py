@@ -14,8 +14,9 @@ from __future__ import annotations
 import math
 
 from ..core.errors import SubjectError
+from ..core.labels import LabelForm
 from ..core.weights import weight_of, weights_of
-from ..loops.drivers import Epoch, Observation
+from ..loops.drivers import Epoch, Observation, fed_as
 from ..reasons import Reason
 from ..subjects.context import CheckContext
 from . import reference
@@ -64,6 +65,7 @@ def explain(example: Example, observation: Observation, context: CheckContext, w
     else:
         found = _training_counts(example, epoch, context, where) if context.mode.validates else []
         found += _sixteen_bit(example, epoch, context, where) + _fed(example, epoch, context, where)
+        found = found or _labels_misread(example, epoch, context, where)
     return [e if isinstance(e, Explanation) else Explanation(e) for e in found]
 
 
@@ -76,7 +78,7 @@ def _fed(example: Example, epoch: Epoch, context: CheckContext, where: str) -> l
         return []
     y, s = epoch.fed()
     tie = semantics.task != "multiclass" and bool(np.any(s == np.float32(semantics.threshold)))
-    found_readings = choices(semantics, tie)
+    found_readings = choices(semantics, tie, example.loop.form(semantics.task))
     steps = len(batches)
     plain, others = found_readings[0], found_readings[1:]
     order = [("per-batch", plain), ("last", plain)] if steps > 1 else []
@@ -87,7 +89,7 @@ def _fed(example: Example, epoch: Epoch, context: CheckContext, where: str) -> l
         value = _aggregate(way, reading, batches, y, s)
         if not same(example.replayed, value, SAME_VALUE) or same(example.f1_seen, value, SAME_VALUE):
             continue
-        if reading.code == "threshold-tie" and not _right_below_the_threshold(context, epoch):
+        if reading.code == "threshold-tie" and not _right_below_the_threshold(context, epoch, example.loop):
             continue
         told = checked_advice(reading, way, lambda changed: reference.reference(y, s, changed, weights_of(batches)),
                               example.replayed, context)
@@ -125,9 +127,10 @@ def _aggregate(way: str, reading: Reading, batches, y, s) -> float:
     return sum(values) / len(values)
 
 
-def choices(semantics, tie: bool) -> list[Reading]:
-    """Every reading that applies: the target's own first, the nearby ones, then what users mix up."""
-    return readings(semantics, tie) + mixups(semantics)
+def choices(semantics, tie: bool, form=None) -> list[Reading]:
+    """Every reading that applies: the target's own first, the nearby ones, then what users mix up (and how labels
+    fed in ``form`` are misread)."""
+    return readings(semantics, tie, form) + mixups(semantics)
 
 
 def _reasons(way: str, reading: Reading, value: float, steps: int, last: int, context: CheckContext,
@@ -157,7 +160,7 @@ def _reasons(way: str, reading: Reading, value: float, steps: int, last: int, co
     return found
 
 
-def _right_below_the_threshold(context: CheckContext, epoch: Epoch) -> bool:
+def _right_below_the_threshold(context: CheckContext, epoch: Epoch, loop) -> bool:
     """Whether a metric agrees with sklearn once its tied scores sit just below the threshold.
 
     A ``>=`` bug does; a subject with another cut (``> 0`` on probabilities, say) does not, and is not a tie bug.
@@ -174,11 +177,36 @@ def _right_below_the_threshold(context: CheckContext, epoch: Epoch) -> bool:
         return np.where(s == tie, np.nextafter(tie, np.float32(-1)), s)
 
     try:
-        value = direct.replay([(y, lowered(s)) for y, s in epoch.batches])
+        value = direct.replay(fed_as([(y, lowered(s)) for y, s in epoch.batches], loop, semantics.task))
     except SubjectError:
         return False
     y, s = epoch.fed()
     return abs(value - reference.reference(y, lowered(s), semantics)) <= SAME_VALUE
+
+
+def _labels_misread(example: Example, epoch: Epoch, context: CheckContext, where: str) -> list[list[Reason]]:
+    """A metric right on labels in the form the data is held in and wrong on the form the loop fed: fed the same
+    batches with ``(n, 1)``/one-hot float32 labels it gives sklearn's value (no reading above says how it misreads
+    them)."""
+    from dataclasses import replace
+
+    direct, loop, task = context.subject.direct, example.loop, context.semantics.task
+    form = loop.form(task)
+    if direct is None or not epoch.batches or not context.clean or (form.held and loop.label_dtype == "float32"):
+        return []
+    held = replace(loop, labels=None, label_dtype="float32")
+    try:
+        value = direct.replay_epochs([fed_as(epoch.batches, held, task)])[0]
+    except SubjectError:
+        return []
+    if not same(value, example.f1_seen, SAME_VALUE) or same(example.replayed, example.f1_seen, SAME_VALUE):
+        return []
+    fed = form.describe(loop.label_dtype)
+    return [[Reason("labels-misread", f"the subject misreads {fed}{where}: fed the same batches with "
+                    f"{LabelForm.held_for(task).describe()} it gives {value:.6f}, sklearn's value, while fed {fed} "
+                    f"it logs {example.reported:.6f}. Make it read the labels your loop feeds (reshape or cast "
+                    "y_true to the predictions' shape and dtype first), or name the forms it takes (labels = "
+                    "[...], label_dtypes = [...]) for this target.")]]
 
 
 def _sixteen_bit(example: Example, epoch: Epoch, context: CheckContext, where: str) -> list[list[Reason]]:
@@ -191,7 +219,8 @@ def _sixteen_bit(example: Example, epoch: Epoch, context: CheckContext, where: s
            "made with dtype=\"float32\", y_pred cast to float32 before summing), as keras.metrics.F1Score does.")
     if example.loop.sixteen_bit and direct is not None and not same(example.replayed, example.f1_seen, SAME_VALUE):
         try:
-            value = direct.replay_epochs([epoch.batches])[0]  # built under float32, fed the same values as float32
+            # built under float32, fed the same values as float32 (the labels as the loop fed them)
+            value = direct.replay_epochs([fed_as(epoch.batches, example.loop, context.semantics.task, "float32")])[0]
         except SubjectError:
             value = math.nan
         if same(value, example.f1_seen, SAME_VALUE):

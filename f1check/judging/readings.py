@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from ..core.labels import LabelForm
 from ..core.settings import Semantics
 from ..core.weights import weight_of, weights_of
 from . import reference
@@ -55,8 +56,9 @@ class Reading:
         return self.value(y, s, weights_of(batches))
 
 
-def readings(semantics: Semantics, tie_present: bool) -> list[Reading]:
-    """The target's own reading first, then the nearby ones that apply to its task and score."""
+def readings(semantics: Semantics, tie_present: bool, form: LabelForm | None = None) -> list[Reading]:
+    """The target's own reading first, then the nearby ones that apply to its task and score (and to labels fed
+    in ``form``: the ways a metric misreads them)."""
     name = semantics.score_name
     found = [Reading(None, f"computes sklearn's {name}", "", lambda y, s, w=None: reference.reference(y, s, semantics, w))]
     found += _zero_division(semantics)
@@ -68,7 +70,65 @@ def readings(semantics: Semantics, tie_present: bool) -> list[Reading]:
     if semantics.task == "binary" and semantics.average == "binary" and semantics.score != "mcc":
         found += _macro(semantics)
     found += _other_scores(semantics)
-    return found + _weightings(semantics)
+    return found + _weightings(semantics) + _label_forms(semantics, form)
+
+
+def _label_forms(semantics: Semantics, form: LabelForm | None) -> list[Reading]:
+    """How a metric misreads labels fed in ``form``: flat labels broadcast
+    against a column of predictions, class indices read as one-hot labels, one-hot labels read as indices."""
+    import numpy as np
+
+    if form is None:
+        return []
+    columns = semantics.columns
+    found = []
+    if form is LabelForm.FLAT:
+        def broadcast(batches):  # per batch, every count over the (b, b) outer product of labels and predictions
+            parts = []
+            for batch in batches:
+                truth = reference.true_labels(batch[0], semantics).reshape(-1).astype(np.float64)
+                predicted = reference.predicted_labels(batch[1], semantics).reshape(-1).astype(np.float64)
+                outer = (np.outer(truth, predicted), np.outer(1 - truth, predicted), np.outer(truth, 1 - predicted))
+                parts.append([a.reshape(-1, 1) for a in outer])
+            return _score(*(np.concatenate(p) for p in zip(*parts)), semantics)
+
+        found.append(Reading(
+            "labels-broadcast", "multiplies (b,) labels against (b, 1) predictions, so every count is taken over the "
+            "(b, b) outer product of the batch (labels fed flat, as df[\"label\"].values gives them)",
+            "reshape the labels to the predictions' shape before counting (y_true = ops.reshape(y_true, "
+            "ops.shape(y_pred)), or ops.reshape(y_true, (-1,)) and y_pred likewise)",
+            lambda y, s, w=None: broadcast([(y, s)]), batched=broadcast))
+    if form is LabelForm.SPARSE_COLUMN:
+        def as_class_zero(y, s, w=None):  # argmax(y_true, -1) of a one-column row is 0 whatever the index
+            return reference.reference(np.eye(columns, dtype=np.float32)[np.zeros(len(y), int)], s, semantics, w)
+
+        def values_as_labels(y, s, w=None):  # (n, 1) indices times (n, C) predictions: the index counted per class
+            index = np.argmax(y, axis=1).astype(np.float64)[:, None] * np.ones((1, columns))
+            predicted = np.eye(columns)[reference.predicted_labels(s, semantics)]  # one-hot of the first argmax
+            indicators = (index * predicted, (1 - index) * predicted, index * (1 - predicted))
+            return _score(*_weigh(indicators, w, semantics), semantics)
+
+        fix = (f"give it one-hot labels (keras.utils.to_categorical(y, {columns})), or turn indices into one-hot in "
+               f"update_state (ops.one_hot(ops.reshape(ops.cast(y_true, \"int32\"), (-1,)), {columns}))")
+        found += [
+            Reading("indices-read-as-one-hot", "reads (n, 1) class indices as one-hot labels: the argmax of a "
+                    "one-column row is 0, so every sample counts as class 0", fix, as_class_zero),
+            Reading("indices-read-as-one-hot", "multiplies (n, 1) class indices against (n, C) predictions as if "
+                    "they were one-hot labels, each index's value counted in every class (as keras.metrics.F1Score "
+                    "does: its documented contract is one-hot labels)", fix, values_as_labels),
+        ]
+    if form is LabelForm.ONE_HOT:
+        def first_column(y, s, w=None):  # y_true[:, 0] as the index: 1 for class 0, 0 for every other class
+            index = (np.argmax(y, axis=1) == 0).astype(int)
+            return reference.reference(np.eye(columns, dtype=np.float32)[index], s, semantics, w)
+
+        found.append(Reading(
+            "one-hot-read-as-indices", "reads one-hot labels as class indices (the first column taken as the index: "
+            "class 1 for samples of class 0, class 0 for all others)",
+            "take the argmax of one-hot labels (ops.argmax(y_true, -1)) where they are one-hot, or feed class indices "
+            "as the metric expects (labels = [\"sparse\"] for this target if that is what your loop feeds)",
+            first_column))
+    return found
 
 
 def _weightings(semantics: Semantics) -> list[Reading]:

@@ -111,6 +111,7 @@ class Result:
     reproduce: str | None = None
     error: str | None = None
     why: tuple[Reason, ...] = ()  # the reasons that stand: their numbers match on more than one failing example
+    refused: tuple[dict, ...] = ()  # the label forms the subject raised on: {"labels", "dtype", "error"} each
 
     @classmethod
     def failed_to_run(cls, target: str, mode: Mode, score: str, message: str, why: tuple[Reason, ...] = ()) -> Result:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..core.feeds import Feed
+from ..core.labels import LabelForm
 from ..core.weights import NONE, Weights, WeightsKind
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class CompileKey:
     jit_compile: bool = False
     dtype_policy: str = "float32"
     outputs: str = "single"
+    labels: LabelForm | None = None  # the labels' form: the loss, and the shapes the step is traced for
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,9 @@ class LoopSettings:
             feeds the metrics its predictions, in 16 bits.
         outputs: ``"single"``, or how a two-output model (the check's ``output`` head and another) gives its
             outputs: ``"dict"`` or ``"list"``.
+        labels: the form the loop is fed the labels in (:class:`~f1check.core.labels.LabelForm`: ``flat`` ``(n,)``,
+            ``sparse`` class indices...); None: the form the data is held in (``(n, 1)`` binary, ``(n, C)``).
+        label_dtype: the dtype the labels are fed in (``float32``, ``int64``, ``bool``).
     """
 
     feed: Feed = _setting(Feed.PYDATASET, "feeds", None, pinned=True)
@@ -76,15 +81,37 @@ class LoopSettings:
     jit_compile: bool = _setting(False, "jit_compile", lambda _: "jit_compile=True (XLA)", compiles=True)
     dtype_policy: str = _setting("float32", "dtype_policies", "dtype policy {}".format, compiles=True)
     outputs: str = _setting("single", "outputs", "two outputs as a {}".format, compiles=True)
+    # The labels' form is part of the compile key (sparse forms compile the sparse loss, and a model traced for
+    # one form must not be relaxed to unknown label shapes by another, as no repository's model is); their dtype
+    # is not (Keras traces its step anew for a new dtype, as a repository's would).
+    labels: LabelForm | None = _setting(None, "labels", None, pinned=True)
+    label_dtype: str = _setting("float32", "label_dtypes", None, pinned=True)
 
     def __post_init__(self):  # the spellings JSON and config use, read back as the types
         object.__setattr__(self, "feed", Feed(self.feed))
         object.__setattr__(self, "weights", WeightsKind(self.weights))
+        if self.labels is not None:
+            object.__setattr__(self, "labels", LabelForm(self.labels))
+
+    def form(self, task: str) -> LabelForm:
+        """The form the labels are fed in (the held form of ``task`` where none was drawn)."""
+        return self.labels if self.labels is not None else LabelForm.held_for(task)
+
+    @property
+    def label_pair(self) -> tuple[LabelForm | None, str]:
+        """``(form, dtype)``: what a subject may refuse."""
+        return self.labels, self.label_dtype
+
+    def encode(self, y, task: str):
+        """Held labels ``y`` as this loop feeds them."""
+        return self.form(task).encode(y, self.label_dtype)
 
     @property
     def compile_key(self) -> CompileKey:
         """What the compiled model depends on: runs that differ here cannot share one."""
-        return CompileKey(**{f.name: getattr(self, f.name) for f in self._fields(compiles=True)})
+        held = self.labels is None or self.labels.held  # the form the data is held in: Keras's default model
+        return CompileKey(**{f.name: getattr(self, f.name) for f in self._fields(compiles=True)},
+                          labels=None if held else self.labels)
 
     @property
     def sixteen_bit(self) -> bool:
@@ -101,7 +128,9 @@ class LoopSettings:
         """``a keras.utils.PyDataset with steps``: how messages say it, after "fed"."""
         said = [f.metadata["said"](getattr(self, f.name)) for f in self._fields(compiles=False)
                 if f.metadata["said"] is not None and self._changed(f)]
-        return ", ".join([self.feed.describe(legacy), *said, *self.compile_parts()])
+        labels = [self.labels.describe(self.label_dtype)] if self.labels is not None and \
+            (not self.labels.held or self.label_dtype != "float32") else []
+        return ", ".join([self.feed.describe(legacy), *said, *labels, *self.compile_parts()])
 
     def compile_parts(self) -> list[str]:
         """The compile settings that differ from Keras's defaults, in words."""
@@ -114,7 +143,7 @@ class LoopSettings:
     def arguments(self) -> list[str]:
         """The ``check()`` keyword arguments that make a check run exactly this loop."""
         return [f"{f.metadata['keyword']}=[{_plain(getattr(self, f.name))!r}]" for f in self._fields()
-                if f.metadata["pinned"] or self._changed(f)]
+                if (f.metadata["pinned"] and getattr(self, f.name) is not None) or self._changed(f)]
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,10 @@ class CompiledReplay:
         self.columns = columns
         self.lanes = [[s.fresh_metric() for s in self.subjects] for _ in range(lanes)]
         self.traces = 0
-        self._replay = None
+        self._replays: dict[tuple, object] = {}  # one traced function per signature of the labels (their form)
+        self._autograph = False
 
-    def _function(self, autograph: bool):
+    def _function(self, autograph: bool, labels: tuple | None = None):
         """The replay as a ``tf.function``; loops written out so autograph is optional.
 
         Without autograph, tracing is about 0.3 s faster; a subject whose code
@@ -53,6 +54,8 @@ class CompiledReplay:
         import tensorflow as tf
 
         spec = tf.TensorSpec([None, self.columns], tf.float32)
+        # the labels as the loop feeds them: (n,), (n, 1) or (n, C), float32, int64 or bool (None: held, float32)
+        label_spec = spec if labels is None else tf.TensorSpec([None, *labels[0]], tf.as_dtype(labels[1]))
         index = tf.TensorSpec([None], tf.int32)
         lanes = len(self.lanes)
         weighted = [s.weighted for s in self.subjects]
@@ -86,18 +89,36 @@ class CompiledReplay:
             return outputs
 
         weight = tf.TensorSpec([None], tf.float32)
-        return tf.function(replay, input_signature=[spec, spec, weight, index, index], autograph=autograph,
+        return tf.function(replay, input_signature=[label_spec, spec, weight, index, index], autograph=autograph,
                            reduce_retracing=True)
 
     def trace(self) -> None:
-        """Trace once now (without autograph if the subject allows it)."""
+        """Trace once now for labels in their held form (without autograph if the subject allows it)."""
         try:
             function = self._function(autograph=False)
             function.get_concrete_function()
         except Exception:
             function = self._function(autograph=True)
             function.get_concrete_function()
-        self._replay = function
+            self._autograph = True
+        self._replays[None] = function
+
+    def _for(self, labels: tuple | None):
+        """The traced replay for labels of signature ``labels`` (traced on first use, as the held form's was)."""
+        if labels not in self._replays:
+            function = self._function(self._autograph, labels)
+            function.get_concrete_function()
+            self._replays[labels] = function
+        return self._replays[labels]
+
+    def signature(self, y) -> tuple | None:
+        """The labels' signature: None for labels as held (``(n, columns)`` float32), else their shape past the
+        samples and their dtype."""
+        import numpy as np
+
+        if y.ndim == 2 and y.shape[1] == self.columns and y.dtype == np.float32:
+            return None
+        return tuple(y.shape[1:]), str(y.dtype)
 
     @classmethod
     def shared(cls, subjects: Sequence[MetricSubject], sample) -> CompiledReplay | None:
@@ -138,7 +159,9 @@ class CompiledReplay:
         return replay
 
     def __call__(self, fed: list[tuple]):
-        """Replay ``[(y_fed, p_fed, batch_sizes, weights or None), ...]``: an (examples, metrics) array of results."""
+        """Replay ``[(y_fed, p_fed, batch_sizes, weights or None), ...]``: an (examples, metrics) array of results.
+
+        The labels of every example come as the loop feeds them, all in one form and dtype (the caller groups)."""
         import numpy as np
 
         y = np.concatenate([f[0] for f in fed])
@@ -149,7 +172,8 @@ class CompiledReplay:
         starts = np.concatenate([[0], np.cumsum([len(f[2]) for f in fed])]).astype(np.int32)
         try:
             with backend.quiet():
-                lanes = [backend.to_numpy(v).astype(np.float64) for v in self._replay(y, p, w, cuts, starts)]
+                replay = self._for(self.signature(y))
+                lanes = [backend.to_numpy(v).astype(np.float64) for v in replay(y, p, w, cuts, starts)]
         except F1CheckError:
             raise
         except Exception as exc:

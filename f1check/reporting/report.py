@@ -105,8 +105,11 @@ def example_table(columns: list[tuple[str, object]], score_name: str = "F1") -> 
         given = example.weights
         weights = f", class_weight={given.class_weight}" if given.kind.by_class else (
             f", {given.kind.describe}" if given.given else "")
-        lines.append(f"  {heading}: n={example.n}, batches {example.partition.short()}, fed {example.feed}{weights}{epoch}"
-                     f"{before}")
+        loop = example.loop
+        labels = f", {loop.labels.describe(loop.label_dtype)}" if loop.labels is not None and \
+            (not loop.labels.held or loop.label_dtype != "float32") else ""
+        lines.append(f"  {heading}: n={example.n}, batches {example.partition.short()}, fed {example.feed}{labels}"
+                     f"{weights}{epoch}{before}")
     return lines
 
 
@@ -139,6 +142,8 @@ def _failed_result(result) -> list[str]:
     if worst is not None and worst is not ce:
         columns.append(("worst", worst))
     out += example_table(columns, name)
+    if result.refused:
+        out.append("  refused: " + refused_line(result))
     why = list(result.why)
     why += [note for example in (ce, worst) if example is not None for note in example.notes if note not in why]
     if why:
@@ -149,6 +154,12 @@ def _failed_result(result) -> list[str]:
         out += ["    " + line for line in result.reproduce.splitlines()]
     out.append("")
     return out
+
+
+def refused_line(result) -> str:
+    """``flat (n,) int64: ValueError: ...; ...``: the label forms the subject raised on (not drawn again)."""
+    return "; ".join(f"{r['labels']} {r['dtype']} ({r['error'][:160]})" for r in result.refused) + \
+        " (raised on: not fed again, not a failure)"
 
 
 def _reason_line(reason) -> str:
@@ -231,6 +242,7 @@ def result_json(result) -> dict:
         "worst": example_json(result.worst) if result.worst else None,
         "counterexample": example_json(result.counterexample) if result.counterexample else None,
         "why": [r.json() for r in result.why],
+        "refused": list(result.refused),
     }
     if result.reproduce:
         document["reproduce"] = result.reproduce

@@ -17,7 +17,7 @@ from ..judging.results import Example, Result
 from ..loops import LoopSettings, Run
 from ..loops.drivers import Driver
 from ..subjects.context import CheckContext
-from . import adversarial, diagnosis
+from . import adversarial, diagnosis, labels
 from .candidates import replayer_for
 from .confirm import Confirmation
 from .explore import Assessor, Explorer, Tally, order_key
@@ -40,7 +40,9 @@ class Search:
     def run(self) -> Result:
         context = self.context
         if context.data is not None and context.partitions is not None:
+            labels.probe(context, self.runner)
             return self._result(self._explicit(), counted=None, replaying=False)
+        labels.probe(context, self.runner)
         replayer = replayer_for(context, self.driver)
         fixed = self._fixed_runs()
         tally = Tally(context.settings.examples, self.progress, done_before=len(fixed))
@@ -64,7 +66,8 @@ class Search:
         found = []
         for feed in kinds:
             for weights in self._explicit_weights():
-                loop = LoopSettings(feed=feed, weights=weights.kind, **compile_settings)
+                loop = adversarial.labelled(LoopSettings(feed=feed, weights=weights.kind, **compile_settings),
+                                            context.refusals.accepted())
                 runs = [Run(p, loop, weights) for p in context.partitions
                         if feed.fits(p) and feed in context.feeds_for(weights.kind)]
                 if runs:
@@ -90,15 +93,17 @@ class Search:
         runs = None
         if context.partitions is None:
             runs = adversarial.fixed_runs(settings, mode, context.feeds, context.data, context.weight_kinds,
-                                          context.inputs.weights)
+                                          context.inputs.weights, context.refusals.accepted())
         found = self.runner.sequence(runs.y, runs.scores, list(runs.runs)) if runs else []
         if context.subject.scores_itself and context.data is None and context.partitions is None \
                 and settings.examples > len(found):
-            large = adversarial.large_run(settings, mode, context.feeds, context.weight_kinds)
+            large = adversarial.large_run(settings, mode, context.feeds, context.weight_kinds,
+                                          context.refusals.accepted())
             if large is not None:
                 found.append(self.runner.run(*large))
         if context.data is None and context.partitions is None and settings.examples > len(found):
-            for large in adversarial.sixteen_bit_runs(settings, mode, context.feeds, context.weight_kinds):
+            for large in adversarial.sixteen_bit_runs(settings, mode, context.feeds, context.weight_kinds,
+                                                      context.refusals.accepted()):
                 found.append(self.runner.run(*large))
         return found
 
@@ -117,5 +122,6 @@ class Search:
             examples=len(examples) if counted is None else counted, tolerance=settings.tolerance,
             judge=settings.judge, worst=worst, counterexample=counterexample, score=settings.semantics.score,
             runs=examples, why=diagnosis.standing(counterexample, worst, failing, context),
+            refused=tuple(context.refusals.json()),
         )
 

@@ -90,13 +90,17 @@ def feeds_everything(settings: CheckSettings, mode: Mode) -> bool:
 
 
 def fixed_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], data=None,
-               kinds: tuple[WeightsKind, ...] = (WeightsKind.NONE,), given: Weights | None = None) -> FixedRuns | None:
+               kinds: tuple[WeightsKind, ...] = (WeightsKind.NONE,), given: Weights | None = None,
+               pairs: tuple = ()) -> FixedRuns | None:
     """The fixed runs of ``mode``: over ``data`` if given, else over this module's small dataset.
 
     ``feeds`` are those the mode can use.  The runs share one feed (the first
     that can give the most of the partitions exactly), so that the sequence is
     what ``check(data=..., partitions=[...], feeds=[feed])`` runs: its
-    reproduction.  None when nothing fits (data of one sample).
+    reproduction.  ``pairs`` are the labels' ``(form, dtype)`` the subject takes: the first runs feed the first,
+    then every other form is fed once (int64 where taken, as numpy and pandas give labels) on the first partition,
+    so that a metric that misreads a form fails at the fixed examples.  None when nothing fits
+    (data of one sample).
     """
     import numpy as np
 
@@ -118,16 +122,38 @@ def fixed_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], dat
     weights = fixed_weights(kinds, len(y), settings.semantics.columns, given)
     feeds = carrying(feeds, weights)
     feed = max(feeds, key=lambda f: (len(fitting(f)), -feeds.index(f)), default=None)
-    loop = LoopSettings(feed=feed, weights=weights.kind, **settings.fixed_compile()) if feed is not None else None
-    runs = tuple(Run(p, loop, weights) for p in fitting(feed)) if feed is not None else ()
-    return FixedRuns(y, scores, runs) if runs else None
+    if feed is None:
+        return None
+    loop = labelled(LoopSettings(feed=feed, weights=weights.kind, **settings.fixed_compile()), pairs)
+    runs = [Run(p, loop, weights) for p in fitting(feed)]
+    # every other form once, on the most telling partition (where broadcast counts differ from the true ones), as
+    # far as the examples asked for go
+    for pair in other_forms(pairs)[:max(0, settings.examples - len(runs))]:
+        runs.append(Run(runs[0].partition, labelled(loop, (pair,)), weights))
+    return FixedRuns(y, scores, tuple(runs)) if runs else None
+
+
+def labelled(loop: LoopSettings, pairs: tuple) -> LoopSettings:
+    """``loop`` fed labels as the first of ``pairs`` (``(form, dtype)``) says; as it is without any."""
+    from dataclasses import replace
+
+    return replace(loop, labels=pairs[0][0], label_dtype=pairs[0][1]) if pairs else loop
+
+
+def other_forms(pairs: tuple) -> list:
+    """One pair for each form of ``pairs`` but the first pair's: int64 where taken (what numpy and pandas give)."""
+    found: dict = {}
+    for form, dtype in pairs[1:]:
+        if form is not pairs[0][0] and (form not in found or dtype == "int64"):
+            found[form] = (form, dtype)
+    return list(found.values())
 
 
 LARGE = 1000  # samples of the fixed example for subjects that score their data themselves
 
 
 def large_run(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...],
-              kinds: tuple[WeightsKind, ...] = (WeightsKind.NONE,)):
+              kinds: tuple[WeightsKind, ...] = (WeightsKind.NONE,), pairs: tuple = ()):
     """One larger fixed example, ``(y, scores, run)``, for a callback that scores its data itself.
 
     What such a callback gets wrong depends on the data, not the batches: it
@@ -156,7 +182,7 @@ def large_run(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...],
     for partition in candidates:
         feed = next((f for f in carrying(feeds, weights) if f.fits(partition)), None)
         if feed is not None:
-            loop = LoopSettings(feed=feed, weights=weights.kind, **settings.fixed_compile())
+            loop = labelled(LoopSettings(feed=feed, weights=weights.kind, **settings.fixed_compile()), pairs)
             return y, scores, Run(partition, loop, weights)
     return None
 
@@ -169,7 +195,7 @@ SIXTEEN_BIT_WRONG = 3  # false positives (score 0.7) and false negatives (score 
 
 
 def sixteen_bit_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...],
-                     kinds: tuple[WeightsKind, ...] = (WeightsKind.NONE,)):
+                     kinds: tuple[WeightsKind, ...] = (WeightsKind.NONE,), pairs: tuple = ()):
     """``(y, scores, run)`` of ``SIXTEEN_BIT`` samples under each 16-bit policy allowed, so that a metric that counts
     in 16 bits fails from the first examples; none without one, or under replicas."""
     import numpy as np
@@ -189,8 +215,9 @@ def sixteen_bit_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...
     if feed is None:
         return []
     compile_settings = settings.fixed_compile()
-    return [(y, scores, Run(partition, LoopSettings(feed=feed, weights=weights.kind,
-                                                    **{**compile_settings, "dtype_policy": p}), weights))
+    return [(y, scores, Run(partition, labelled(LoopSettings(feed=feed, weights=weights.kind,
+                                                             **{**compile_settings, "dtype_policy": p}), pairs),
+                            weights))
             for p in policies]
 
 

@@ -30,6 +30,7 @@ from ..core.weights import NONE, Weights, WeightsKind
 from ..judging.reference import Confusion
 from ..loops import LoopSettings, Run
 from ..loops.drivers import Driver
+from ..loops.drivers.compiling import legacy_matched
 from ..loops.replay import CompiledReplay, eager_replay
 from ..subjects import ReplayScene, log_key
 from ..subjects.context import CheckContext
@@ -103,6 +104,7 @@ class Replayer:
         if self.metrics and context.clean:
             with timeouts.call("the subject's compiled replay being traced"):
                 self.compiled_replay = CompiledReplay.shared(self.metrics, sample_batch(context))
+        self.legacy = backend.legacy()
         self.model_driver: Driver | None = None  # a fixed-score model, for callbacks
         if self.subject.needs_epoch_end:
             self.model_driver = driver if not context.mode.trains else Driver(context.fixed_scores())
@@ -124,11 +126,15 @@ class Replayer:
 
     def assess(self, candidates: list[Candidate]) -> list[Judged]:
         fed = []
+        task = self.context.semantics.task
         for c in candidates:
             p = c.partition
             index = p.indices()[: p.fed] if p.shuffled_order or p.dropped else slice(0, p.fed)
             carried = self._carried(c)
-            fed.append((c.y[index], c.scores[index], p.batch_sizes, None if carried is None else carried[index]))
+            y, s = c.y[index], c.scores[index]
+            labels = c.loop.encode(y, task)  # as the loop feeds them (tf-keras: as its loop hands them on)
+            fed.append((legacy_matched(labels, s) if self.legacy else labels, s, p.batch_sizes,
+                        None if carried is None else carried[index]))
         values = self._metric_values(fed)
         if self.subject.direct is not None:
             replayed = [[float(v)] for v in values[:, 0]]
@@ -137,11 +143,19 @@ class Replayer:
         return [self._judged(c, v) for c, v in zip(candidates, replayed)]
 
     def _metric_values(self, fed):
+        import numpy as np
+
         if not self.metrics:
             return None
-        if self.compiled_replay is not None:
-            return self.compiled_replay(fed)
-        return eager_replay(self.metrics, fed, self.epochs)
+        if self.compiled_replay is None:
+            return eager_replay(self.metrics, fed, self.epochs)
+        groups: dict = {}  # one compiled call per form and dtype of the labels
+        for k, example in enumerate(fed):
+            groups.setdefault(self.compiled_replay.signature(example[0]), []).append(k)
+        values = np.empty((len(fed), len(self.metrics)), np.float64)
+        for rows in groups.values():
+            values[rows] = self.compiled_replay([fed[k] for k in rows])
+        return values
 
     def _callback_values(self, candidate: Candidate, companion_values) -> list[float]:
         """The callback's value for each epoch the loop would run, on the logs its companions make."""
@@ -155,7 +169,7 @@ class Replayer:
             logs[prefix + log_key(metric.fresh())] = float(value)
         epochs = self.context.mode.epochs
         with backend.quiet():
-            scene = ReplayScene([], harness.model, inputs, harness.callback_labels(y),
+            scene = ReplayScene([], harness.model, inputs, harness.callback_labels(y, candidate.loop),
                                 sample_weight=self.context.callback_weights(y, candidate.weights))
             values = subject.replay_epochs([logs] * epochs, scene)
         if any(math.isnan(v) for v in values):
@@ -262,12 +276,20 @@ def _loops(context: CheckContext, feeds: tuple):
 
     kinds = context.weight_kinds
     carrying = tuple(f for f in feeds if any(k.carried_by(f) for k in kinds)) or (LoopSettings().feed,)
+    refusals = context.refusals
+    # the labels' form and dtype, the first accepted pair first (where hypothesis shrinks to); a pair the subject
+    # refuses is never drawn once it has refused it
+    pairs = st.sampled_from(refusals.allowed).filter(refusals.accepts)
 
     def with_weights(feed):
         kind = st.sampled_from([k for k in kinds if k.carried_by(feed)])
-        return st.builds(LoopSettings, feed=st.just(feed), weights=kind, **compile_strategies(context.settings))
+        return st.builds(_loop_with, pairs, feed=st.just(feed), weights=kind, **compile_strategies(context.settings))
 
     return st.sampled_from(carrying).flatmap(with_weights)
+
+
+def _loop_with(pair, **fields) -> LoopSettings:
+    return LoopSettings(labels=pair[0], label_dtype=pair[1], **fields)
 
 
 def compile_strategies(settings) -> dict:

@@ -11,7 +11,7 @@ deterministic), never a silent pass.
 
 from __future__ import annotations
 
-from ..core.errors import SubjectError
+from ..core.errors import Refused, SubjectError
 from ..judging.results import Example
 from ..loops import Run
 from ..loops.drivers import Driver
@@ -34,7 +34,13 @@ class Confirmation:
         for found in (shrunk, tally.worst, *tally.sampled):
             if found is not None and all(found is not other for other in chosen):
                 chosen.append(found)
-        return [self.as_example(found) for found in chosen]
+        confirmed = []
+        for found in chosen:
+            try:
+                confirmed.append(self.as_example(found))
+            except Refused:  # labels the loop refuses though the replay took them: recorded, not judged
+                continue
+        return confirmed
 
     def as_example(self, found) -> Example:
         if isinstance(found, Example):

@@ -17,7 +17,7 @@ from ..core.settings import Semantics
 from ..judging import reference
 from ..judging.explain import SAME_VALUE, explain
 from ..judging.results import Example
-from ..loops.drivers import Epoch, Observation
+from ..loops.drivers import Epoch, Observation, fed_as
 from ..reasons import Reason
 from ..subjects.carried import CarriedState
 from ..subjects.context import CheckContext
@@ -94,7 +94,9 @@ def standing(counterexample: Example | None, worst: Example | None, failing: lis
     if counterexample is None:
         return ()
     candidates = [e for e in [worst, counterexample, *failing] if e is not None and not e.passed]
-    candidates = list({id(e): e for e in candidates}.values())
+    # one piece of evidence per fed partition and its numbers: the same batches fed again (in another label form,
+    # say) and logging the same value back nothing new
+    candidates = list({_evidence_key(e): e for e in reversed(candidates)}.values())[::-1]
     informative = [e for e in candidates if e.n > DEGENERATE]
     best, support, source = None, 0, None
     for example in informative:  # the explanation most other failing examples show too
@@ -117,6 +119,10 @@ def standing(counterexample: Example | None, worst: Example | None, failing: lis
         return kept
     where = f" in epoch {primary.epoch + 1} of {primary.epochs}" if primary.epochs > 1 else ""
     return (_unexplained(primary, context, where),)
+
+
+def _evidence_key(example: Example) -> tuple:
+    return (example.partition, example.n, example.epoch, round(example.reported, 9), round(example.f1_seen, 9))
 
 
 def _discriminated(best, example: Example, failing: list[Example], context: CheckContext,
@@ -174,7 +180,7 @@ def _probe(example: Example, context: CheckContext) -> tuple[Reason, ...] | None
     reading that still matches stands."""
     if context.subject.direct is None or example.n > DEGENERATE or len(example.explanations) < 2:
         return None
-    left = discriminate.probe(example.explanations, context)
+    left = discriminate.probe(example.explanations, context, example.loop)
     return left[0] if len(left) == 1 else None
 
 
@@ -224,7 +230,7 @@ def _not_finite(example: Example, epoch: Epoch, context: CheckContext, where: st
     if math.isfinite(example.replayed):
         return Reason("nan-logged", f"the Keras loop logged {logged}{where} although the subject, fed the same "
                                     f"batches directly, gives {example.replayed:.6f}; sklearn says {example.f1_seen:.6f}.")
-    culprit = _first_not_finite_batch(epoch, context)
+    culprit = _first_not_finite_batch(epoch, context, example.loop)
     return Reason(
         "nan-logged",
         f"the subject logged {logged}{where} where sklearn says {example.f1_seen:.6f}{culprit}. A 0/0 (a batch "
@@ -233,14 +239,14 @@ def _not_finite(example: Example, epoch: Epoch, context: CheckContext, where: st
     )
 
 
-def _first_not_finite_batch(epoch: Epoch, context: CheckContext) -> str:
+def _first_not_finite_batch(epoch: Epoch, context: CheckContext, loop) -> str:
     """``; fed alone, batch k (3 samples, 0 positive, ...) gives nan``: the first batch whose value is not finite."""
     direct = context.subject.direct
     if direct is None:
         return ""
     for k, (y, s) in enumerate(epoch.batches):
         try:
-            value = direct.replay([(y, s)])
+            value = direct.replay(fed_as([(y, s)], loop, context.semantics.task, "float32"))
         except Exception:  # the subject's own error shows where f1check runs it for real
             return ""
         if not math.isfinite(value):

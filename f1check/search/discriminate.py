@@ -25,6 +25,8 @@ from ..data import synthetic
 from ..judging.explain import SAME_VALUE, Explanation
 from ..judging.readings import same
 from ..judging.results import Example
+from ..loops import LoopSettings
+from ..loops.drivers import fed_as
 from ..reasons import Reason
 from ..subjects.context import CheckContext
 from . import adversarial
@@ -92,21 +94,22 @@ def tell_apart(example: Example, chosen: Explanation, failing: list[Example],
                                      not context.subject.scores_itself))
             alive = kept
     if len(alive) > 1 and context.subject.direct is not None and all(e.reading is not None for e in alive):
-        alive, evidence = _probed(alive, context, evidence)
+        alive, evidence = _probed(alive, context, evidence, example.loop)
     return alive, evidence
 
 
-def probe(explanations, context: CheckContext) -> list[Explanation]:
-    """The distinct ``explanations`` whose quantity the subject, fed the constructed examples directly, still gives
-    (all of them where no constructed example tells them apart)."""
-    return _probed(_distinct(explanations), context, [])[0]
+def probe(explanations, context: CheckContext, loop: LoopSettings) -> list[Explanation]:
+    """The distinct ``explanations`` whose quantity the subject, fed the constructed examples directly (their labels
+    in ``loop``'s form and dtype), still gives (all of them where no constructed example tells them apart)."""
+    return _probed(_distinct(explanations), context, [], loop)[0]
 
 
-def _probed(alive: list[Explanation], context: CheckContext, evidence: list[Evidence]):
-    """Feed the constructed examples to the subject directly; keep the explanations whose quantity it gives."""
+def _probed(alive: list[Explanation], context: CheckContext, evidence: list[Evidence], loop: LoopSettings):
+    """Feed the constructed examples to the subject directly, as ``loop`` feeds labels; keep the explanations whose
+    quantity it gives."""
     for what, batches in constructed(context.settings):
         try:
-            value = context.subject.direct.replay(batches)
+            value = context.subject.direct.replay(fed_as(batches, loop, context.semantics.task, "float32"))
         except Exception:  # the subject's own error shows where f1check runs it for real
             continue
         kept = [e for e in alive if _close(e.value(batches), value)]

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..core import backend, timeouts, verdict
-from ..core.errors import F1CheckError, SubjectError
+from ..core.errors import F1CheckError, Refused, SubjectError
 from ..subjects.context import CheckContext
 from .candidates import Candidate, NoReplay, Replayer, cases, private_storage
 from .runner import Runner
@@ -79,9 +79,17 @@ class Assessor:
             with timeouts.call(f"the subject replayed on {len(drawn)} candidate(s)"):
                 return self.replayer.assess(drawn)
         except (NoReplay, SubjectError):
-            # Confirm through the loop: its own error stands; if it runs, replay is what cannot.
-            first = drawn[0]
-            self.runner.run(first.y, first.scores, first.run())
+            # Confirm through the loop, once for each form of labels drawn: its own error stands, a form it refuses
+            # is recorded (Refused); if every one runs, replay is what cannot.
+            firsts = {c.loop.label_pair: c for c in reversed(drawn)}
+            refused = None
+            for first in firsts.values():
+                try:
+                    self.runner.run(first.y, first.scores, first.run())
+                except Refused as exc:
+                    refused = exc
+            if refused is not None:
+                raise refused from None
             self.replayer = None
             return None
 
@@ -234,7 +242,7 @@ class Explorer:
         import hypothesis
 
         limit, tally, memo = self._shrink_limit(), self.tally, self.memo
-        replaying = self.assessor.replaying
+        replaying, refusals = self.assessor.replaying, self.context.refusals
 
         def test(drawn):
             try:
@@ -250,11 +258,17 @@ class Explorer:
                 if tally.evaluated >= budget:  # nothing failed within the budget: end the run
                     raise _Stop()
                 drawn = drawn[: budget - tally.evaluated]
+            drawn = [c for c in drawn if refusals.accepts(c.loop.label_pair)]  # drawn before a refusal
+            if not drawn:
+                hypothesis.reject()
             if state.smallest is not None and not memo.knows(drawn):
                 state.new_after_failure += 1
                 if state.new_after_failure > limit:
                     return
-            judged, new = self._judge(drawn)
+            try:
+                judged, new = self._judge(drawn)
+            except Refused:  # labels the subject refuses: recorded, and not drawn again
+                hypothesis.reject()
             if judged is None or self.assessor.replaying != replaying:
                 raise _Stop()
             if explore and not self.failed and new:

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from ..core import backend, timeouts, verdict
-from ..core.errors import SubjectError
+from ..core.errors import Refused, SubjectError
 from ..core.partitions import Partition
 from ..core.weights import weights_of
 from ..judging import reference
@@ -51,13 +51,20 @@ class Runner:
     def run(self, y, scores, run: Run, preceded_by: tuple[Partition, ...] = (), continuing: bool = False) -> Example:
         """One example; ``continuing`` runs it on the current model, after ``preceded_by`` (a sequence)."""
         with timeouts.call(f"the {self.mode.value} loop over n={len(y)}, batches {run.partition.short()}"):
-            observation = self.driver.run(y, scores, run.partition, run.loop, run.weights, in_sequence=continuing)
+            try:
+                observation = self.driver.run(y, scores, run.partition, run.loop, run.weights, in_sequence=continuing)
+            except SubjectError as exc:
+                refused = self.refused(run.loop, exc)
+                if refused is None:
+                    raise
+                self.driver.discard()
+                raise refused from None
         if self.driver.harness is not self.harness:
             self.harness, self.history = self.driver.harness, []
         replayed, replay_note = self._replay(observation, y)
         carried = run.weights.per_sample(y, self.semantics.task, self.mode)
         judged = [self._judge(y, epoch, value, carried) for epoch, value in zip(observation.epochs, replayed)]
-        self.history += [b for epoch in observation.epochs for b in (*epoch.preceding, epoch.batches)]
+        self.history += [self._fed(b, run.loop) for epoch in observation.epochs for b in (*epoch.preceding, epoch.batches)]
         worst = max(range(len(judged)), key=lambda e: judged[e].verdict.badness)
         epoch, chosen = observation.epochs[worst], judged[worst]
         example = Example(
@@ -89,12 +96,27 @@ class Runner:
                 f"changed side of the threshold {threshold:g} in the cast ({shown}{', ...' if len(moved) > 3 else ''}); "
                 "sklearn judges the predictions as fed.")
 
+    def refused(self, loop, exc: SubjectError) -> Refused | None:
+        """The subject's error on ``loop``'s labels as a refusal of their form and dtype (recorded, never drawn
+        again), where another form comes first that it takes; None where the error is the subject's own."""
+        refusals, pair = self.context.refusals, loop.label_pair
+        if not refusals.refusable(pair):
+            return None
+        refusals.refuse(pair, str(exc).splitlines()[0][:500])
+        return Refused(f"{self.subject.label} refused {loop.form(self.semantics.task).describe(loop.label_dtype)}")
+
     def sequence(self, y, scores, runs: list[Run]) -> list[Example]:
-        """``runs`` of the same data one after another on one fresh model."""
+        """``runs`` of the same data one after another on one fresh model (a run on labels the subject refuses is
+        left out, and the next goes on)."""
         self.driver.begin_sequence(len(y), max(r.partition.steps for r in runs), runs[0].loop.compile_key)
         found, before = [], []
         for run in runs:
-            found.append(self.run(y, scores, run, preceded_by=tuple(before), continuing=True))
+            if not self.context.refusals.accepts(run.loop.label_pair):
+                continue
+            try:
+                found.append(self.run(y, scores, run, preceded_by=tuple(before), continuing=True))
+            except Refused:
+                continue
             before.append(run.partition)
         return found
 
@@ -104,29 +126,33 @@ class Runner:
         """What the subject computes fed each epoch's batches directly; a note if that could not be done."""
         epochs = observation.epochs
         scene = ReplayScene([e.logs_in for e in epochs], observation.model, observation.inputs,
-                            self.driver.harness.callback_labels(y),
+                            self.driver.harness.callback_labels(y, observation.loop),
                             [e.model_weights for e in epochs], observation.starts(), observation.callback_weights)
         policy = observation.loop.dtype_policy
         with dtype_policy(backend.framework(), policy):  # metrics built as the loop built them, fed 16-bit values
             values, note = self.subject.replay_observed(
-                lambda metric: self._replay_metric(metric, epochs, policy),
+                lambda metric: self._replay_metric(metric, epochs, observation.loop),
                 observation.metric_keys, scene)
         if values is None:
             return [e.reported for e in epochs], note
         return values, note
 
-    def _replay_metric(self, metric: MetricSubject, epochs: list[Epoch], policy: str = "float32") -> list[float]:
-        """One metric fed each epoch's batches directly (the predictions in the dtype ``policy`` fed them); for a
-        metric that carries state, after everything the loop's instance was fed before them (earlier runs on the
-        same model, the training pass before a validation pass), each with ``reset_state()`` between, as Keras
-        resets."""
+    def _fed(self, batches: list, loop) -> list:
+        """Recorded batches as ``loop`` fed them (the labels' form and dtype, the predictions' dtype)."""
+        return fed_as(batches, loop, self.semantics.task)
+
+    def _replay_metric(self, metric: MetricSubject, epochs: list[Epoch], loop) -> list[float]:
+        """One metric fed each epoch's batches directly, as ``loop`` fed them (the labels' form and dtype, the
+        predictions in the dtype its policy computes in); for a metric that carries state, after everything the
+        loop's instance was fed before them (earlier runs on the same model, the training pass before a validation
+        pass), each with ``reset_state()`` between, as Keras resets."""
         if self.context.clean:
-            return metric.replay_epochs([fed_as(e.batches, policy) for e in epochs])
+            return metric.replay_epochs([self._fed(e.batches, loop) for e in epochs])
         sequence, judged = list(self.history), []
         for epoch in epochs:
-            sequence += [fed_as(b, policy) for b in epoch.preceding]
+            sequence += [self._fed(b, loop) for b in epoch.preceding]
             judged.append(len(sequence))
-            sequence.append(fed_as(epoch.batches, policy))
+            sequence.append(self._fed(epoch.batches, loop))
         values = metric.replay_epochs(sequence)
         return [values[k] for k in judged]
 
@@ -157,7 +183,8 @@ class Runner:
         if direct is not None:
             if self.context.clean:
                 return None
-            return diagnosis.Carried(direct.replay(observation.epochs[example.epoch].batches), self.context.carried)
+            batches = self._fed(observation.epochs[example.epoch].batches, observation.loop)
+            return diagnosis.Carried(direct.replay(batches), self.context.carried)
         if example.epoch == 0 or example.passed:
             return None
         return diagnosis.Carried(self._callback_alone(observation, example.epoch, y), None)
@@ -166,7 +193,7 @@ class Runner:
         """The epoch's value from a fresh callback given that epoch alone (for the kept-across-epochs diagnosis)."""
         alone = observation.epochs[epoch]
         scene = ReplayScene([alone.logs_in], observation.model, observation.inputs,
-                            self.driver.harness.callback_labels(y), [alone.model_weights],
+                            self.driver.harness.callback_labels(y, observation.loop), [alone.model_weights],
                             [observation.starts()[epoch]], observation.callback_weights)
         try:
             return self.subject.replay_epochs([dict(alone.logs_in)], scene)[0]

@@ -18,6 +18,7 @@ from typing import Any
 from ..core import backend, timeouts
 from ..core.errors import ConfigError, DataError, PartitionError
 from ..core.feeds import Feed
+from ..core.labels import Refusals, label_pairs
 from ..core.modes import Mode
 from ..core.partitions import Partition
 from ..core.settings import CheckSettings, Semantics
@@ -86,12 +87,19 @@ class CheckContext:
         mode: the loop.
         feeds: the feeds this mode can use on this backend, among those the settings allow.
         carried: what the subject's metrics keep across ``reset_state()`` (None: they reset).
+        refusals: the label forms and dtypes the loops may feed, and those the subject refused (found as it runs).
     """
 
     inputs: CheckInputs
     mode: Mode
     feeds: tuple[Feed, ...]
     carried: CarriedState | None = None
+    refusals: Refusals | None = None
+
+    def __post_init__(self):  # every pair the settings allow, none refused yet
+        if self.refusals is None:
+            settings = self.inputs.settings
+            object.__setattr__(self, "refusals", Refusals(label_pairs(settings.labels, settings.label_dtypes)))
 
     @property
     def subject(self) -> Subject:

@@ -71,6 +71,13 @@ class Driver:
         self.harness = current
         return current.run(y, scores, partition, loop, weights)
 
+    def discard(self) -> None:
+        """Forget the current model: a loop that raised inside Keras (labels a subject refuses) may leave its
+        compiled functions half made, so the next run builds a fresh one."""
+        if self.harness is not None:
+            self.kept = {k: h for k, h in self.kept.items() if h is not self.harness}
+            self.harness = None
+
     def model_for(self, n: int, steps: int) -> Harness:
         """A harness of this driver with room for ``n`` samples (kept if it has it): for replays that need a model."""
         if self.harness is None or not self.harness.holds(n, steps):

@@ -56,13 +56,31 @@ def as_computed(values, policy: str):
     return values if dtype is None else values.astype(dtype).astype(values.dtype)
 
 
-def fed_as(batches: list, policy: str) -> list:
-    """Recorded ``batches`` with the predictions in the dtype the loop fed them (16-bit under a mixed policy;
-    recorded as float32, exactly), for a replay that feeds the subject what the loop fed it."""
-    dtype = sixteen_bit(policy)
-    if dtype is None:
+def fed_as(batches: list, loop: LoopSettings, task: str, policy: str | None = None) -> list:
+    """Recorded ``batches`` (held labels, float32 predictions) as ``loop`` fed them to the metrics, for a replay that
+    feeds the subject what the loop fed it: the labels in the loop's form and dtype, the predictions in the dtype
+    its policy computes in (16-bit under a mixed policy; ``policy`` overrides the loop's).  Under tf-keras the
+    labels then go through tf-keras's own ``match_dtype_and_rank``, as its loop passes them to every metric."""
+    dtype = sixteen_bit(loop.dtype_policy if policy is None else policy)
+    form = loop.form(task)
+    if dtype is None and form.held and loop.label_dtype == "float32":
         return batches
-    return [Batch(b[0], b[1].astype(dtype), weight_of(b)) for b in batches]
+    fed = []
+    for b in batches:
+        y = form.encode(b[0], loop.label_dtype)
+        p = b[1] if dtype is None else b[1].astype(dtype)
+        fed.append(Batch(legacy_matched(y, p) if backend.legacy() else y, p, weight_of(b)))
+    return fed
+
+
+def legacy_matched(y, p):
+    """Labels ``y`` as tf-keras hands them to a metric beside predictions ``p`` (its ``match_dtype_and_rank``:
+    ``(n,)`` made ``(n, 1)``, a float cast to the predictions' dtype)."""
+    import tensorflow as tf
+    from tf_keras.src.engine.compile_utils import match_dtype_and_rank
+
+    matched, _, _ = match_dtype_and_rank(tf.constant(y), tf.constant(p), None)
+    return matched.numpy()
 
 
 OTHER_HEAD = "f1check_other"  # the name of the second head of a two-output model
@@ -115,9 +133,12 @@ class TwoHeads:
             return value
         return {self.output: value, **({OTHER_HEAD: other} if other is not None else {})}
 
-    def labels(self, y):
-        """The judged head's labels ``y`` and the other head's, indexed together in the model's output structure."""
-        return Heads(y, other_scores(y, self.semantics), (self.output, OTHER_HEAD), as_dict=self.as_dict)
+    def labels(self, y, loop: LoopSettings):
+        """The judged head's labels ``y`` and the other head's, in the loop's form and dtype, indexed together in
+        the model's output structure."""
+        task = self.semantics.task
+        return Heads(loop.encode(y, task), loop.encode(other_scores(y, self.semantics), task),
+                     (self.output, OTHER_HEAD), as_dict=self.as_dict)
 
     def model(self, keras, index, judged, other):
         judged = keras.layers.Activation("linear", name=self.output)(judged)

@@ -24,6 +24,7 @@ from typing import Any
 from ...core import backend, feeds
 from ...core.causes import cause
 from ...core.errors import F1CheckError, LoopError, SubjectError
+from ...core.labels import LabelForm
 from ...core.modes import Mode
 from ...core.partitions import Partition
 from ...core.settings import Semantics
@@ -100,7 +101,11 @@ def logistic(keras, output, columns: int, semantics: Semantics, trains: bool):
                               name="f1check_logistic")(output)
 
 
-def loss_for(semantics: Semantics) -> str:
+def loss_for(semantics: Semantics, form: LabelForm | None) -> str:
+    """The model's loss, as a repository compiles it for the labels it feeds: sparse categorical cross-entropy for
+    class indices, categorical cross-entropy for one-hot labels, binary cross-entropy otherwise."""
+    if form is not None and form.sparse:
+        return "sparse_categorical_crossentropy"
     return "categorical_crossentropy" if semantics.task == "multiclass" else "binary_crossentropy"
 
 
@@ -150,7 +155,8 @@ class Harness:
             # a recorder that weighs is a weighted metric: it records the weight each fed sample carried
             (weighted if self.recorder.weighs else plain).append(self.recorder)
             on_head = self.heads.on_head if self.heads else (lambda value, other=None: value)
-            self.model.compile(loss=on_head(loss_for(self.semantics), loss_for(self.semantics)), optimizer=optimizer,
+            loss = loss_for(self.semantics, key.labels)
+            self.model.compile(loss=on_head(loss, loss), optimizer=optimizer,
                                metrics=on_head(plain or None), weighted_metrics=on_head(weighted or None),
                                steps_per_execution=key.steps_per_execution,
                                jit_compile=backend.jit_compile(key.jit_compile))
@@ -158,14 +164,15 @@ class Harness:
         self.start = backend.values(self.model.weights)
         self.rows, self.steps = rows, steps
 
-    def labels(self, y):
-        """What the loop is given as labels: ``y``, or on two outputs the judged head's and the other's together."""
-        return self.heads.labels(y) if self.heads else y
+    def labels(self, y, loop: LoopSettings):
+        """What the loop is given as labels: held labels ``y`` in the loop's form and dtype, or on two outputs the
+        judged head's and the other's together."""
+        return self.heads.labels(y, loop) if self.heads else loop.encode(y, self.semantics.task)
 
-    def callback_labels(self, y):
-        """The labels a ``(model, x, y)`` callback factory gets: in the model's output structure (its
-        ``sample_weight``, where it takes them: ``CheckContext.callback_weights``)."""
-        return self.heads.labels(y)[:] if self.heads else y
+    def callback_labels(self, y, loop: LoopSettings):
+        """The labels a ``(model, x, y)`` callback factory gets: as the loop is fed them, in the model's output
+        structure (its ``sample_weight``, where it takes them: ``CheckContext.callback_weights``)."""
+        return self.heads.labels(y, loop)[:] if self.heads else loop.encode(y, self.semantics.task)
 
     def _model(self, keras, table, other=None):
         """sample index -> tap -> table row [-> identity-initialised logistic layer]; with ``other`` (a second
@@ -304,7 +311,9 @@ class LoopRun:
     def __init__(self, harness: Harness, loop: LoopSettings, inputs, data: tuple, partition: Partition):
         self.harness, self.loop, self.inputs = harness, loop, inputs
         self.y, self.scores, self.weights = data
-        self.labels = harness.labels(self.y)  # the labels in the model's output structure
+        self.labels = harness.labels(self.y, loop)  # the labels as fed, in the model's output structure
+        form, columns = loop.form(harness.semantics.task), harness.context.columns
+        harness.recorder.decode = lambda fed: form.decode(fed, columns)  # what the metrics saw, held again
         self.partition = partition
         self.mode = harness.mode
         kind = self.weights.kind
@@ -329,7 +338,7 @@ class LoopRun:
                                     self.mode.trains, h.context.replicas)
         capture = h.parts.capture()
         observer.head = h.heads.output if h.heads else None
-        made = h.subject.callbacks(h.model, self.inputs, h.callback_labels(self.y), self.callback_weights)
+        made = h.subject.callbacks(h.model, self.inputs, h.callback_labels(self.y, self.loop), self.callback_weights)
         callbacks = [observer, *made, capture, h.parts.tap_on(h.tap)]
         snapshots = self._validate(observer, callbacks) if self.mode.validates else self._fit(observer, callbacks)
         if len(snapshots) != len(capture.epochs):

@@ -142,6 +142,20 @@ def _append(ops, buffer, count, values, keep) -> None:
     buffer.assign(ops.where(keep, written, ops.read(buffer)))
 
 
+def _batches(cuts, y_true, y_pred, weight) -> list:
+    """The recorded rows cut into the fed batches (``weight`` None: unweighted)."""
+    ends = list(zip(cuts[:-1], cuts[1:]))
+    if weight is None:
+        return [Batch(y_true[a:b], y_pred[a:b]) for a, b in ends]
+    return [Batch(y_true[a:b], y_pred[a:b], weight[a:b]) for a, b in ends]
+
+
+def _as_columns(ops, y_true, size, columns: int):
+    """Labels in any form (``(b,)``, ``(b, 1)`` class indices, int64, bool) as ``(b, columns)`` float32: a single
+    column is repeated across the row, and the recorder's ``decode`` reads it back in the held form."""
+    return ops.reshape(ops.cast(y_true, "float32"), (size, -1)) * ops.ones((1, columns), "float32")
+
+
 def _overflow(count: int, steps: int, capacity: int) -> F1CheckError:
     return F1CheckError(
         f"the loop fed {count} samples in {steps} steps, more than the partition holds ({capacity} samples): "
@@ -223,7 +237,8 @@ def _recorder_class(keras, ops):
 
         def __init__(self, capacity: int, max_steps: int, columns: int, replicas: int = 1, weighs: bool = False):
             super().__init__(name=RECORDER_NAME)
-            self.capacity, self.max_steps, self.weighs = capacity, max_steps, weighs
+            self.capacity, self.max_steps, self.weighs, self.columns = capacity, max_steps, weighs, columns
+            self.decode = None  # the loop's labels back in their held form (the run sets it: it knows the form)
 
             def variable(name, shape, dtype="float32"):
                 return ops.metric_variable(self, name, shape, dtype, replicas)
@@ -238,6 +253,7 @@ def _recorder_class(keras, ops):
         def update_state(self, y_true, y_pred, sample_weight=None):
             y_true, y_pred = ops.gathered(y_true), ops.gathered(y_pred)
             size = ops.shape(y_pred)[0]
+            y_true = _as_columns(ops, y_true, size, self.columns)
             count, steps = ops.read(self.count), ops.read(self.steps)
             fits = ops.logical_and(count + size <= self.capacity, steps < self.max_steps)
             _append(ops, self.y_true, self.count, y_true, fits)  # an overflow is counted, and recorded() reports it
@@ -270,10 +286,8 @@ def _recorder_class(keras, ops):
                 raise _overflow(count, steps, self.capacity)
             cuts = np.cumsum(np.concatenate([[0], backend.to_numpy(self.sizes)[:steps]]))
             y_true, y_pred = backend.to_numpy(self.y_true)[:count], backend.to_numpy(self.y_pred)[:count]
-            if not self.weighs:
-                return [Batch(y_true[a:b], y_pred[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
-            weight = backend.to_numpy(self.weight)[:count, 0]
-            return [Batch(y_true[a:b], y_pred[a:b], weight[a:b]) for a, b in zip(cuts[:-1], cuts[1:])]
+            weight = backend.to_numpy(self.weight)[:count, 0] if self.weighs else None
+            return _batches(cuts, y_true if self.decode is None else self.decode(y_true), y_pred, weight)
 
     return Recorder
 
