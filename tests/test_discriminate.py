@@ -140,8 +140,8 @@ def test_the_reason_does_not_depend_on_the_order_the_readings_are_tried(monkeypa
     from f1check.judging import explain
 
     tried = explain.choices
-    monkeypatch.setattr(explain, "choices", lambda semantics, tie: [tried(semantics, tie)[0],
-                                                                    *reversed(tried(semantics, tie)[1:])])
+    monkeypatch.setattr(explain, "choices", lambda semantics, tie, form=None: [
+        tried(semantics, tie, form)[0], *reversed(tried(semantics, tie, form)[1:])])
     result = f1check.check(f"{R}:{subject}", modes=["evaluate"], examples=10, seed=0, **kwargs).results[0]
     assert [r.code for r in result.why] == [code], result.why
 

@@ -65,7 +65,7 @@ def test_assert_f1_raises_an_assertion_error_that_explains(worked):
         "averages per-batch F1",
         "partitions = [f1check.Partition(batch_sizes=[100, 100, 100])]",
         "f1check.assert_f1('f1check.examples:naive_f1', data=(y_true, scores), partitions=partitions, "
-        "modes=['evaluate'], feeds=['pydataset'], seed=0)",
+        "modes=['evaluate'], feeds=['pydataset'], labels=['column'], label_dtypes=['float32'], seed=0)",
         "saved = numpy.load(",  # 300 samples are too many to print: saved as .npz
         "--f1check-seed=0",
     ):

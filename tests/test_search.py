@@ -70,7 +70,7 @@ def test_failure_message_prints_a_reproduction():
     assert "y_true = numpy.array([1], dtype='float32').reshape(-1, 1)" in message
     assert "scores = numpy.array([0.5], dtype='float32').reshape(-1, 1)" in message
     assert ("f1check.assert_f1('f1check.examples:TiesPositiveF1', data=(y_true, scores), partitions=partitions, "
-            "modes=['evaluate'], feeds=['pydataset'], seed=0)") in message
+            "modes=['evaluate'], feeds=['pydataset'], labels=['column'], label_dtypes=['float32'], seed=0)") in message
 
 
 def test_same_seed_gives_identical_results_and_another_seed_explores_differently():
@@ -113,9 +113,11 @@ def test_explicit_partitions_with_fuzzed_data():
 def test_softmax_multiclass_data_lets_keras_f1score_pass_and_ties_are_asked_for():
     macro = lambda: keras.metrics.F1Score(average="macro", threshold=None)  # noqa: E731
     for classes in (2, 3):
-        assert f1check.check(macro, task="multiclass", classes=classes, examples=200, seed=0).passed
+        # one-hot labels: keras.metrics.F1Score's documented contract (given class indices it misreads them)
+        assert f1check.check(macro, task="multiclass", classes=classes, examples=200, seed=0, labels=["one-hot"]).passed
     # Keras's F1Score(threshold=None) counts every tied maximum as predicted; the reference takes the first.
-    tied = f1check.check(macro, task="multiclass", classes=3, examples=200, seed=0, multiclass_scores="softmax-ties")
+    tied = f1check.check(macro, task="multiclass", classes=3, examples=200, seed=0, multiclass_scores="softmax-ties",
+                         labels=["one-hot"])
     assert not tied.passed
     ce = tied.results[0].counterexample
     assert (ce.scores == ce.scores.max(axis=1, keepdims=True)).sum(axis=1).max() > 1  # a tie is in it
@@ -123,8 +125,8 @@ def test_softmax_multiclass_data_lets_keras_f1score_pass_and_ties_are_asked_for(
 
 def test_a_per_class_threshold_on_three_softmax_classes_is_named():
     half = lambda: keras.metrics.F1Score(average="macro", threshold=0.5)  # noqa: E731
-    assert f1check.check(half, task="multiclass", classes=2, examples=100, seed=0).passed
-    result = f1check.check(half, task="multiclass", classes=3, examples=50, seed=0).results[0]
+    assert f1check.check(half, task="multiclass", classes=2, examples=100, seed=0, labels=["one-hot"]).passed
+    result = f1check.check(half, task="multiclass", classes=3, examples=50, seed=0, labels=["one-hot"]).results[0]
     assert not result.passed
     assert any("thresholds every class at 0.5 instead of taking the argmax" in r.text
                for r in result.counterexample.diagnosis)
