@@ -29,7 +29,13 @@ def approaches(examples) -> list[tuple[str, object, dict]]:
           "modes": ["validation"]}),
         ("F1Score, weighted loop", examples.keras_f1_score, WEIGHTED),
         ("streaming, weights ignored", examples.StreamingF1, WEIGHTED),
+        ("streaming, (n,) int64 y", examples.StreamingF1, FLAT),
+        ("no reshape, (n,) int64 y", examples.ColumnOnlyF1, FLAT),
     ]
+
+
+# The label-form rows: the labels fed as df["label"].values gives them, (n,) int64
+FLAT = {"labels": ["flat"], "label_dtypes": ["int64"]}
 
 
 # The weighted rows: the subject in compile(weighted_metrics=...), the data with per-sample weights 0, 1, 2, 3, 0.5
@@ -116,7 +122,8 @@ def _demo(seed: int, samples: int, out) -> int:
     print("metrics, the predict callback and the stateful metrics are exact on what was fed; a dropped", file=out)
     print("remainder leaves samples unfed (f1_all differs: judge 'total' would fail it). In a weighted", file=out)
     print("loop F1Score weighs each sample as sklearn's sample_weight does; a metric that ignores its", file=out)
-    print("weights logs the unweighted F1.", file=out)
+    print("weights logs the unweighted F1. Fed (n,) labels, a metric that multiplies them by its (n, 1)", file=out)
+    print("predictions without a reshape counts over a (b, b) outer product; with one it is exact.", file=out)
     print(f"{runs} runs, {failures} failed, {time.perf_counter() - started:.1f} s.", file=out)
     return 0
 

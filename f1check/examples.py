@@ -22,6 +22,7 @@ __all__ = [
     "F1FromLogs",
     "ValidationF1FromLogs",
     "StreamingF1",
+    "ColumnOnlyF1",
     "StreamingMCC",
     "TiesPositiveF1",
     "actual_positives",
@@ -44,6 +45,7 @@ __all__ = [
 # 1. The naive metric function: per-batch F1, which Keras then averages over batches.
 def naive_f1(y_true, y_pred):
     """F1 of one batch on rounded predictions: wrong as an epoch metric by construction."""
+    y_true = keras.ops.reshape(y_true, keras.ops.shape(y_pred))  # labels fed flat or as a column alike
     y_pred = ops.round(ops.clip(y_pred, 0.0, 1.0))
     tp = ops.sum(y_true * y_pred)
     precision = tp / (ops.sum(y_pred) + keras.config.epsilon())
@@ -79,14 +81,17 @@ def predict_first_samples_callback(model, x, y):
 
 # 3. Count metrics + a callback that computes F1 from the epoch logs.
 def true_positives(y_true, y_pred):
+    y_true = keras.ops.reshape(y_true, keras.ops.shape(y_pred))  # labels fed flat or as a column alike
     return ops.sum(ops.round(ops.clip(y_true * y_pred, 0.0, 1.0)))
 
 
 def actual_positives(y_true, y_pred):
+    y_true = keras.ops.reshape(y_true, keras.ops.shape(y_pred))  # labels fed flat or as a column alike
     return ops.sum(ops.round(ops.clip(y_true, 0.0, 1.0)))
 
 
 def predicted_positives(y_true, y_pred):
+    y_true = keras.ops.reshape(y_true, keras.ops.shape(y_pred))  # labels fed flat or as a column alike
     return ops.sum(ops.round(ops.clip(y_pred, 0.0, 1.0)))
 
 
@@ -112,6 +117,7 @@ class F1FromLogs(keras.callbacks.Callback):
 
 # The same counts for the validation pass: fit logs them as val_<name>, and a callback reads those.
 def possible_positives(y_true, y_pred):
+    y_true = keras.ops.reshape(y_true, keras.ops.shape(y_pred))  # labels fed flat or as a column alike
     return ops.sum(ops.round(ops.clip(y_true, 0.0, 1.0)))
 
 
@@ -148,6 +154,7 @@ class StreamingF1(keras.metrics.Metric):
         return ops.cast(y_pred > self.threshold, "float32")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = keras.ops.reshape(y_true, keras.ops.shape(y_pred))  # labels fed flat or as a column alike
         y_true = ops.cast(y_true, "float32")
         predicted = self._positive(y_pred)
         self.tp.assign_add(ops.sum(y_true * predicted))
@@ -169,15 +176,30 @@ class TiesPositiveF1(StreamingF1):
         return ops.cast(y_pred >= self.threshold, "float32")
 
 
+class ColumnOnlyF1(StreamingF1):
+    """Wrong on flat labels: the streaming metric without its reshape.  Fed ``(n,)`` labels against the model's
+    ``(n, 1)`` predictions, ``y_true * predicted`` broadcasts to a ``(b, b)`` outer product and every count is a sum
+    over it (right on ``(n, 1)`` labels)."""
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = ops.cast(y_true, "float32")
+        predicted = self._positive(y_pred)
+        self.tp.assign_add(ops.sum(y_true * predicted))
+        self.fp.assign_add(ops.sum((1 - y_true) * predicted))
+        self.fn.assign_add(ops.sum(y_true * (1 - predicted)))
+
+
 # Beyond F1: the per-batch precision and recall that sit next to f1 in many compile(metrics=[...]) calls, their
 # F-beta and MCC, all averaged by Keras over the batches (wrong); and the stateful ways (right).
 def precision_m(y_true, y_pred):
+    y_true = keras.ops.reshape(y_true, keras.ops.shape(y_pred))  # labels fed flat or as a column alike
     true_positives = ops.sum(ops.round(ops.clip(y_true * y_pred, 0.0, 1.0)))
     predicted = ops.sum(ops.round(ops.clip(y_pred, 0.0, 1.0)))
     return true_positives / (predicted + keras.config.epsilon())
 
 
 def recall_m(y_true, y_pred):
+    y_true = keras.ops.reshape(y_true, keras.ops.shape(y_pred))  # labels fed flat or as a column alike
     true_positives = ops.sum(ops.round(ops.clip(y_true * y_pred, 0.0, 1.0)))
     possible = ops.sum(ops.round(ops.clip(y_true, 0.0, 1.0)))
     return true_positives / (possible + keras.config.epsilon())
@@ -185,12 +207,14 @@ def recall_m(y_true, y_pred):
 
 def f2_m(y_true, y_pred):
     """Per-batch F-beta with beta = 2."""
+    y_true = keras.ops.reshape(y_true, keras.ops.shape(y_pred))  # labels fed flat or as a column alike
     p, r = precision_m(y_true, y_pred), recall_m(y_true, y_pred)
     return 5 * p * r / (4 * p + r + keras.config.epsilon())
 
 
 def mcc_m(y_true, y_pred):
     """Per-batch Matthews correlation."""
+    y_true = keras.ops.reshape(y_true, keras.ops.shape(y_pred))  # labels fed flat or as a column alike
     y_pred = ops.round(ops.clip(y_pred, 0.0, 1.0))
     tp, tn = ops.sum(y_true * y_pred), ops.sum((1 - y_true) * (1 - y_pred))
     fp, fn = ops.sum((1 - y_true) * y_pred), ops.sum(y_true * (1 - y_pred))
@@ -217,6 +241,7 @@ class StreamingMCC(keras.metrics.Metric):
         self.counts = self.add_variable(shape=(4,), initializer="zeros", name="counts")  # tp, tn, fp, fn
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = keras.ops.reshape(y_true, keras.ops.shape(y_pred))  # labels fed flat or as a column alike
         y_true = ops.cast(y_true, "float32")
         p = ops.cast(y_pred > 0.5, "float32")
         self.counts.assign_add(ops.stack([ops.sum(y_true * p), ops.sum((1 - y_true) * (1 - p)),
