@@ -166,3 +166,24 @@ def test_the_training_loops_feed_the_drawn_form_too(mode):
     result = _one("BroadcastingF1", modes=[mode], examples=4)
     assert not result.passed and result.counterexample.loop.labels is LabelForm.FLAT
     assert _one("ReshapingF1", modes=[mode], examples=6).passed
+
+
+def test_a_refused_form_leaves_no_tensorflow_log_line_behind(tmp_path):
+    # OneHotMacroF1 raises inside TensorFlow's graph on (n,) indices: the error is recorded as a refusal, and
+    # TensorFlow's C++ "Local rendezvous is aborting" line that repeats it is not the user's to read. A repo whose
+    # module imports Keras (and TensorFlow) before f1check can set TensorFlow's log level, under pytest --f1check.
+    import os
+    import pathlib
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copy(pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "labels.py", tmp_path / "lbl.py")
+    (tmp_path / "pyproject.toml").write_text('[tool.f1check]\nexamples = 8\nmodes = ["evaluate"]\n'
+                                             'task = "multiclass"\nclasses = 4\ntargets = ["lbl:keras_macro_f1", "lbl:OneHotMacroF1"]\n')
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # as a user's shell has it
+    done = subprocess.run([sys.executable, "-m", "pytest", "--f1check", "-p", "no:cacheprovider", "-q"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    assert "2 failed" in done.stdout, done.stdout[-2000:]  # both misread (n, 1) indices; (n,) ones they refuse
+    assert "refused: sparse float32" in done.stdout, done.stdout[-3000:]
+    assert "rendezvous" not in done.stdout + done.stderr, (done.stdout + done.stderr)[-2000:]

@@ -165,10 +165,28 @@ _START_UP_NOISE = re.compile(
 )
 
 
+# What TensorFlow's C++ runtime logs when a step raises inside a graph (a subject refusing a label form): the error
+# itself reaches f1check as an exception; the log line repeats it on file descriptor 2.
+_ABORTED_STEP = re.compile(r"local_rendezvous\.cc:\d+\] Local rendezvous is aborting")
+
+
 @contextlib.contextmanager
 def _quiet_start():
     """Import the framework with its C++ start-up chatter held back; anything else it writes still shows."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with held_back(_START_UP_NOISE):
+        yield
+
+
+def quiet_refusal():
+    """Run a loop that may raise inside a compiled step (labels a subject refuses) with TensorFlow's C++ log line of
+    the aborted step held back; anything else written to standard error still shows."""
+    return held_back(_ABORTED_STEP)
+
+
+@contextlib.contextmanager
+def held_back(noise: re.Pattern):
+    """File descriptor 2 with the lines ``noise`` matches held back (C++ code writes there, past ``sys.stderr``)."""
     try:
         sys.stderr.flush()
         saved = os.dup(2)
@@ -185,7 +203,7 @@ def _quiet_start():
             os.close(saved)
             sink.seek(0)
             lines = sink.read().decode(errors="replace").splitlines(keepends=True)
-            kept = "".join(line for line in lines if not _START_UP_NOISE.search(line))
+            kept = "".join(line for line in lines if not noise.search(line))
             if kept:
                 sys.stderr.write(kept)
                 sys.stderr.flush()

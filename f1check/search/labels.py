@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..core import backend
 from ..core.errors import Refused, SubjectError
 from ..loops import LoopSettings
 from ..loops.drivers import fed_as
@@ -33,7 +34,8 @@ def probe(context: CheckContext, runner) -> None:
         fed = fed_as(batches, LoopSettings(labels=pair[0], label_dtype=pair[1]), task)
         for metric in metrics:
             try:
-                metric.replay(fed)
+                with backend.quiet_refusal():
+                    metric.replay(fed)
             except SubjectError as exc:
                 raising[pair] = exc
                 break
@@ -57,7 +59,8 @@ def _raises_in_loop(context: CheckContext, runner, pair) -> bool:
     run = runs.runs[0]
     run = replace(run, loop=replace(run.loop, labels=pair[0], label_dtype=pair[1]))
     try:
-        runner.run(runs.y, runs.scores, run)
+        with backend.quiet_refusal():
+            runner.run(runs.y, runs.scores, run)
     except (SubjectError, Refused):
         runner.driver.discard()  # its compiled functions may be half made
         return True
