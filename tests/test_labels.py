@@ -187,3 +187,11 @@ def test_a_refused_form_leaves_no_tensorflow_log_line_behind(tmp_path):
     assert "2 failed" in done.stdout, done.stdout[-2000:]  # both misread (n, 1) indices; (n,) ones they refuse
     assert "refused: sparse float32" in done.stdout, done.stdout[-3000:]
     assert "rendezvous" not in done.stdout + done.stderr, (done.stdout + done.stderr)[-2000:]
+
+
+@pytest.mark.parametrize("mode", ["evaluate", "fit", "fit-dropped"])
+def test_a_tie_counted_positive_is_caught_at_the_fixed_examples_in_every_mode_that_can_have_one(mode):
+    # where the loop trains, a score sits on the threshold only before the first update: a fixed run puts the tied
+    # samples in its first batch (examples=4: the fixed examples alone, nothing drawn)
+    result = f1check.check("f1check.examples:TiesPositiveF1", modes=[mode], examples=4, seed=0).results[0]
+    assert not result.passed and result.main_reason == "threshold-tie"

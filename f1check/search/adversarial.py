@@ -10,7 +10,8 @@ metric whose state survives ``reset_state`` shows too:
 - uneven batches where the first has no positive label and no positive
   prediction, and a one-sample last batch (a per-batch mean is off);
 - scores exactly at the threshold, with positive and negative labels
-  (``>=`` instead of ``>``);
+  (``>=`` instead of ``>``), in the first batch of a run where the loop trains
+  (after the first update no score sits on the threshold any more);
 - an all-negative batch; a dropped remainder (``steps = n // batch_size``);
 - for multiclass softmax data, a row whose top class is below 0.5 (a metric
   that thresholds each class at 0.5 predicts nothing there).
@@ -49,6 +50,11 @@ DROPPED = (  # the floor-steps form only: steps = n // batch_size, the rest neve
     Partition.floor_steps(12, 5),
     Partition.shuffled([4, 4], order_seed=3, dropped=4),
 )
+# Where the loop trains, a score exactly at the threshold exists only before the first update: every run starts
+# from the model's first weights (the harness loads them), so a run whose first batch holds the two tied samples
+# (6: label 1, 10: label 0) and a positive below the threshold (5) puts the tie where a training loop still has it.
+TIES_FIRST = (6, 10, 5, 0, 1, 2, 3, 4, 7, 8, 9, 11)
+TIES_FIRST_RUNS = (Partition([3, 9], order=TIES_FIRST), Partition([3, 3, 3], order=TIES_FIRST, dropped=3))
 COUNT = 2  # fixed examples per mode (fewer when examples= is smaller): two runs on one model show carried state
 # Per-sample weights of the small dataset: integers above 1, zeros (sample 7 is a zero-weight positive), fractions.
 # Searched so that on the first two fixed partitions a metric that ignores them, squares them, uses them as a 0/1
@@ -126,6 +132,10 @@ def fixed_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], dat
         return None
     loop = labelled(LoopSettings(feed=feed, weights=weights.kind, **settings.fixed_compile()), pairs)
     runs = [Run(p, loop, weights) for p in fitting(feed)]
+    if data is None and mode.trains and replicas == 1 and settings.semantics.task != "multiclass":
+        ties = TIES_FIRST_RUNS[1] if mode.drops_remainder else TIES_FIRST_RUNS[0]
+        if feed.fits(ties) and settings.examples > len(runs) and not (ties.dropped and feeds_everything(settings, mode)):
+            runs.append(Run(ties, loop, weights))
     # every other form once, on the most telling partition (where broadcast counts differ from the true ones), as
     # far as the examples asked for go
     for pair in other_forms(pairs)[:max(0, settings.examples - len(runs))]:
