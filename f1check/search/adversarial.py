@@ -50,7 +50,7 @@ DROPPED = (  # the floor-steps form only: steps = n // batch_size, the rest neve
     Partition.floor_steps(12, 5),
     Partition.shuffled([4, 4], order_seed=3, dropped=4),
 )
-# Where the loop trains, a score exactly at the threshold exists only before the first update: every run starts
+# Where the judged pass trains, a score exactly at the threshold exists only before the first update: every run starts
 # from the model's first weights (the harness loads them), so a run whose first batch holds the two tied samples
 # (6: label 1, 10: label 0) and a positive below the threshold (5) puts the tie where a training loop still has it.
 TIES_FIRST = (6, 10, 5, 0, 1, 2, 3, 4, 7, 8, 9, 11)
@@ -132,7 +132,7 @@ def fixed_runs(settings: CheckSettings, mode: Mode, feeds: tuple[Feed, ...], dat
         return None
     loop = labelled(LoopSettings(feed=feed, weights=weights.kind, **settings.fixed_compile()), pairs)
     runs = [Run(p, loop, weights) for p in fitting(feed)]
-    if data is None and mode.trains and replicas == 1 and settings.semantics.task != "multiclass":
+    if data is None and mode.judges_training and replicas == 1 and settings.semantics.task != "multiclass":
         ties = TIES_FIRST_RUNS[1] if mode.drops_remainder else TIES_FIRST_RUNS[0]
         if feed.fits(ties) and settings.examples > len(runs) and not (ties.dropped and feeds_everything(settings, mode)):
             runs.append(Run(ties, loop, weights))
