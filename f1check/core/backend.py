@@ -167,7 +167,7 @@ _START_UP_NOISE = re.compile(
 
 # What TensorFlow's C++ runtime logs when a step raises inside a graph (a subject refusing a label form): the error
 # itself reaches f1check as an exception; the log line repeats it on file descriptor 2.
-_ABORTED_STEP = re.compile(r"local_rendezvous\.cc:\d+\] Local rendezvous is aborting")
+ABORTED_STEP = re.compile(r"local_rendezvous\.cc:\d+\] Local rendezvous is aborting")
 
 
 @contextlib.contextmanager
@@ -176,12 +176,6 @@ def _quiet_start():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with held_back(_START_UP_NOISE):
         yield
-
-
-def quiet_refusal():
-    """Run a loop that may raise inside a compiled step (labels a subject refuses) with TensorFlow's C++ log line of
-    the aborted step held back; anything else written to standard error still shows."""
-    return held_back(_ABORTED_STEP)
 
 
 @contextlib.contextmanager

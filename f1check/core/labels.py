@@ -152,8 +152,3 @@ class Refusals:
         """``[{"labels": "flat", "dtype": "int64", "error": "..."}, ...]``, in the order allowed."""
         return [{"labels": form.value, "dtype": dtype, "error": self.refused[(form, dtype)]}
                 for form, dtype in self.allowed if (form, dtype) in self.refused]
-
-    def said(self) -> str:
-        """``flat (n,) int64`` ... : the refused pairs in words, for a summary line; "" when none."""
-        return ", ".join(f"{form.value} {form.shape} {dtype}" for form, dtype in self.allowed
-                         if (form, dtype) in self.refused)

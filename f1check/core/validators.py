@@ -247,7 +247,7 @@ def labels(name: str, value: object, source: Callable[[str], str], task: str) ->
     if not chosen and task == "multilabel":  # its one form: a repo's list of the other tasks' forms leaves it so
         return allowed
     if not chosen:
-        other = next(t for t in ("binary", "multiclass", "multilabel") if value[0] in
+        other = next(t for t in TASKS if value[0] in
                      [f.value for f in LabelForm.for_task(t)])
         raise invalid(name, list(value), where, f"{value[0]!r} is a form of {other} labels; {task} labels come as "
                       f"{one_of(spelled)}: add one of them.")

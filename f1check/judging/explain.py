@@ -191,8 +191,7 @@ def _labels_misread(example: Example, epoch: Epoch, context: CheckContext, where
     from dataclasses import replace
 
     direct, loop, task = context.subject.direct, example.loop, context.semantics.task
-    form = loop.form(task)
-    if direct is None or not epoch.batches or not context.clean or (form.held and loop.label_dtype == "float32"):
+    if direct is None or not epoch.batches or not context.clean or loop.held_labels:
         return []
     held = replace(loop, labels=None, label_dtype="float32")
     try:
@@ -201,7 +200,7 @@ def _labels_misread(example: Example, epoch: Epoch, context: CheckContext, where
         return []
     if not same(value, example.f1_seen, SAME_VALUE) or same(example.replayed, example.f1_seen, SAME_VALUE):
         return []
-    fed = form.describe(loop.label_dtype)
+    fed = loop.labels_said()
     return [[Reason("labels-misread", f"the subject misreads {fed}{where}: fed the same batches with "
                     f"{LabelForm.held_for(task).describe()} it gives {value:.6f}, sklearn's value, while fed {fed} "
                     f"it logs {example.reported:.6f}. Make it read the labels your loop feeds (reshape or cast "

@@ -98,6 +98,15 @@ class LoopSettings:
         return self.labels if self.labels is not None else LabelForm.held_for(task)
 
     @property
+    def held_labels(self) -> bool:
+        """The labels are fed as the data is held: ``(n, 1)`` or ``(n, C)`` float32."""
+        return (self.labels is None or self.labels.held) and self.label_dtype == "float32"
+
+    def labels_said(self) -> str:
+        """``(n,) int64 labels (flat)``: how messages say labels fed otherwise than held; "" when held."""
+        return "" if self.held_labels or self.labels is None else self.labels.describe(self.label_dtype)
+
+    @property
     def label_pair(self) -> tuple[LabelForm | None, str]:
         """``(form, dtype)``: what a subject may refuse."""
         return self.labels, self.label_dtype
@@ -128,8 +137,7 @@ class LoopSettings:
         """``a keras.utils.PyDataset with steps``: how messages say it, after "fed"."""
         said = [f.metadata["said"](getattr(self, f.name)) for f in self._fields(compiles=False)
                 if f.metadata["said"] is not None and self._changed(f)]
-        labels = [self.labels.describe(self.label_dtype)] if self.labels is not None and \
-            (not self.labels.held or self.label_dtype != "float32") else []
+        labels = [self.labels_said()] if self.labels_said() else []
         return ", ".join([self.feed.describe(legacy), *said, *labels, *self.compile_parts()])
 
     def compile_parts(self) -> list[str]:

@@ -105,9 +105,7 @@ def example_table(columns: list[tuple[str, object]], score_name: str = "F1") -> 
         given = example.weights
         weights = f", class_weight={given.class_weight}" if given.kind.by_class else (
             f", {given.kind.describe}" if given.given else "")
-        loop = example.loop
-        labels = f", {loop.labels.describe(loop.label_dtype)}" if loop.labels is not None and \
-            (not loop.labels.held or loop.label_dtype != "float32") else ""
+        labels = f", {example.loop.labels_said()}" if example.loop.labels_said() else ""
         lines.append(f"  {heading}: n={example.n}, batches {example.partition.short()}, fed {example.feed}{labels}"
                      f"{weights}{epoch}{before}")
     return lines

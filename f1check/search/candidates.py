@@ -26,11 +26,10 @@ from ..core import backend, timeouts, verdict
 from ..core.errors import F1CheckError
 from ..core.partitions import Partition
 from ..core.settings import CheckSettings, Semantics
-from ..core.weights import NONE, Weights, WeightsKind
+from ..core.weights import NONE, Batch, Weights, WeightsKind
 from ..judging.reference import Confusion
 from ..loops import LoopSettings, Run
-from ..loops.drivers import Driver
-from ..loops.drivers.compiling import legacy_matched
+from ..loops.drivers import Driver, fed_as
 from ..loops.replay import CompiledReplay, eager_replay
 from ..subjects import ReplayScene, log_key
 from ..subjects.context import CheckContext
@@ -104,7 +103,6 @@ class Replayer:
         if self.metrics and context.clean:
             with timeouts.call("the subject's compiled replay being traced"):
                 self.compiled_replay = CompiledReplay.shared(self.metrics, sample_batch(context))
-        self.legacy = backend.legacy()
         self.model_driver: Driver | None = None  # a fixed-score model, for callbacks
         if self.subject.needs_epoch_end:
             self.model_driver = driver if not context.mode.trains else Driver(context.fixed_scores())
@@ -131,10 +129,8 @@ class Replayer:
             p = c.partition
             index = p.indices()[: p.fed] if p.shuffled_order or p.dropped else slice(0, p.fed)
             carried = self._carried(c)
-            y, s = c.y[index], c.scores[index]
-            labels = c.loop.encode(y, task)  # as the loop feeds them (tf-keras: as its loop hands them on)
-            fed.append((legacy_matched(labels, s) if self.legacy else labels, s, p.batch_sizes,
-                        None if carried is None else carried[index]))
+            labels, s = fed_as([Batch(c.y[index], c.scores[index])], c.loop, task)[0]  # as the loop hands them on
+            fed.append((labels, s, p.batch_sizes, None if carried is None else carried[index]))
         values = self._metric_values(fed)
         if self.subject.direct is not None:
             replayed = [[float(v)] for v in values[:, 0]]

@@ -34,7 +34,7 @@ def probe(context: CheckContext, runner) -> None:
         fed = fed_as(batches, LoopSettings(labels=pair[0], label_dtype=pair[1]), task)
         for metric in metrics:
             try:
-                with backend.quiet_refusal():
+                with backend.held_back(backend.ABORTED_STEP):
                     metric.replay(fed)
             except SubjectError as exc:
                 raising[pair] = exc
@@ -59,7 +59,7 @@ def _raises_in_loop(context: CheckContext, runner, pair) -> bool:
     run = runs.runs[0]
     run = replace(run, loop=replace(run.loop, labels=pair[0], label_dtype=pair[1]))
     try:
-        with backend.quiet_refusal():
+        with backend.held_back(backend.ABORTED_STEP):
             runner.run(runs.y, runs.scores, run)
     except (SubjectError, Refused):
         runner.driver.discard()  # its compiled functions may be half made

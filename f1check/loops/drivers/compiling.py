@@ -62,9 +62,9 @@ def fed_as(batches: list, loop: LoopSettings, task: str, policy: str | None = No
     its policy computes in (16-bit under a mixed policy; ``policy`` overrides the loop's).  Under tf-keras the
     labels then go through tf-keras's own ``match_dtype_and_rank``, as its loop passes them to every metric."""
     dtype = sixteen_bit(loop.dtype_policy if policy is None else policy)
-    form = loop.form(task)
-    if dtype is None and form.held and loop.label_dtype == "float32":
+    if dtype is None and loop.held_labels:
         return batches
+    form = loop.form(task)
     fed = []
     for b in batches:
         y = form.encode(b[0], loop.label_dtype)
