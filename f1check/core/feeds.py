@@ -22,10 +22,11 @@ step more than it ran for every mean-reduced metric when fed without steps
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from .values import Spelled
 
 if TYPE_CHECKING:
     from .modes import Mode
@@ -42,7 +43,7 @@ class LoopInput:
     kwargs: dict = field(default_factory=dict)
 
 
-class Feed(str, enum.Enum):
+class Feed(Spelled):
     """A way data reaches the loop; ``Feed("numpy")`` from its name.
 
     Attributes:
@@ -59,12 +60,6 @@ class Feed(str, enum.Enum):
     NUMPY = "numpy"
     TF_DATA = "tf.data"
     TF_DATA_UNKNOWN = "tf.data-unknown"
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
 
     @property
     def uniform(self) -> bool:

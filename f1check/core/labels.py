@@ -17,8 +17,9 @@ import; numpy inside the functions.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
+
+from .values import Spelled
 
 __all__ = ["LABEL_DTYPES", "LabelForm", "Refusals", "label_pairs"]
 
@@ -26,7 +27,7 @@ __all__ = ["LABEL_DTYPES", "LabelForm", "Refusals", "label_pairs"]
 LABEL_DTYPES = ("float32", "int64", "bool")
 
 
-class LabelForm(str, enum.Enum):
+class LabelForm(Spelled):
     """A shape the loop's labels come in; ``LabelForm("flat")`` from its name.
 
     Attributes:
@@ -42,12 +43,6 @@ class LabelForm(str, enum.Enum):
     SPARSE = "sparse"
     SPARSE_COLUMN = "sparse-column"
     MULTI_HOT = "multi-hot"
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
 
     @classmethod
     def for_task(cls, task: str) -> tuple[LabelForm, ...]:

@@ -15,10 +15,11 @@ pair ``(y_true, y_pred)`` so that everything that unpacks pairs keeps working.
 
 from __future__ import annotations
 
-import enum
 import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from .values import Spelled
 
 if TYPE_CHECKING:
     from .feeds import Feed
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["KINDS", "Batch", "Weights", "WeightsKind", "weight_of", "weights_of"]
 
 
-class WeightsKind(str, enum.Enum):
+class WeightsKind(Spelled):
     """What a loop is given besides the data; ``WeightsKind("class")`` from its name (the ``weights`` key's spelling).
 
     Attributes:
@@ -45,12 +46,6 @@ class WeightsKind(str, enum.Enum):
     NONE = "none"
     SAMPLE = "sample"
     CLASS = "class"
-
-    def __str__(self) -> str:
-        return self.value
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
 
     @property
     def given(self) -> bool:
