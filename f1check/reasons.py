@@ -61,6 +61,8 @@ CODES = {
     "unfed-samples": "the loop fed another window of the data than the partition's",
     "other-batches": "the loop fed other batches than the partition's (a note, not an error)",
     "drift": "the weights moved during the epoch: the logged value is of training-time predictions",
+    "config-loses-arguments": "the metric's get_config() leaves out a constructor argument: load_model rebuilds it with "
+                              "the default (or cannot rebuild it), and it logs other numbers after model.save",
     "callback-reads-missing-attribute": "the callback reads an attribute Keras no longer sets (self.validation_data)",
     "unexplained": "the subject computes another value; no known reason matches its numbers",
 }

@@ -23,6 +23,9 @@ class Mode(str, enum.Enum):
         trains: the model learns during the loop (``fit`` and the validation modes), so predictions drift.
         validates: the judged value is the ``val_`` one of ``fit(validation_data=...)``.
         judges_training: the judged pass is a training pass (``fit``, ``fit-dropped``): class weights reach it.
+        reloads: the judged passes run on the model ``keras.models.load_model`` gives back after ``model.save``.
+        takes_class_weights: the loop is given ``class_weight`` (a training pass before any judged one; not
+            ``reloaded``, whose judged ``evaluate`` takes none).
         drops_remainder: the loop feeds ``N // batch_size`` batches and never the rest.
         epochs: the epochs the loop runs (each one judged).
         log_prefix: what Keras puts before a metric's name in the judged logs (``val_`` in validation).
@@ -40,6 +43,7 @@ class Mode(str, enum.Enum):
     FIT_DROPPED = "fit-dropped"
     VALIDATION = "validation"
     VALIDATION_DROPPED = "validation-dropped"
+    RELOADED = "reloaded"  # one fit epoch, model.save, load_model, then evaluate and one more fit epoch, both judged
 
     def __str__(self) -> str:
         return self.value
@@ -57,7 +61,15 @@ class Mode(str, enum.Enum):
 
     @property
     def judges_training(self) -> bool:
-        return self.trains and not self.validates
+        return self.trains and not self.validates and not self.reloads
+
+    @property
+    def reloads(self) -> bool:
+        return self is Mode.RELOADED
+
+    @property
+    def takes_class_weights(self) -> bool:
+        return self.trains and not self.reloads
 
     @property
     def drops_remainder(self) -> bool:
@@ -65,6 +77,9 @@ class Mode(str, enum.Enum):
 
     @property
     def epochs(self) -> int:
+        """The judged passes (``reloaded``: the ``evaluate`` after loading, then one more ``fit`` epoch)."""
+        if self.reloads:
+            return 2
         return FIT_EPOCHS if self.trains else 1
 
     @property
@@ -86,6 +101,17 @@ class Mode(str, enum.Enum):
     def dropped(self) -> Mode:
         """The same loop with the remainder dropped."""
         return {Mode.FIT: Mode.FIT_DROPPED, Mode.VALIDATION: Mode.VALIDATION_DROPPED}.get(self, self)
+
+    @property
+    def said(self) -> str:
+        """The mode as a summary or a picture names it: ``reloaded (after load_model)``."""
+        return f"{self.value} (after load_model)" if self.reloads else self.value
+
+    def pass_said(self, epoch: int, epochs: int) -> str:
+        """Which judged pass ``epoch`` (from 0) is: ``epoch 2 of 2``, or ``fit after load_model``; "" for the only one."""
+        if self.reloads:
+            return f"{('evaluate', 'fit')[min(epoch, 1)]} after load_model"
+        return f"epoch {epoch + 1} of {epochs}" if epochs > 1 else ""
 
     @property
     def order(self) -> int:

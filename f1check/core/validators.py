@@ -148,11 +148,11 @@ def weights(name: str, value: object, source: Callable[[str], str], weighted: bo
         raise invalid(name, list(kinds), where,
                       "Keras's class_weight is for one label per sample; multilabel data takes \"sample\" weights.")
     for mode in modes_:
-        if not any(kind != "class" or mode.trains for kind in kinds):
+        if not any(kind != "class" or mode.takes_class_weights for kind in kinds):
             raise invalid(
                 name, list(kinds), where,
-                f"mode {mode.value!r} has no training pass, so class weights never reach it (Keras applies "
-                "class_weight in fit only): add \"sample\" or \"none\", or drop the mode.",
+                f"mode {mode.value!r} is given no class_weight (Keras applies class_weight in fit only, and "
+                "f1check's reloaded mode judges an evaluate): add \"sample\" or \"none\", or drop the mode.",
             )
     return kinds
 

@@ -68,8 +68,9 @@ class WeightsKind(Spelled):
         return {WeightsKind.SAMPLE: "with per-sample weights", WeightsKind.CLASS: "with class weights"}.get(self, "")
 
     def reaches(self, mode: Mode) -> bool:
-        """Whether ``mode``'s loop can be given these weights: class weights need a training pass (``fit``)."""
-        return not self.by_class or mode.trains
+        """Whether ``mode``'s loop can be given these weights: class weights need a training pass (``fit``), and
+        ``reloaded`` gives none (its judged ``evaluate`` takes none)."""
+        return not self.by_class or mode.takes_class_weights
 
     def carried_by(self, feed: Feed) -> bool:
         """Whether Keras takes these weights with ``feed``: it refuses ``class_weight`` for Python generator inputs

@@ -112,6 +112,7 @@ class Result:
     error: str | None = None
     why: tuple[Reason, ...] = ()  # the reasons that stand: their numbers match on more than one failing example
     refused: tuple[dict, ...] = ()  # the label forms the subject raised on: {"labels", "dtype", "error"} each
+    notes: tuple[Reason, ...] = ()  # what the check found that is no failure of this mode (config-loses-arguments)
 
     @classmethod
     def failed_to_run(cls, target: str, mode: Mode, score: str, message: str, why: tuple[Reason, ...] = ()) -> Result:
@@ -120,8 +121,10 @@ class Result:
 
     @property
     def main_reason(self) -> str:
-        """The code of the first reason (``-`` when it passed)."""
-        return self.why[0].code if self.why else "-"
+        """The code of the first reason (``-`` when it passed; ``note: <code>`` when it passed with a note)."""
+        if self.why:
+            return self.why[0].code
+        return f"note: {self.notes[0].code}" if self.notes else "-"
 
     @property
     def status(self) -> str:

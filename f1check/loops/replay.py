@@ -126,7 +126,7 @@ class CompiledReplay:
         origins = tuple(s.origin for s in subjects)
         if any(o is None for o in origins):
             return cls.build(subjects, sample)
-        key = (tuple(id(o) for o in origins), tuple(s.weighted for s in subjects), sample[0].shape[1],
+        key = (tuple(id(o) for o in origins), tuple((s.weighted, s.reloads) for s in subjects), sample[0].shape[1],
                backend.backend_name())
         if key not in _TRACED:
             _TRACED[key] = (origins, cls.build(subjects, sample))

@@ -200,5 +200,10 @@ class Reporting:
             terminalreporter.write_line(run_environment(self.config).header())
             for line in table(rows, SUMMARY_HEADER):
                 terminalreporter.write_line(line)
+            for record in self.ordered():  # what passing items found that is no failure of theirs
+                if record.get("status") == "pass":
+                    for note in record.get("notes", ()):
+                        terminalreporter.write_line(f"note: {record['target']} [{record['mode']}]: {note['text']} "
+                                                    f"[{note['code']}]")
         if self.failure is not None:
             terminalreporter.write_line(self.failure, red=True, bold=True)

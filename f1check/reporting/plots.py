@@ -69,8 +69,9 @@ def draw(result, semantics, path: Path, title: str | None = None) -> Path | None
     left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8, frameon=False)
     _terms(right, example, result.tolerance)
     reason = result.why[0].code if result.why else "unexplained"
-    epoch = f", epoch {example.epoch + 1} of {example.epochs}" if example.epochs > 1 else ""
-    figure.suptitle(f"{title or f'{result.target} [{result.mode.value}]'}{epoch}: off by {example.badness():.4f} "
+    said = example.mode.pass_said(example.epoch, example.epochs)
+    epoch = f", {said}" if said else ""
+    figure.suptitle(f"{title or f'{result.target} [{result.mode.said}]'}{epoch}: off by {example.badness():.4f} "
                     f"({reason})", fontsize=11)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path)

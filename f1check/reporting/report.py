@@ -101,7 +101,8 @@ def example_table(columns: list[tuple[str, object]], score_name: str = "F1") -> 
         lines.append("  " + label.ljust(width) + "".join(r[i][1].ljust(cell) for r in rows).rstrip())
     for heading, example in columns:
         before = f", after {len(example.preceded_by)} run(s) on the same model" if example.preceded_by else ""
-        epoch = f", epoch {example.epoch + 1} of {example.epochs}" if example.epochs > 1 else ""
+        said = example.mode.pass_said(example.epoch, example.epochs)
+        epoch = f", {said}" if said else ""
         given = example.weights
         weights = f", class_weight={given.class_weight}" if given.kind.by_class else (
             f", {given.kind.describe}" if given.given else "")
@@ -120,6 +121,7 @@ def failure_message(report, rerun: str | None = None) -> str:
     out = []
     for result in report.results:
         if result.passed:
+            out += [f"f1check: {result.target} [{result.mode}] passed; note: {_reason_line(n)}" for n in result.notes]
             continue
         out += _failed_result(result)
     out.append(f"  {report.environment.header()}")
@@ -240,6 +242,7 @@ def result_json(result) -> dict:
         "worst": example_json(result.worst) if result.worst else None,
         "counterexample": example_json(result.counterexample) if result.counterexample else None,
         "why": [r.json() for r in result.why],
+        "notes": [r.json() for r in result.notes],
         "refused": list(result.refused),
     }
     if result.reproduce:

@@ -63,8 +63,38 @@ def snippet(context: CheckContext, example: Example, save_dir: str | Path | None
         args.append(f"callback_key={subject.callback_key!r}")
     if subject.companion_labels:
         args.append(f"callback_metrics={list(subject.companion_labels)!r}")
+    if mode.reloads:
+        lines += _reload_lines(context, importable)
     lines.append(f"f1check.assert_f1({', '.join(args)})")
     return "\n".join(lines)
+
+
+def _reload_lines(context: CheckContext, importable: bool) -> list[str]:
+    """What mode ``reloaded`` does around the loop, as plain Keras, and the metric as ``load_model`` rebuilds it."""
+    metrics = [m for m in context.subject.metrics if not m.is_function]
+    names = {}
+    for metric in context.subject.metrics:
+        made = metric.fresh()
+        named = made if metric.is_function else type(made)
+        names[named.__name__] = f"{named.__module__}.{named.__qualname__}"
+    objects = "{" + ", ".join(f"{k!r}: {v}" for k, v in names.items()) + "}"
+    lines = ["# mode 'reloaded': the metric compiled in a model that trains one epoch, then, as a checkpoint does,",
+             "#     model.save(path)  # a .keras file",
+             f"#     model = keras.models.load_model(path, custom_objects={objects})",
+             "# and evaluate and one more fit epoch on the model load_model gave back, each judged"]
+    if not metrics or not importable:
+        return lines
+    module, _, attr = context.label.partition(":")
+    origin = metrics[0].origin
+    built = f"{module}.{attr}" if origin is not None and hasattr(origin, "get_config") and \
+        not isinstance(origin, type) else f"{module}.{attr}()"
+    return lines + [
+        f"import {module}",
+        f"built = {built}",
+        "rebuilt = type(built).from_config(built.get_config())  # what load_model makes of the saved metric",
+        "print({k: (v, vars(rebuilt).get(k)) for k, v in vars(built).items() if isinstance(v, (bool, int, float, str))"
+        " and vars(rebuilt).get(k) != v})",
+    ]
 
 
 class _Place:

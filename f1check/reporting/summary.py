@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..core.modes import NAMES as MODE_NAMES
+from ..core.modes import Mode
 from ..judging.reference import TERMS
 
 __all__ = ["markdown"]
@@ -33,6 +35,10 @@ def markdown(environment: dict, results: list[dict], complete: bool, links_from:
              "|---|---|---|---:|---|---|"]
     lines += [_row(r) for r in results]
     details = [_details(r, links_from) for r in results if r["status"] != "pass"]
+    noted = [f"- `{_cell(_item(r))}` [{_mode(r)}]: {_cell(n['text'])} ({n['code']})" for r in results
+             if r["status"] == "pass" for n in r.get("notes", ())]
+    if noted:
+        lines += ["", "Notes on items that passed:", "", *noted]
     text = "\n".join(lines) + "\n"
     for block in details:
         if len(text) + len(block) > TOTAL_LIMIT:
@@ -55,13 +61,19 @@ def _item(result: dict) -> str:
 def _row(result: dict) -> str:
     status = {"fail": "**FAIL**", "error": "**ERROR**"}.get(result["status"], "pass")
     error = "-" if result["status"] == "error" else f"{result.get('max_abs_error', 0):.6f}"
-    why = result["why"][0]["code"] if result.get("why") else "-"
+    why = result["why"][0]["code"] if result.get("why") else (
+        f"note: {result['notes'][0]['code']}" if result.get("notes") else "-")
     where = f"`{result['defined_at']}`" if result.get("defined_at") else "-"
-    return f"| `{_cell(_item(result))}` | {result['mode']} | {status} | {error} | {why} | {where} |"
+    return f"| `{_cell(_item(result))}` | {_mode(result)} | {status} | {error} | {why} | {where} |"
+
+
+def _mode(result: dict) -> str:
+    """The mode as the summary says it: ``reloaded (after load_model)``."""
+    return Mode(result["mode"]).said if result["mode"] in MODE_NAMES else str(result["mode"])
 
 
 def _details(result: dict, links_from: Path | None) -> str:
-    title = f"<code>{_item(result)}</code> [{result['mode']}]"
+    title = f"<code>{_item(result)}</code> [{_mode(result)}]"
     if result["status"] == "error":
         head = f"{title}: error"
         body = ["```text", str(result.get("error", "")).strip(), "```"]

@@ -12,10 +12,13 @@ replayed faithfully are searched through the loop itself.
 
 from __future__ import annotations
 
+from ..core import timeouts
 from ..core.errors import ConfigError
 from ..judging.results import Example, Result
 from ..loops import LoopSettings, Run
-from ..loops.drivers import Driver
+from ..loops.drivers import Driver, fed_as
+from ..reasons import Reason
+from ..subjects.config import ConfigLoss, probe_config
 from ..subjects.context import CheckContext
 from . import adversarial, diagnosis, labels
 from .candidates import replayer_for
@@ -56,6 +59,16 @@ class Search:
             replaying = explorer.assessor.replaying
         examples = fixed + self.confirmation.confirm(shrunk, tally)
         return self._result(examples, counted=len(fixed) + tally.evaluated, replaying=replaying)
+
+    def _config_loss(self, examples: list[Example]) -> ConfigLoss | None:
+        """The config probe, on the first example's batches as the loop fed them: what ``load_model`` would give back
+        of the subject's metrics, where that logs something else."""
+        first = next((e for e in examples if e.fed_batches), None)
+        if first is None:
+            return None
+        batches = fed_as(list(first.fed_batches), first.loop, self.context.semantics.task)
+        with timeouts.call("the subject's metrics rebuilt from their config and fed one example"):
+            return probe_config(self.context.subject, batches)
 
     def _explicit(self) -> list[Example]:
         """Given data and partitions: for each feed, the partitions it can give, one after another on one model."""
@@ -117,11 +130,15 @@ class Search:
             self.confirmation.reproduce(counterexample)
         settings = context.settings
         worst = max(examples, key=Example.badness, default=None)
+        why = diagnosis.standing(counterexample, worst, failing, context)
+        loss = self._config_loss(examples)
+        notes = (Reason("config-loses-arguments", loss.text()),) if loss is not None else ()
+        if notes and failing and context.mode.reloads:  # the round trip is the failure's reason
+            why = notes + tuple(w for w in why if w.code not in ("unexplained", "one-of-readings"))
         return Result(
             target=context.label, mode=context.mode, passed=not failing,
             examples=len(examples) if counted is None else counted, tolerance=settings.tolerance,
             judge=settings.judge, worst=worst, counterexample=counterexample, score=settings.semantics.score,
-            runs=examples, why=diagnosis.standing(counterexample, worst, failing, context),
-            refused=tuple(context.refusals.json()),
+            runs=examples, why=why, refused=tuple(context.refusals.json()), notes=notes,
         )
 

@@ -114,7 +114,8 @@ class Runner:
             if not self.context.refusals.accepts(run.loop.label_pair):
                 continue
             try:
-                found.append(self.run(y, scores, run, preceded_by=tuple(before), continuing=True))
+                found.append(self.run(y, scores, run, preceded_by=() if self.mode.reloads else tuple(before),
+                                      continuing=not self.mode.reloads))
             except Refused:
                 continue
             before.append(run.partition)

@@ -151,6 +151,7 @@ class MetricSubject:
     is_function: bool
     origin: Any = field(default=None, repr=False, compare=False)  # the object it was made from (its identity)
     weighted: bool = False  # compiled in weighted_metrics: Keras gives it the loop's sample weights
+    reloads: bool = False  # replayed as load_model gives it back (mode reloaded): from_config(get_config())
 
     scores_itself = False
     needs_epoch_end = False
@@ -173,11 +174,20 @@ class MetricSubject:
         """The same metric, compiled in ``weighted_metrics`` and fed the loop's weights."""
         return replace(self, weighted=True)
 
+    def reloading(self) -> MetricSubject:
+        """The same metric, replayed as ``load_model`` rebuilds it (the loop compiles it as built and reloads it)."""
+        return replace(self, reloads=not self.is_function)
+
     def fresh_metric(self) -> Any:
-        """A new Metric, as ``compile`` makes one: a function goes in a ``MeanMetricWrapper``."""
+        """A new Metric, as ``compile`` makes one (a function goes in a ``MeanMetricWrapper``), or as ``load_model``
+        rebuilds it where the subject ``reloads``."""
         obj = self.make()
         if self.is_function:
             return backend.framework().metrics.MeanMetricWrapper(obj, name=log_key(obj))
+        if self.reloads:
+            from .config import round_trip
+
+            return call_user(self.label, "from_config(get_config())", round_trip, obj)
         return obj
 
     def callbacks(self, model, x, y, sample_weight=None) -> list:
@@ -261,6 +271,10 @@ class CallbackSubject:
     def weighed(self) -> CallbackSubject:
         """The same callback, its companion metrics compiled in ``weighted_metrics``."""
         return replace(self, metrics=tuple(m.weighed() for m in self.metrics))
+
+    def reloading(self) -> CallbackSubject:
+        """The same callback, its companions replayed as ``load_model`` rebuilds them."""
+        return replace(self, metrics=tuple(m.reloading() for m in self.metrics))
 
     def reported(self, logs: dict, metric_keys: Sequence[str]) -> float:
         return self.read(logs)

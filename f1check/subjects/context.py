@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..core import backend, timeouts
-from ..core.errors import ConfigError, DataError, PartitionError
+from ..core.errors import ConfigError, DataError, PartitionError, SubjectError
 from ..core.feeds import Feed
 from ..core.labels import Refusals, label_pairs
 from ..core.modes import Mode
@@ -26,6 +26,7 @@ from ..core.weights import Weights, WeightsKind
 from ..data import validate
 from . import Subject
 from .carried import CarriedState, probe_carried_state
+from .config import unloadable
 from .targets import resolve
 
 __all__ = ["CheckContext", "CheckInputs"]
@@ -68,7 +69,14 @@ class CheckInputs:
         return cls(target, settings, fixed, explicit, given)
 
     def context(self, mode: Mode) -> CheckContext:
-        """The context of ``mode``: its usable feeds and the carried-state probe (which runs the subject)."""
+        """The context of ``mode``: its usable feeds and the carried-state probe (which runs the subject).  In
+        ``reloaded`` the subject's metrics are replayed as ``load_model`` rebuilds them, and one that cannot be
+        rebuilt is an error that names the fix."""
+        if mode.reloads:
+            return replace(self, subject=_reloadable(self.subject)).context_of(mode)
+        return self.context_of(mode)
+
+    def context_of(self, mode: Mode) -> CheckContext:
         feeds = usable_feeds(self.settings, mode)
         columns = self.settings.semantics.columns
         with timeouts.call("the subject fed two batches directly, to see whether reset_state() resets it"):
@@ -176,6 +184,18 @@ class CheckContext:
         return replace(self, mode=Mode.EVALUATE, carried=None)
 
 
+def _reloadable(subject: Subject) -> Subject:
+    """The subject as ``reloaded`` replays it; a SubjectError (code ``config-loses-arguments``) where a compiled
+    metric cannot be rebuilt from its config, so that ``load_model`` raises."""
+    with timeouts.call("the subject's metrics rebuilt from their config, as load_model rebuilds them"):
+        lost = unloadable(subject)
+    if lost is not None:
+        error = SubjectError(lost.text())
+        error.code = "config-loses-arguments"
+        raise error
+    return subject.reloading()
+
+
 def _given_weights(weights, n: int) -> Weights:
     """The third element of ``data``: per-sample weights (an array), or a :class:`Weights` (a class_weight)."""
     import numpy as np
@@ -206,8 +226,8 @@ def _check_weights_fit(context: CheckContext) -> None:
     kinds, mode = [str(k) for k in context.settings.weights], context.mode
     if context.settings.output and any(WeightsKind(k).by_class for k in kinds):
         why = f"Keras refuses class_weight for a model of two outputs (output={context.settings.output!r})"
-    elif not mode.trains:
-        why = f"mode {mode.value!r} has no training pass, and Keras applies class_weight in fit only"
+    elif not mode.takes_class_weights:
+        why = f"mode {mode.value!r} is given no class_weight (Keras applies class_weight in fit only)"
     else:
         why = (f"Keras refuses class_weight for Python generator inputs, and the feeds of mode {mode.value!r} are "
                f"{[str(f) for f in context.feeds]}")

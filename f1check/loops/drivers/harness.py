@@ -211,6 +211,10 @@ class Harness:
                     f"internal: the model saw {len(epoch.fed_indices)} samples but the metrics "
                     f"{sum(len(b[0]) for b in epoch.batches)}."
                 )
+        if given.loaded is not None:  # reloaded: the judged passes ran on the model load_model gave back
+            loaded = given.loaded
+            return Observation(epochs, loop, loaded.metric_keys, loaded.model, inputs, loaded.initial,
+                               given.callback_weights)
         return Observation(epochs, loop, self.metric_keys, self.model, inputs, initial, given.callback_weights)
 
     def load(self, scores):
@@ -244,8 +248,9 @@ class Harness:
 
     # -- what a Keras generation provides (tf-keras overrides these) ---------------------------------------
 
-    def loop_method(self, feed: feeds.Feed, training: bool):
-        return self.model.fit if training else self.model.evaluate
+    def loop_method(self, feed: feeds.Feed, training: bool, model=None):
+        model = self.model if model is None else model
+        return model.fit if training else model.evaluate
 
     def evaluate_logs(self, evaluate, given: feeds.LoopInput) -> dict:
         return evaluate(*given.args, return_dict=True, verbose=0, **given.kwargs)
@@ -320,6 +325,7 @@ class LoopRun:
         self.sample = self.weights.sample if kind.per_sample else None
         self.by_class = {"class_weight": self.weights.class_weight} if kind.by_class else {}
         self.callback_weights = harness.context.callback_weights(self.y, self.weights)  # for a factory taking them
+        self.loaded = None  # reloaded: the model load_model gave back, and its parts
 
     def given(self, partition: Partition, steps_key: str, feed: feeds.Feed | None = None, rotate: bool = False):
         feed = self.loop.feed if feed is None else feed
@@ -328,6 +334,11 @@ class LoopRun:
 
     def epochs(self) -> list[Epoch]:
         h = self.harness
+        if self.mode.reloads:
+            from .reloaded import reloaded_epochs
+
+            epochs, self.loaded = reloaded_epochs(self)
+            return epochs
         if not h.fits:
             given = self.given(self.partition, Mode.EVALUATE.steps_key)
             logs = h.evaluate_logs(h.loop_method(self.loop.feed, training=False), given)

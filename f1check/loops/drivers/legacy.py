@@ -24,10 +24,10 @@ class LegacyHarness(Harness):
     LEGACY = True
     ERROR_PREFIX = "tf-keras "
 
-    def loop_method(self, feed: Feed, training: bool):
+    def loop_method(self, feed: Feed, training: bool, model=None):
         """The 2018 ``*_generator`` endpoint for a generator with steps, else ``fit``/``evaluate``."""
         name = "fit" if training else "evaluate"
-        return getattr(self.model, f"{name}_generator" if feed is Feed.GENERATOR else name)
+        return getattr(self.model if model is None else model, f"{name}_generator" if feed is Feed.GENERATOR else name)
 
     def evaluate_logs(self, evaluate, given: LoopInput) -> dict:
         capture = self.parts.capture()

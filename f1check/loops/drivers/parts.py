@@ -109,6 +109,11 @@ class Parts:
     capture: type  # callback, last: copies the logs every other callback left
     tap_on: type  # callback, last: switches the tap on before each step
 
+    @property
+    def custom_objects(self) -> dict:
+        """f1check's own classes in a saved model, by the names ``load_model`` looks them up under."""
+        return {cls.__name__: cls for cls in (self.tap, self.table, self.recorder)}
+
 
 @lru_cache(maxsize=None)
 def parts(legacy: bool) -> Parts:
@@ -164,7 +169,7 @@ def _overflow(count: int, steps: int, capacity: int) -> F1CheckError:
 
 
 def _tap_class(keras, ops):
-    class SampleTap(keras.layers.Layer):
+    class F1CheckSampleTap(keras.layers.Layer):
         """Passes sample indices through and records the ones the loop's steps feed.
 
         Recording is switched off while callbacks predict; a step that would
@@ -180,6 +185,9 @@ def _tap_class(keras, ops):
             self.count = ops.layer_weight(self, "count", (), "int32", self.replicas)
             self.recording = ops.layer_weight(self, "recording", (), "int32", self.replicas)
             self.built = True
+
+        def get_config(self):  # model.save and load_model (mode reloaded) rebuild it from this
+            return {**super().get_config(), "capacity": self.capacity, "replicas": self.replicas}
 
         def compute_output_shape(self, input_shape):
             return input_shape
@@ -205,11 +213,11 @@ def _tap_class(keras, ops):
                 raise _overflow(count, -1, self.capacity)
             return backend.to_numpy(self.seen)[:count]
 
-    return SampleTap
+    return F1CheckSampleTap
 
 
 def _table_class(keras, ops):
-    class Table(keras.layers.Layer):
+    class F1CheckTable(keras.layers.Layer):
         """Looks up the rows of a fixed (non-trainable) table by sample index."""
 
         def __init__(self, rows: int, columns: int, **kwargs):
@@ -221,23 +229,28 @@ def _table_class(keras, ops):
                                          name="table")
             self.built = True
 
+        def get_config(self):
+            return {**super().get_config(), "rows": self.rows, "columns": self.columns}
+
         def compute_output_shape(self, input_shape):
             return (input_shape[0], self.columns)
 
         def call(self, index):
             return ops.take(ops.read(self.table), ops.reshape(ops.cast(index, "int32"), (-1,)), axis=0)
 
-    return Table
+    return F1CheckTable
 
 
 def _recorder_class(keras, ops):
-    class Recorder(keras.metrics.Metric):
+    class F1CheckRecorder(keras.metrics.Metric):
         """Records the (y_true, y_pred) of every batch the loop feeds the metrics, and with ``weighs`` the
         weight each sample carried (compiled then as a weighted metric: 1 where the loop gives none)."""
 
-        def __init__(self, capacity: int, max_steps: int, columns: int, replicas: int = 1, weighs: bool = False):
-            super().__init__(name=RECORDER_NAME)
+        def __init__(self, capacity: int, max_steps: int, columns: int, replicas: int = 1, weighs: bool = False,
+                     **kwargs):
+            super().__init__(name=RECORDER_NAME, dtype=kwargs.get("dtype"))
             self.capacity, self.max_steps, self.weighs, self.columns = capacity, max_steps, weighs, columns
+            self.replicas = replicas
             self.decode = None  # the loop's labels back in their held form (the run sets it: it knows the form)
 
             def variable(name, shape, dtype="float32"):
@@ -273,6 +286,10 @@ def _recorder_class(keras, ops):
         def result(self):
             return ops.cast(ops.read(self.count), "float32")
 
+        def get_config(self):
+            return {**super().get_config(), "capacity": self.capacity, "max_steps": self.max_steps,
+                    "columns": self.columns, "replicas": self.replicas, "weighs": self.weighs}
+
         def reset_state(self):
             for variable in self.variables:  # tf-keras's default assigns a scalar 0, which fits scalars only
                 variable.assign(variable * 0)
@@ -289,7 +306,7 @@ def _recorder_class(keras, ops):
             weight = backend.to_numpy(self.weight)[:count, 0] if self.weighs else None
             return _batches(cuts, y_true if self.decode is None else self.decode(y_true), y_pred, weight)
 
-    return Recorder
+    return F1CheckRecorder
 
 
 def _dataset_class(base):

@@ -1,0 +1,188 @@
+"""Mode ``reloaded``: a checkpoint's round trip, then the loops a resumed run calls.
+
+The harness's model trains one epoch (its optimizer and metric variables
+exist, as in a repository that trained before it checkpointed), is saved with
+``model.save`` to a ``.keras`` file in a temporary folder, and loaded back
+with ``keras.models.load_model(path, custom_objects=...)`` naming the
+subject's classes and functions as a user names them.  Keras rebuilds every
+compiled metric from its ``get_config()``.  On the model it gave back,
+``evaluate`` over the partition and one more ``fit`` epoch run, each
+observed; the callbacks are made again for the loaded model (Keras saves
+none).  tf-keras saves and loads the same ``.keras`` format.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...core import backend
+from ...core.causes import cause
+from ...core.errors import F1CheckError, SubjectError
+from ...core.modes import Mode
+from ...subjects import log_key
+from .harness import Epoch
+from .observing import judged_head
+
+SAVED_AS = "f1check_reloaded.keras"
+
+
+@dataclass
+class Loaded:
+    """The model ``load_model`` gave back, and what f1check reads off it."""
+
+    model: Any
+    tap: Any
+    recorder: Any
+    metric_keys: tuple[str, ...]
+    initial: Any = None  # its weights as loaded (before the judged passes)
+    warnings: list[str] = field(default_factory=list)  # what Keras warned while loading (variables it skipped)
+
+
+def custom_objects(subject) -> dict:
+    """What a user passes ``load_model`` for this subject: each compiled metric's class (or function) by its name."""
+    found = {}
+    for metric in subject.metrics:
+        obj = metric.fresh()
+        named = obj if metric.is_function else type(obj)
+        found[getattr(named, "__name__", str(named))] = named
+    return found
+
+
+def reloaded_epochs(run) -> tuple[list[Epoch], Loaded]:
+    """One epoch of ``fit``, the round trip, then ``evaluate`` and one more ``fit`` epoch on the loaded model:
+    the two judged passes, and the loaded model."""
+    harness = run.harness
+    before = _train_before_saving(run)
+    loaded = save_and_load(harness)
+    loaded.recorder.decode = harness.recorder.decode
+    first = _evaluate(run, loaded)
+    first.preceding = [before]  # what the metric was fed before saving: its variables come back with the model
+    second = _fit(run, loaded)
+    return [first, second], loaded
+
+
+def _callbacks(run, model, tap, recorder):
+    """The observer, the subject's callbacks made for ``model``, the log capture and the tap switch."""
+    harness = run.harness
+    observer = harness.parts.observer(tap, recorder, run.inputs, None, True, harness.context.replicas)
+    observer.head = harness.heads.output if harness.heads else None
+    capture = harness.parts.capture()
+    made = harness.subject.callbacks(model, run.inputs, harness.callback_labels(run.y, run.loop), run.callback_weights)
+    return observer, capture, [observer, *made, capture, harness.parts.tap_on(tap)]
+
+
+def _one_epoch(run, model, tap, recorder):
+    """One ``fit`` epoch of ``model`` over the partition: its snapshot and logs."""
+    harness = run.harness
+    observer, capture, callbacks = _callbacks(run, model, tap, recorder)
+    given = run.given(run.partition, Mode.FIT.steps_key)
+    harness.loop_method(run.loop.feed, training=True, model=model)(
+        *given.args, epochs=1, shuffle=False, verbose=0, callbacks=callbacks, **given.kwargs)
+    if len(observer.epochs) != 1 or len(capture.epochs) != 1:
+        raise F1CheckError(f"internal: one fit epoch ended {len(capture.epochs)} times ({len(observer.epochs)} "
+                           "observed) in mode 'reloaded'.")
+    return observer.epochs[0], capture.epochs[0]
+
+
+def _train_before_saving(run) -> list:
+    """The epoch a repository trains before it checkpoints: the batches its metrics were fed."""
+    harness = run.harness
+    snapshot, _ = _one_epoch(run, harness.model, harness.tap, harness.recorder)
+    return snapshot.batches
+
+
+def save_and_load(harness) -> Loaded:
+    """``model.save`` to a temporary ``.keras`` file, then ``keras.models.load_model`` with the subject's classes
+    and functions as ``custom_objects``; an error that names the subject and the fix where Keras cannot."""
+    keras, label = harness.parts.keras, harness.subject.label
+    objects = {**harness.parts.custom_objects, **custom_objects(harness.subject)}
+    with tempfile.TemporaryDirectory(prefix="f1check-") as folder, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        path = os.path.join(folder, SAVED_AS)
+        try:
+            harness.model.save(path)
+        except Exception as exc:
+            raise _error(label, "model.save", exc) from None
+        try:
+            model = keras.models.load_model(path, custom_objects=objects)
+        except Exception as exc:
+            raise _error(label, "keras.models.load_model", exc) from None
+    said = [str(w.message).splitlines()[0][:300] for w in caught]
+    plain, weighted = _compiled(model, label)
+    recorders = [m for m in plain + weighted if isinstance(m, harness.parts.recorder)]
+    plain = [m for m in plain if not isinstance(m, harness.parts.recorder)]
+    weighted = [m for m in weighted if not isinstance(m, harness.parts.recorder)]
+    subject_metrics = [(weighted if m.weighted else plain).pop(0) for m in harness.subject.metrics]
+    keys = tuple(harness.context.log_prefix + log_key(obj) for obj in subject_metrics)
+    tap = model.get_layer("f1check_sample_tap")
+    return Loaded(model, tap, recorders[0], keys, backend.values(model.weights), said)
+
+
+def _compiled(model, label: str) -> tuple[list, list]:
+    """The loaded model's compiled metrics, as given to ``compile``: plain and weighted, in order."""
+    holder = getattr(model, "_compile_metrics", None) or getattr(model, "compiled_metrics", None)
+    if holder is None or getattr(model, "optimizer", None) is None:
+        raise SubjectError(f"{label}: keras.models.load_model gave back a model that is not compiled (Keras could "
+                           "not rebuild its compile() arguments from the saved file); "
+                           "register the metric's class with @keras.saving.register_keras_serializable() or pass "
+                           "it in custom_objects, and give it a get_config() that returns its constructor arguments.")
+    return _flat(getattr(holder, "_user_metrics", None)), _flat(getattr(holder, "_user_weighted_metrics", None))
+
+
+def _flat(metrics) -> list:
+    if metrics is None:
+        return []
+    if isinstance(metrics, dict):
+        return [m for value in metrics.values() for m in _flat(value)]
+    if isinstance(metrics, (list, tuple)):
+        return [m for value in metrics for m in _flat(value)]
+    return [metrics]
+
+
+def _error(label: str, where: str, exc: Exception) -> SubjectError:
+    error = SubjectError(
+        f"{label}: {where} raised {type(exc).__name__}: {cause(exc).splitlines()[0][:400]}\n(mode 'reloaded': the "
+        "model compiled with the subject, trained one epoch, saved to a .keras file and loaded back with "
+        "custom_objects naming the subject's classes and functions). Give the metric's class a get_config() that "
+        "returns every constructor argument (`return {**super().get_config(), \"threshold\": self.threshold}`), "
+        "register it with @keras.saving.register_keras_serializable() or pass it in "
+        "load_model(..., custom_objects={...}).")
+    error.code = "config-loses-arguments"
+    return error
+
+
+def _evaluate(run, loaded: Loaded) -> Epoch:
+    """``evaluate`` over the partition on the loaded model (a callback, which reports at an epoch's end, gets one
+    ``fit`` epoch at learning rate 0 instead, as in mode ``evaluate``)."""
+    harness = run.harness
+    if harness.subject.needs_epoch_end:
+        rate = loaded.model.optimizer.learning_rate
+        kept = backend.to_numpy(rate)
+        rate.assign(0.0)
+        try:
+            snapshot, logs = _one_epoch(run, loaded.model, loaded.tap, loaded.recorder)
+        finally:
+            rate.assign(kept)
+        return Epoch(harness.subject.reported(logs, loaded.metric_keys), snapshot.batches, snapshot.fed_indices,
+                     snapshot.end_scores, logs, snapshot.logs, snapshot.model_weights)
+    loaded.tap.reset()
+    loaded.tap.switch(True)
+    given = run.given(run.partition, Mode.EVALUATE.steps_key)
+    logs = harness.evaluate_logs(harness.loop_method(run.loop.feed, training=False, model=loaded.model), given)
+    loaded.tap.switch(False)
+    fed, batches = loaded.tap.recorded(), loaded.recorder.recorded()
+    end = backend.to_numpy(judged_head(loaded.model(run.inputs, training=False),
+                                       harness.heads.output if harness.heads else None)).astype("float32")
+    reported = harness.subject.reported(logs, loaded.metric_keys)
+    return Epoch(reported, batches, fed, end, logs, dict(logs), loaded.initial)
+
+
+def _fit(run, loaded: Loaded) -> Epoch:
+    """One more ``fit`` epoch on the loaded model, its callbacks made again for it."""
+    snapshot, logs = _one_epoch(run, loaded.model, loaded.tap, loaded.recorder)
+    return Epoch(run.harness.subject.reported(logs, loaded.metric_keys), snapshot.batches, snapshot.fed_indices,
+                 snapshot.end_scores, logs, snapshot.logs, snapshot.model_weights)
