@@ -26,6 +26,8 @@ from .confirm import Confirmation
 from .explore import Assessor, Explorer, Tally, order_key
 from .runner import Runner
 
+CONFIG_PROBE_EXAMPLES = 8  # the config probe feeds at most this many examples' batches (two eager replays each)
+
 
 class Search:
     """One subject, one mode: fixed examples, search, shrink, confirm, reproduce; the :class:`Result`.
@@ -61,14 +63,13 @@ class Search:
         return self._result(examples, counted=len(fixed) + tally.evaluated, replaying=replaying)
 
     def _config_loss(self, examples: list[Example]) -> ConfigLoss | None:
-        """The config probe, on the first example's batches as the loop fed them: what ``load_model`` would give back
-        of the subject's metrics, where that logs something else."""
-        first = next((e for e in examples if e.fed_batches), None)
-        if first is None:
-            return None
-        batches = fed_as(list(first.fed_batches), first.loop, self.context.semantics.task)
-        with timeouts.call("the subject's metrics rebuilt from their config and fed one example"):
-            return probe_config(self.context.subject, batches)
+        """The config probe: what ``load_model`` would give back of the subject's metrics, fed the batches of the
+        first examples as the loop fed them (the fixed ones: a threshold tie, nothing positive, ...), where it logs
+        something else than the metric as built on one of them."""
+        task = self.context.semantics.task
+        batch_sets = [fed_as(list(e.fed_batches), e.loop, task) for e in examples if e.fed_batches]
+        with timeouts.call("the subject's metrics rebuilt from their config and fed the fixed examples"):
+            return probe_config(self.context.subject, batch_sets[:CONFIG_PROBE_EXAMPLES])
 
     def _explicit(self) -> list[Example]:
         """Given data and partitions: for each feed, the partitions it can give, one after another on one model."""

@@ -12,16 +12,18 @@ the same batches.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..core import backend
-from ..core.errors import SubjectError
+from ..core.errors import SubjectError, TargetError
 from . import MetricSubject, Subject
 
-__all__ = ["ConfigLoss", "config_loss", "round_trip", "unloadable"]
+__all__ = ["ConfigLoss", "config_loss", "instance_copies", "round_trip", "unloadable"]
 
 PLAIN = (bool, int, float, str, type(None))
 
@@ -45,7 +47,7 @@ class ConfigLoss:
         if self.error is not None:
             return (f"{self.label} cannot be rebuilt from its config, so keras.models.load_model cannot load a model "
                     f"that compiles it: from_config(get_config()) raised {self.error}. {FIX}")
-        names = [name for name, _, _ in self.changed if not name.startswith("variable ")]
+        names = [name.lstrip("_") for name, _, _ in self.changed if not name.startswith("variable ")]
         return (f"{self.label} comes back different from model.save and keras.models.load_model: "
                 f"from_config(get_config()) gives {self.attributes}, and logs {self.after:.6f} where the metric as "
                 f"built logs {self.before:.6f} on the same batches. Return "
@@ -84,9 +86,16 @@ def _base_names() -> set[str]:
 
 
 def _shown(value: Any) -> str | None:
-    """A plain value as text (numbers, strings, their lists and dicts); None for anything else."""
+    """A plain value as text (numbers, strings, their lists and dicts, small arrays and constant tensors); None for
+    anything else (variables are compared by shape)."""
     if isinstance(value, PLAIN) or (type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0):
         return repr(value.item() if hasattr(value, "item") else value)
+    if hasattr(value, "shape") and hasattr(value, "dtype") and not hasattr(value, "assign"):
+        try:
+            array = backend.to_numpy(value)
+        except Exception:  # noqa: BLE001 - not a tensor f1check can read: not compared
+            return None
+        return repr(array.tolist()) if array.size <= 16 else None
     if isinstance(value, (list, tuple)) and all(isinstance(v, PLAIN) for v in value):
         return repr(list(value))
     if isinstance(value, dict) and all(isinstance(v, PLAIN) for v in value.values()):
@@ -98,8 +107,8 @@ def _attributes(metric: Any, base: set[str]) -> dict[str, str]:
     found = {}
     for name, value in vars(metric).items():
         shown = _shown(value)
-        if shown is not None and (name not in base or name.lstrip("_") == "name"):
-            found[name.lstrip("_") if name.lstrip("_") == "name" else name] = shown
+        if shown is not None and (name not in base or name in ("name", "_name")):
+            found[name] = shown
     for variable in getattr(metric, "variables", []):
         name = (getattr(variable, "path", None) or getattr(variable, "name", "")).rsplit("/", 1)[-1].removesuffix(":0")
         found[f"variable {name}"] = f"shape {tuple(int(d) for d in variable.shape)}"
@@ -114,31 +123,36 @@ def changed_attributes(built: Any, rebuilt: Any) -> tuple[tuple[str, str, str], 
                  if old.get(name) != new.get(name))
 
 
-def config_loss(metric: MetricSubject, batches: list) -> ConfigLoss | None:
-    """None when ``metric`` comes back from ``from_config(get_config())`` logging what it logs as built (or it is a
-    function, saved by name); else what differs.  ``batches``: ``[(y_true, y_pred), ...]`` as the loop fed them."""
+def config_loss(metric: MetricSubject, batch_sets: list[list]) -> ConfigLoss | None:
+    """None when ``metric`` comes back from ``from_config(get_config())`` as built (or it is a function, saved by
+    name); else what differs.  ``batch_sets``: lists of ``[(y_true, y_pred), ...]`` as the loop fed them; the two are
+    fed each in turn (only where an attribute differs: the usual metric costs one round trip) until their values
+    differ.  A lost ``name`` is a loss whatever the values: the loaded model logs under another key."""
     if metric.is_function:
         return None
     built = metric.fresh()
     try:
         rebuilt = round_trip(built)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever from_config raises, load_model raises
         return ConfigLoss(metric.label, (), error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
-    try:
-        before = metric.replay_epochs([batches], metric.fresh())[0]
-        after = metric.replay_epochs([batches], rebuilt)[0]
-    except SubjectError:
-        return None  # the subject's own error shows, better named, where f1check runs it for real
     changed = changed_attributes(built, rebuilt)
-    same = before == after or (math.isnan(before) and math.isnan(after))
-    if same and not any(name == "name" for name, _, _ in changed):
+    if not changed:
         return None
-    return ConfigLoss(metric.label, changed, before, after)
+    renamed = any(name in ("name", "_name") for name, _, _ in changed)
+    for batches in batch_sets:
+        try:
+            before = metric.replay_epochs([batches], metric.fresh())[0]
+            after = metric.replay_epochs([batches], round_trip(metric.fresh()))[0]
+        except SubjectError:
+            return None  # the subject's own error shows, better named, where f1check runs it for real
+        if renamed or not (before == after or (math.isnan(before) and math.isnan(after))):
+            return ConfigLoss(metric.label, changed, before, after)
+    return None
 
 
-def probe_config(subject: Subject, batches: list) -> ConfigLoss | None:
+def probe_config(subject: Subject, batch_sets: list[list]) -> ConfigLoss | None:
     """The first of the subject's compiled metrics that ``load_model`` would not give back as built, or None."""
-    return next((loss for loss in (config_loss(m, batches) for m in subject.metrics) if loss), None)
+    return next((loss for loss in (config_loss(m, batch_sets) for m in subject.metrics) if loss), None)
 
 
 def unloadable(subject: Subject) -> ConfigLoss | None:
@@ -151,3 +165,46 @@ def unloadable(subject: Subject) -> ConfigLoss | None:
         except Exception as exc:
             return ConfigLoss(metric.label, (), error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
     return None
+
+
+def instance_copies(metric: Any, label: str) -> Callable:
+    """Fresh copies of a Metric instance, made from its config; where the config leaves out a plain attribute (a
+    threshold), each copy is given the instance's value, so that the copy is the instance (the config probe then
+    says what ``load_model`` loses).  A copy that still differs (variables of another shape) is an error."""
+    cls = type(metric)
+    config = metric.get_config()
+
+    def clone():
+        return cls.from_config(config)
+
+    try:
+        first = clone()
+    except Exception as exc:
+        raise TargetError(
+            f"{label}: cannot make a fresh copy of the metric instance from its config "
+            f"({type(exc).__name__}: {exc}). Give the class a get_config() that returns its constructor "
+            "arguments, or pass a zero-argument factory instead."
+        ) from None
+    lost = changed_attributes(metric, first)
+    if not lost:
+        return clone
+    kept = {name: getattr(metric, name) for name, _, _ in lost if not name.startswith("variable ")}
+
+    def patched():
+        made = clone()
+        for name, value in kept.items():
+            setattr(made, name, copy.deepcopy(value))
+        return made
+
+    try:
+        still = changed_attributes(metric, patched())
+    except Exception:  # noqa: BLE001 - an attribute that cannot be set: the copy cannot be the instance
+        still = lost
+    if still:
+        raise TargetError(
+            f"{label}: a copy of the metric instance made from its config differs from it "
+            f"({', '.join(f'{n}: {a} -> {b}' for n, a, b in still[:6])}), so f1check cannot check the instance "
+            "(and keras.models.load_model would not give it back either). Give the class a get_config() that "
+            "returns every constructor argument, or name a zero-argument factory that builds the metric instead."
+        )
+    return patched

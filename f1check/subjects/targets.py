@@ -22,6 +22,7 @@ from typing import Any
 from ..core import backend
 from ..core.errors import TargetError, did_you_mean
 from . import CallbackSubject, MetricSubject, Subject, call_user, foreign_error
+from .config import instance_copies
 
 __all__ = ["import_target", "label_of", "resolve"]
 
@@ -231,7 +232,7 @@ def _recognise(obj: Any, label: str, keras) -> tuple[str, Callable]:
     if isinstance(obj, type):
         return _recognise_class(obj, label, metric_type, callback_type)
     if isinstance(obj, metric_type):
-        return "metric", _cloner(obj, label)
+        return "metric", instance_copies(obj, label)
     if isinstance(obj, callback_type):
         raise TargetError(
             f"{label} is a callback instance; callbacks keep state between epochs, so pass the class or a "
@@ -356,25 +357,6 @@ def builder(fn: Callable, given: int) -> Callable:
         return fn(*args, sample_weight=sample_weight) if how == "keyword" else fn(*args)
 
     return make
-
-
-def _cloner(metric: Any, label: str) -> Callable:
-    """Fresh copies of a Metric instance, made from its config."""
-    cls = type(metric)
-    config = metric.get_config()
-
-    def clone():
-        return cls.from_config(config)
-
-    try:
-        clone()
-    except Exception as exc:
-        raise TargetError(
-            f"{label}: cannot make a fresh copy of the metric instance from its config "
-            f"({type(exc).__name__}: {exc}). Give the class a get_config() that returns its constructor "
-            "arguments, or pass a zero-argument factory instead."
-        ) from None
-    return clone
 
 
 def _checked_factory(factory: Callable, metric_type: type, label: str) -> Callable:

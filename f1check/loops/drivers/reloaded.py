@@ -38,6 +38,7 @@ class Loaded:
     tap: Any
     recorder: Any
     metric_keys: tuple[str, ...]
+    metrics: list = field(default_factory=list)  # the subject's compiled metrics as load_model rebuilt them
     initial: Any = None  # its weights as loaded (before the judged passes)
     warnings: list[str] = field(default_factory=list)  # what Keras warned while loading (variables it skipped)
 
@@ -57,10 +58,14 @@ def reloaded_epochs(run) -> tuple[list[Epoch], Loaded]:
     the two judged passes, and the loaded model."""
     harness = run.harness
     before = _train_before_saving(run)
+    saved = [backend.values(getattr(obj, "variables", [])) for obj in harness.metric_objects]
     loaded = save_and_load(harness)
     loaded.recorder.decode = harness.recorder.decode
+    came_back = all(_same(a, backend.values(getattr(obj, "variables", []))) for a, obj in zip(saved, loaded.metrics))
     first = _evaluate(run, loaded)
-    first.preceding = [before]  # what the metric was fed before saving: its variables come back with the model
+    # what the metrics were fed before saving, where their variables came back with the model (Keras 3.15 loads
+    # none: a metric that never resets starts again from zero)
+    first.preceding = [before] if came_back and any(saved) else []
     second = _fit(run, loaded)
     return [first, second], loaded
 
@@ -119,7 +124,14 @@ def save_and_load(harness) -> Loaded:
     subject_metrics = [(weighted if m.weighted else plain).pop(0) for m in harness.subject.metrics]
     keys = tuple(harness.context.log_prefix + log_key(obj) for obj in subject_metrics)
     tap = model.get_layer("f1check_sample_tap")
-    return Loaded(model, tap, recorders[0], keys, backend.values(model.weights), said)
+    return Loaded(model, tap, recorders[0], keys, subject_metrics, backend.values(model.weights), said)
+
+
+def _same(before: list, after: list) -> bool:
+    import numpy as np
+
+    return len(before) == len(after) and all(np.shape(a) == np.shape(b) and np.array_equal(a, b)
+                                             for a, b in zip(before, after))
 
 
 def _compiled(model, label: str) -> tuple[list, list]:
