@@ -31,7 +31,13 @@ def approaches(examples) -> list[tuple[str, object, dict]]:
         ("streaming, weights ignored", examples.StreamingF1, WEIGHTED),
         ("streaming, (n,) int64 y", examples.StreamingF1, FLAT),
         ("no reshape, (n,) int64 y", examples.ColumnOnlyF1, FLAT),
+        ("at 0.3, after load_model", examples.streaming_f1_at_03, RELOADED),
+        ("0.3 not in get_config", examples.unsaved_f1_at_03, RELOADED),
     ]
+
+
+# The checkpoint rows: compiled at threshold 0.3, trained an epoch, model.save, load_model, then evaluate and fit
+RELOADED = {"threshold": 0.3, "modes": ["reloaded"]}
 
 
 # The label-form rows: the labels fed as df["label"].values gives them, (n,) int64
@@ -104,7 +110,8 @@ def _demo(seed: int, samples: int, out) -> int:
     print("f1check demo: is the F1 your Keras loop logs true?", file=out)
     print(env.header(), file=out)
     print("Each row is one real Keras loop over one partition (model.evaluate; one epoch of fit for a", file=out)
-    print("callback; fit with validation_data for the validation row), judged against sklearn's F1 on", file=out)
+    print("callback; fit with validation_data for the validation row; for the load_model rows, the", file=out)
+    print("evaluate and the fit epoch after model.save and load_model), judged against sklearn's F1 on", file=out)
     print("what the loop fed (f1_seen) and on all samples (f1_all): the verdict bounds", file=out)
     print("|reported - f1_seen| by 0.001 and names the largest error term when it fails.", file=out)
     for title, data, partitions in cases(seed, samples):
@@ -123,7 +130,8 @@ def _demo(seed: int, samples: int, out) -> int:
     print("remainder leaves samples unfed (f1_all differs: judge 'total' would fail it). In a weighted", file=out)
     print("loop F1Score weighs each sample as sklearn's sample_weight does; a metric that ignores its", file=out)
     print("weights logs the unweighted F1. Fed (n,) labels, a metric that multiplies them by its (n, 1)", file=out)
-    print("predictions without a reshape counts over a (b, b) outer product; with one it is exact.", file=out)
+    print("predictions without a reshape counts over a (b, b) outer product; with one it is exact. A", file=out)
+    print("metric whose get_config leaves out its threshold comes back from load_model at 0.5.", file=out)
     print(f"{runs} runs, {failures} failed, {time.perf_counter() - started:.1f} s.", file=out)
     return 0
 

@@ -19,26 +19,29 @@ ops = keras.ops
 
 __all__ = [
     "VALIDATION_COUNT_METRICS",
-    "F1FromLogs",
-    "ValidationF1FromLogs",
-    "StreamingF1",
     "ColumnOnlyF1",
+    "F1FromLogs",
+    "StreamingF1",
     "StreamingMCC",
     "TiesPositiveF1",
+    "UnsavedThresholdF1",
+    "ValidationF1FromLogs",
     "actual_positives",
     "f2_m",
+    "keras_f1_score",
     "keras_f2",
     "keras_precision",
     "keras_recall",
     "mcc_m",
-    "precision_m",
-    "recall_m",
-    "keras_f1_score",
     "naive_f1",
-    "predict_f1_callback",
     "possible_positives",
+    "precision_m",
+    "predict_f1_callback",
     "predicted_positives",
+    "recall_m",
+    "streaming_f1_at_03",
     "true_positives",
+    "unsaved_f1_at_03",
 ]
 
 
@@ -167,6 +170,23 @@ class StreamingF1(keras.metrics.Metric):
 
     def get_config(self):
         return {**super().get_config(), "threshold": self.threshold}
+
+
+def streaming_f1_at_03():
+    """StreamingF1 counting scores above 0.3: its get_config returns the threshold, so load_model gives it back."""
+    return StreamingF1(threshold=0.3)
+
+
+class UnsavedThresholdF1(StreamingF1):
+    """Wrong after ``model.save`` and ``keras.models.load_model``: its ``get_config`` leaves the threshold out (as a
+    metric written without one does), so the loaded model rebuilds it at the default 0.5."""
+
+    def get_config(self):
+        return keras.metrics.Metric.get_config(self)
+
+
+def unsaved_f1_at_03():
+    return UnsavedThresholdF1(threshold=0.3)
 
 
 class TiesPositiveF1(StreamingF1):

@@ -11,8 +11,8 @@ from f1check.__main__ import cases, main
 APPROACHES = ("naive metric function", "count metrics + callback", "predict callback (sklearn)",
               "keras.metrics.F1Score", "streaming TP/FP/FN metric", "validation counts callback",
               "F1Score, weighted loop", "streaming, weights ignored", "streaming, (n,) int64 y",
-              "no reshape, (n,) int64 y")
-WRONG = ("naive metric function", "streaming, weights ignored", "no reshape, (n,) int64 y")
+              "no reshape, (n,) int64 y", "at 0.3, after load_model", "0.3 not in get_config")
+WRONG = ("naive metric function", "streaming, weights ignored", "no reshape, (n,) int64 y", "0.3 not in get_config")
 
 
 def rows_of(out: str) -> dict[str, list[str]]:
@@ -53,7 +53,9 @@ def test_demo_prints_every_approach_on_every_partition(seed_0):
         assert ("FAIL" in verdicts) is (approach in WRONG), (approach, lines)
     ignored = ["FAIL" if "FAIL" in line else "PASS" for line in rows["streaming, weights ignored"]]
     assert ignored == ["FAIL"] * 5  # at 100 samples the unweighted F1 is off by 0.10 on every partition
-    assert "50 runs, 15 failed" in out
+    lost = ["FAIL" if "FAIL" in line else "PASS" for line in rows["0.3 not in get_config"]]
+    assert lost == ["PASS"] + ["FAIL"] * 4  # the worked example has no score in (0.3, 0.5]: both thresholds agree
+    assert "60 runs, 19 failed" in out
 
 
 @pytest.mark.long

@@ -38,7 +38,7 @@ def write_config(pytester, body: str):
 
 BAD_CONFIG = [
     ("negative tolerance", 'tolerance = -0.5\ntargets = []', [], "Invalid tolerance -0.5 (from [[]tool.f1check[]] in *pyproject.toml): *cannot be negative*"),
-    ("unknown mode", 'modes = ["evaluate", "fitt"]\ntargets = []', [], "Invalid mode 'fitt' *valid values are 'evaluate', 'fit', 'fit-dropped', 'validation', 'validation-dropped'. Did you mean 'fit'?"),
+    ("unknown mode", 'modes = ["evaluate", "fitt"]\ntargets = []', [], "Invalid mode 'fitt' *valid values are 'evaluate', 'fit', 'fit-dropped', 'validation', 'validation-dropped', 'reloaded'. Did you mean 'fit'?"),
     ("unknown average", 'average = "macr"\ntargets = []', [], "Invalid average 'macr'*Did you mean 'macro'?"),
     ("unknown task", 'task = "multilable"\ntargets = []', [], "Invalid task 'multilable'*Did you mean 'multilabel'?"),
     ("unknown judge", 'judge = "totl"\ntargets = []', [], "Invalid judge 'totl'*Did you mean 'total'?"),

@@ -12,6 +12,7 @@ fresh for every run); a :class:`CallbackSubject` writes ``logs[key]`` in
 from __future__ import annotations
 
 import inspect
+import json
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -22,7 +23,7 @@ from ..core import backend
 from ..core.errors import F1CheckError, SubjectError, TargetError, did_you_mean
 from ..core.weights import weight_of
 
-__all__ = ["CallbackSubject", "MetricSubject", "ReplayScene", "Subject", "log_key"]
+__all__ = ["CallbackSubject", "MetricSubject", "ReplayScene", "Subject", "log_key", "round_trip"]
 
 
 def log_key(obj: Any) -> str:
@@ -112,6 +113,17 @@ def tensor(value):
         return tf.convert_to_tensor(value)
     return backend.keras().ops.convert_to_tensor(value)
 
+def round_trip(metric: Any) -> Any:
+    """The metric ``load_model`` builds from a saved ``metric``: its class's ``from_config`` on its ``get_config()``,
+    through JSON as the ``.keras`` file stores it."""
+    keras = backend.framework()
+    saving = getattr(keras, "saving", None)
+    cls = type(metric)
+    if saving is None or not hasattr(saving, "serialize_keras_object"):  # older tf-keras: the config alone
+        return cls.from_config(json.loads(json.dumps(metric.get_config())))
+    stored = json.loads(json.dumps(saving.serialize_keras_object(metric)))
+    return saving.deserialize_keras_object(stored, custom_objects={cls.__name__: cls})
+
 # -- the subjects --------------------------------------------------------------------------------------------
 #
 # Both kinds answer the same questions, so that no other stage asks which kind it holds:
@@ -185,8 +197,6 @@ class MetricSubject:
         if self.is_function:
             return backend.framework().metrics.MeanMetricWrapper(obj, name=log_key(obj))
         if self.reloads:
-            from .config import round_trip
-
             return call_user(self.label, "from_config(get_config())", round_trip, obj)
         return obj
 

@@ -13,7 +13,6 @@ the same batches.
 from __future__ import annotations
 
 import copy
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Any
 
 from ..core import backend
 from ..core.errors import SubjectError, TargetError
-from . import MetricSubject, Subject
+from . import MetricSubject, Subject, round_trip
 
 __all__ = ["ConfigLoss", "config_loss", "instance_copies", "round_trip", "unloadable"]
 
@@ -57,18 +56,6 @@ class ConfigLoss:
 FIX = ("e.g. `def get_config(self): return {**super().get_config(), \"threshold\": self.threshold}` with every "
        "constructor argument; register the class with @keras.saving.register_keras_serializable() or pass it in "
        "load_model(..., custom_objects={...}).")
-
-
-def round_trip(metric: Any) -> Any:
-    """The metric ``load_model`` builds from a saved ``metric``: its class's ``from_config`` on its ``get_config()``,
-    through JSON as the ``.keras`` file stores it."""
-    keras = backend.framework()
-    saving = getattr(keras, "saving", None)
-    cls = type(metric)
-    if saving is None or not hasattr(saving, "serialize_keras_object"):  # older tf-keras: the config alone
-        return cls.from_config(json.loads(json.dumps(metric.get_config())))
-    stored = json.loads(json.dumps(saving.serialize_keras_object(metric)))
-    return saving.deserialize_keras_object(stored, custom_objects={cls.__name__: cls})
 
 
 def _base_names() -> set[str]:

@@ -73,6 +73,10 @@ class CheckInputs:
         ``reloaded`` the subject's metrics are replayed as ``load_model`` rebuilds them, and one that cannot be
         rebuilt is an error that names the fix."""
         if mode.reloads:
+            if self.settings.replicas > 1:
+                raise ConfigError(f"mode 'reloaded' runs on one replica (replicas={self.settings.replicas}): "
+                                  "f1check does not save and load a model under a distribution strategy. Check "
+                                  "'reloaded' in a run without replicas.")
             return replace(self, subject=_reloadable(self.subject)).context_of(mode)
         return self.context_of(mode)
 

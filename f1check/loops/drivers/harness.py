@@ -33,36 +33,12 @@ from ...subjects import hint, log_key
 from ...subjects.context import CheckContext
 from .. import CompileKey, LoopSettings
 from .compiling import TwoHeads, as_computed, dtype_policy, other_scores, setting_hint
-from .observing import Snapshot
+from .observing import Epoch, Snapshot
 from .parts import Parts, parts
+from .reloaded import reloaded_epochs
 
 FIT_LEARNING_RATE = 0.5  # large enough that predictions move within an epoch (the drift term)
 TRAINING_BATCHES = 4  # batches of the training pass in the validation modes
-
-
-@dataclass
-class Epoch:
-    """What one epoch (or validation pass) of a loop showed: the logged value and what was fed."""
-
-    reported: float
-    batches: list  # [(y_true, y_pred), ...] per fed batch, as the subject saw them
-    fed_indices: Any  # sample indices in the order they were fed
-    end_scores: Any  # the model's predictions for every sample when the subject reported
-    logs: dict  # the logs at the end, after every callback
-    logs_in: dict = field(default_factory=dict)  # the logs as callbacks got them (before any wrote)
-    model_weights: Any = field(repr=False, default=None)  # the trained model's weights (its variables' values) then
-    preceding: list = field(default_factory=list)  # batches the metrics saw earlier in the epoch (a validation
-    # pass comes after the training epoch: a metric that does not reset carries those counts in)
-
-    @property
-    def batch_sizes(self) -> list[int]:
-        return [len(y) for y, _ in self.batches]
-
-    def fed(self) -> tuple:
-        """``(y_true, y_pred)`` of every fed batch, concatenated in the order they were fed."""
-        import numpy as np
-
-        return np.concatenate([b[0] for b in self.batches]), np.concatenate([b[1] for b in self.batches])
 
 
 @dataclass
@@ -335,8 +311,6 @@ class LoopRun:
     def epochs(self) -> list[Epoch]:
         h = self.harness
         if self.mode.reloads:
-            from .reloaded import reloaded_epochs
-
             epochs, self.loaded = reloaded_epochs(self)
             return epochs
         if not h.fits:

@@ -296,17 +296,22 @@ def _recorder_class(keras, ops):
 
         def recorded(self) -> list:
             """``[Batch(y_true, y_pred, w), ...]`` per fed batch (``w``: the weight each sample carried, or None)."""
-            import numpy as np
-
-            steps, count = int(backend.to_numpy(self.steps)), int(backend.to_numpy(self.count))
-            if count > self.capacity or steps > self.max_steps:
-                raise _overflow(count, steps, self.capacity)
-            cuts = np.cumsum(np.concatenate([[0], backend.to_numpy(self.sizes)[:steps]]))
-            y_true, y_pred = backend.to_numpy(self.y_true)[:count], backend.to_numpy(self.y_pred)[:count]
-            weight = backend.to_numpy(self.weight)[:count, 0] if self.weighs else None
-            return _batches(cuts, y_true if self.decode is None else self.decode(y_true), y_pred, weight)
+            return _recorded(self)
 
     return F1CheckRecorder
+
+
+def _recorded(recorder) -> list:
+    """What a recorder holds, cut into the fed batches, the labels read back in their held form."""
+    import numpy as np
+
+    steps, count = int(backend.to_numpy(recorder.steps)), int(backend.to_numpy(recorder.count))
+    if count > recorder.capacity or steps > recorder.max_steps:
+        raise _overflow(count, steps, recorder.capacity)
+    cuts = np.cumsum(np.concatenate([[0], backend.to_numpy(recorder.sizes)[:steps]]))
+    y_true, y_pred = backend.to_numpy(recorder.y_true)[:count], backend.to_numpy(recorder.y_pred)[:count]
+    weight = backend.to_numpy(recorder.weight)[:count, 0] if recorder.weighs else None
+    return _batches(cuts, y_true if recorder.decode is None else recorder.decode(y_true), y_pred, weight)
 
 
 def _dataset_class(base):

@@ -24,8 +24,7 @@ from ...core.causes import cause
 from ...core.errors import F1CheckError, SubjectError
 from ...core.modes import Mode
 from ...subjects import log_key
-from .harness import Epoch
-from .observing import judged_head
+from .observing import Epoch, judged_head
 
 SAVED_AS = "f1check_reloaded.keras"
 
