@@ -45,17 +45,21 @@ class ConfigLoss:
         """The note's sentence: what differs, the two values, and the fix."""
         if self.error is not None:
             return (f"{self.label} cannot be rebuilt from its config, so keras.models.load_model cannot load a model "
-                    f"that compiles it: from_config(get_config()) raised {self.error}. {FIX}")
+                    f"that compiles it: from_config(get_config()) raised {self.error.rstrip('.')}. Give the class a "
+                    f"get_config() that returns every constructor argument, {fix('num_classes')}")
         names = [name.lstrip("_") for name, _, _ in self.changed if not name.startswith("variable ")]
         return (f"{self.label} comes back different from model.save and keras.models.load_model: "
                 f"from_config(get_config()) gives {self.attributes}, and logs {self.after:.6f} where the metric as "
                 f"built logs {self.before:.6f} on the same batches. Return "
-                f"{', '.join(names[:4]) or 'its constructor arguments'} from get_config. {FIX}")
+                f"{', '.join(names[:4]) or 'its constructor arguments'} from get_config, "
+                f"{fix(names[0] if names else 'threshold')}")
 
 
-FIX = ("e.g. `def get_config(self): return {**super().get_config(), \"threshold\": self.threshold}` with every "
-       "constructor argument; register the class with @keras.saving.register_keras_serializable() or pass it in "
-       "load_model(..., custom_objects={...}).")
+def fix(name: str) -> str:
+    """How to give ``load_model`` the argument ``name``, and the class itself."""
+    return (f"e.g. `def get_config(self): return {{**super().get_config(), \"{name}\": self.{name}}}`; register the "
+            "class with @keras.saving.register_keras_serializable() or pass it in "
+            "load_model(..., custom_objects={...}).")
 
 
 def _base_names() -> set[str]:
