@@ -9,7 +9,9 @@
   predictions move while the epoch runs; every epoch is observed;
 - ``validation`` and ``validation-dropped``: the same model trains on the
   data for ``FIT_EPOCHS`` epochs with the partition as ``validation_data``;
-  every validation pass is observed (the ``val_`` logs).
+  every validation pass is observed (the ``val_`` logs);
+- ``reloaded``: one ``fit`` epoch, ``model.save``, ``keras.models.load_model``, then ``evaluate`` and one more
+  ``fit`` epoch on the loaded model (:mod:`f1check.loops.drivers.reloaded`).
 
 tf-keras (:mod:`f1check.loops.drivers.legacy`) overrides only what differs: its
 modules, its ``*_generator`` endpoints, its logs and its messages.
