@@ -126,7 +126,7 @@ def f1check_rates(y, s, examples: int, seed: int, score: str = "f1"):
     report = check(subject, data=(y, s), examples=examples, seed=seed, score=score)
     check_rate = report.results[0].examples / (time.perf_counter() - started)
     assert report.passed, str(report)
-    return search_rate, check_rate, report.results[0].examples, replayer.compiled.traces
+    return search_rate, check_rate, report.results[0].examples, replayer.compiled_replay.traces
 
 
 def main() -> None:

@@ -277,11 +277,12 @@ def _loops(context: CheckContext, feeds: tuple):
     # refuses is never drawn once it has refused it
     pairs = st.sampled_from(refusals.allowed).filter(refusals.accepts)
 
-    def with_weights(feed):
-        kind = st.sampled_from([k for k in kinds if k.carried_by(feed)])
-        return st.builds(_loop_with, pairs, feed=st.just(feed), weights=kind, **compile_strategies(context.settings))
-
-    return st.sampled_from(carrying).flatmap(with_weights)
+    compiled = compile_strategies(context.settings)
+    # one strategy per feed, built once: a flatmap that built it per draw validated a new strategy every draw
+    per_feed = {feed: st.builds(_loop_with, pairs, feed=st.just(feed),
+                                weights=st.sampled_from([k for k in kinds if k.carried_by(feed)]), **compiled)
+                for feed in carrying}
+    return st.sampled_from(carrying).flatmap(per_feed.__getitem__)
 
 
 def _loop_with(pair, **fields) -> LoopSettings:
