@@ -85,11 +85,11 @@ def _label_forms(semantics: Semantics, form: LabelForm | None) -> list[Reading]:
     if form is LabelForm.FLAT:
         def broadcast(batches):  # per batch, every count over the (b, b) outer product of labels and predictions
             parts = []
-            for batch in batches:
+            for batch in batches:  # the sum over outer(t, p) is sum(t) * sum(p): exact, without the (b, b) array
                 truth = reference.true_labels(batch[0], semantics).reshape(-1).astype(np.float64)
                 predicted = reference.predicted_labels(batch[1], semantics).reshape(-1).astype(np.float64)
-                outer = (np.outer(truth, predicted), np.outer(1 - truth, predicted), np.outer(truth, 1 - predicted))
-                parts.append([a.reshape(-1, 1) for a in outer])
+                t, p, b = truth.sum(), predicted.sum(), float(len(truth))
+                parts.append([np.asarray([[t * p]]), np.asarray([[(b - t) * p]]), np.asarray([[t * (b - p)]])])
             return _score(*(np.concatenate(p) for p in zip(*parts)), semantics)
 
         found.append(Reading(
