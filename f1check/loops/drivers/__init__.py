@@ -12,6 +12,7 @@ from __future__ import annotations
 from ...core import backend
 from ...core.partitions import Partition
 from ...core.weights import NONE, Weights
+from ...strategies import LARGEST
 from ...subjects.context import CheckContext
 from .. import CompileKey, LoopSettings
 from .compiling import dtype_policy, fed_as
@@ -21,9 +22,10 @@ from .parts import RECORDER_NAME
 
 __all__ = ["RECORDER_NAME", "Driver", "Epoch", "Observation", "dtype_policy", "fed_as", "starting_features"]
 
-# A kept model's smallest room: samples and steps (the search feeds at most 64 batches).  A table of 1024 rows
-# costs nothing; every rebuild costs a compile and a trace.
-MIN_ROWS = 1024
+# A kept model's smallest room: samples and steps (the search feeds at most 64 batches).  Room for the largest data
+# the search draws (strategies.LARGEST) from the start: a table of 20,000 rows costs nothing measurable, while the
+# rebuild a larger candidate forced (a compile and a trace, 0.2-0.4 s) came once or twice in most items.
+MIN_ROWS = LARGEST
 MIN_STEPS = 64
 DEFAULT_COMPILE = CompileKey()
 
