@@ -13,6 +13,7 @@ the same batches.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,8 +63,10 @@ def fix(name: str) -> str:
             "load_model(..., custom_objects={...}).")
 
 
-def _base_names() -> set[str]:
-    """The attributes every Metric has (Keras's own bookkeeping): never the subject's arguments."""
+@functools.lru_cache(maxsize=4)
+def _base_names(framework: str = "") -> frozenset[str]:
+    """The attributes every Metric has (Keras's own bookkeeping): never the subject's arguments (``framework``: the
+    Keras it is asked of, so that one process's Keras 3 and tf-keras answers are kept apart)."""
     keras = backend.framework()
 
     class Bare(keras.metrics.Metric):
@@ -73,7 +76,7 @@ def _base_names() -> set[str]:
         def result(self):
             return 0.0
 
-    return set(vars(Bare(name="bare")))
+    return frozenset(vars(Bare(name="bare")))
 
 
 def _shown(value: Any) -> str | None:
@@ -94,7 +97,7 @@ def _shown(value: Any) -> str | None:
     return None
 
 
-def _attributes(metric: Any, base: set[str]) -> dict[str, str]:
+def _attributes(metric: Any, base: frozenset[str]) -> dict[str, str]:
     found = {}
     for name, value in vars(metric).items():
         shown = _shown(value)
@@ -108,7 +111,7 @@ def _attributes(metric: Any, base: set[str]) -> dict[str, str]:
 
 def changed_attributes(built: Any, rebuilt: Any) -> tuple[tuple[str, str, str], ...]:
     """``(attribute, as built, as rebuilt)`` for each plain attribute or variable shape that differs."""
-    base = _base_names()
+    base = _base_names(backend.framework().__name__)
     old, new = _attributes(built, base), _attributes(rebuilt, base)
     return tuple((name, old.get(name, "(none)"), new.get(name, "(none)")) for name in sorted(set(old) | set(new))
                  if old.get(name) != new.get(name))

@@ -120,6 +120,10 @@ def save_and_load(harness) -> Loaded:
     recorders = [m for m in plain + weighted if isinstance(m, harness.parts.recorder)]
     plain = [m for m in plain if not isinstance(m, harness.parts.recorder)]
     weighted = [m for m in weighted if not isinstance(m, harness.parts.recorder)]
+    if len(recorders) != 1 or len(plain) + len(weighted) != len(harness.subject.metrics):
+        raise F1CheckError(f"internal: the model load_model gave back compiles {len(plain) + len(weighted)} metrics "
+                           f"and {len(recorders)} recorders, where {label} and f1check compiled "
+                           f"{len(harness.subject.metrics)} and 1 (mode 'reloaded'). Please report it.")
     subject_metrics = [(weighted if m.weighted else plain).pop(0) for m in harness.subject.metrics]
     keys = tuple(harness.context.log_prefix + log_key(obj) for obj in subject_metrics)
     tap = model.get_layer("f1check_sample_tap")
