@@ -18,6 +18,7 @@ from pathlib import Path
 from ..core import backend
 from ..core.settings import CheckSettings, Semantics
 from ..judging.results import Example
+from ..subjects.config import saved_objects
 from ..subjects.context import CheckContext
 
 INLINE_ROWS = 64  # data up to this many samples is written inline
@@ -72,12 +73,8 @@ def snippet(context: CheckContext, example: Example, save_dir: str | Path | None
 def _reload_lines(context: CheckContext, importable: bool) -> list[str]:
     """What mode ``reloaded`` does around the loop, as plain Keras, and the metric as ``load_model`` rebuilds it."""
     metrics = [m for m in context.subject.metrics if not m.is_function]
-    names = {}
-    for metric in context.subject.metrics:
-        made = metric.fresh()
-        named = made if metric.is_function else type(made)
-        names[named.__name__] = f"{named.__module__}.{named.__qualname__}"
-    objects = "{" + ", ".join(f"{k!r}: {v}" for k, v in names.items()) + "}"
+    objects = "{" + ", ".join(f"{name!r}: {obj.__module__}.{obj.__qualname__}"
+                              for name, obj in saved_objects(context.subject).items()) + "}"
     lines = ["# mode 'reloaded': the metric compiled in a model that trains one epoch, then, as a checkpoint does,",
              "#     model.save(path)  # a .keras file",
              f"#     model = keras.models.load_model(path, custom_objects={objects})",

@@ -23,7 +23,7 @@ from ..core import backend
 from ..core.errors import SubjectError, TargetError
 from . import MetricSubject, Subject, round_trip
 
-__all__ = ["ConfigLoss", "config_loss", "instance_copies", "round_trip", "unloadable"]
+__all__ = ["ConfigLoss", "config_loss", "fix", "instance_copies", "saved_objects", "unloadable"]
 
 PLAIN = (bool, int, float, str, type(None))
 
@@ -125,10 +125,9 @@ def config_loss(metric: MetricSubject, batch_sets: list[list]) -> ConfigLoss | N
     if metric.is_function:
         return None
     built = metric.fresh()
-    try:
-        rebuilt = round_trip(built)
-    except Exception as exc:  # noqa: BLE001 - whatever from_config raises, load_model raises
-        return ConfigLoss(metric.label, (), error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+    rebuilt, lost = _rebuilt(metric, built)
+    if lost is not None:
+        return lost
     changed = changed_attributes(built, rebuilt)
     if not changed:
         return None
@@ -151,14 +150,27 @@ def probe_config(subject: Subject, batch_sets: list[list]) -> ConfigLoss | None:
 
 def unloadable(subject: Subject) -> ConfigLoss | None:
     """The first compiled metric that cannot be rebuilt from its config at all (``from_config`` raises), or None."""
+    lost = (_rebuilt(metric, metric.fresh())[1] for metric in subject.metrics if not metric.is_function)
+    return next((loss for loss in lost if loss is not None), None)
+
+
+def _rebuilt(metric: MetricSubject, built: Any) -> tuple[Any, ConfigLoss | None]:
+    """``built`` as ``load_model`` rebuilds it, or what ``from_config`` raised (load_model raises it too)."""
+    try:
+        return round_trip(built), None
+    except Exception as exc:  # noqa: BLE001 - whatever from_config raises, load_model raises
+        return None, ConfigLoss(metric.label, (), error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+
+
+def saved_objects(subject: Subject) -> dict[str, Any]:
+    """What a user passes ``load_model(..., custom_objects=...)`` for ``subject``: each compiled metric's class (a
+    function itself) by its name."""
+    found = {}
     for metric in subject.metrics:
-        if metric.is_function:
-            continue
-        try:
-            round_trip(metric.fresh())
-        except Exception as exc:
-            return ConfigLoss(metric.label, (), error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
-    return None
+        made = metric.fresh()
+        named = made if metric.is_function else type(made)
+        found[named.__name__] = named
+    return found
 
 
 def instance_copies(metric: Any, label: str) -> Callable:

@@ -65,7 +65,6 @@ class Driver:
             in_sequence: bool = False) -> Observation:
         """``partition`` of ``(y, scores)`` through the real loop, run as ``loop`` says, given ``weights``."""
         current, key = self.harness, loop.compile_key
-        in_sequence = in_sequence and not self.context.mode.reloads  # every reloaded run starts from a saved model
         if current is not None and current.compile_key != key:  # another compiled model: kept, or built
             current, in_sequence = self.kept.get(key), False
         if not (in_sequence and current is not None and current.holds(len(y), partition.steps)):

@@ -24,6 +24,7 @@ from ...core.causes import cause
 from ...core.errors import F1CheckError, SubjectError
 from ...core.modes import Mode
 from ...subjects import log_key
+from ...subjects.config import fix, saved_objects
 from .observing import Epoch, judged_head
 
 SAVED_AS = "f1check_reloaded.keras"
@@ -39,17 +40,6 @@ class Loaded:
     metric_keys: tuple[str, ...]
     metrics: list = field(default_factory=list)  # the subject's compiled metrics as load_model rebuilt them
     initial: Any = None  # its weights as loaded (before the judged passes)
-    warnings: list[str] = field(default_factory=list)  # what Keras warned while loading (variables it skipped)
-
-
-def custom_objects(subject) -> dict:
-    """What a user passes ``load_model`` for this subject: each compiled metric's class (or function) by its name."""
-    found = {}
-    for metric in subject.metrics:
-        obj = metric.fresh()
-        named = obj if metric.is_function else type(obj)
-        found[getattr(named, "__name__", str(named))] = named
-    return found
 
 
 def reloaded_epochs(run) -> tuple[list[Epoch], Loaded]:
@@ -103,9 +93,10 @@ def save_and_load(harness) -> Loaded:
     """``model.save`` to a temporary ``.keras`` file, then ``keras.models.load_model`` with the subject's classes
     and functions as ``custom_objects``; an error that names the subject and the fix where Keras cannot."""
     keras, label = harness.parts.keras, harness.subject.label
-    objects = {**harness.parts.custom_objects, **custom_objects(harness.subject)}
-    with tempfile.TemporaryDirectory(prefix="f1check-") as folder, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    objects = {**harness.parts.custom_objects, **saved_objects(harness.subject)}
+    # Keras's own warnings while saving and loading (numpy's copy keyword, variables it skips) are not the user's
+    with tempfile.TemporaryDirectory(prefix="f1check-") as folder, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         path = os.path.join(folder, SAVED_AS)
         try:
             harness.model.save(path)
@@ -115,7 +106,6 @@ def save_and_load(harness) -> Loaded:
             model = keras.models.load_model(path, custom_objects=objects)
         except Exception as exc:
             raise _error(label, "keras.models.load_model", exc) from None
-    said = [str(w.message).splitlines()[0][:300] for w in caught]
     plain, weighted = _compiled(model, label)
     recorders = [m for m in plain + weighted if isinstance(m, harness.parts.recorder)]
     plain = [m for m in plain if not isinstance(m, harness.parts.recorder)]
@@ -127,7 +117,7 @@ def save_and_load(harness) -> Loaded:
     subject_metrics = [(weighted if m.weighted else plain).pop(0) for m in harness.subject.metrics]
     keys = tuple(harness.context.log_prefix + log_key(obj) for obj in subject_metrics)
     tap = model.get_layer("f1check_sample_tap")
-    return Loaded(model, tap, recorders[0], keys, subject_metrics, backend.values(model.weights), said)
+    return Loaded(model, tap, recorders[0], keys, subject_metrics, backend.values(model.weights))
 
 
 def _same(before: list, after: list) -> bool:
@@ -142,9 +132,8 @@ def _compiled(model, label: str) -> tuple[list, list]:
     holder = getattr(model, "_compile_metrics", None) or getattr(model, "compiled_metrics", None)
     if holder is None or getattr(model, "optimizer", None) is None:
         raise SubjectError(f"{label}: keras.models.load_model gave back a model that is not compiled (Keras could "
-                           "not rebuild its compile() arguments from the saved file); "
-                           "register the metric's class with @keras.saving.register_keras_serializable() or pass "
-                           "it in custom_objects, and give it a get_config() that returns its constructor arguments.")
+                           "not rebuild its compile() arguments from the saved file). Give the metric's class a "
+                           f"get_config() that returns every constructor argument, {fix('threshold')}")
     return _flat(getattr(holder, "_user_metrics", None)), _flat(getattr(holder, "_user_weighted_metrics", None))
 
 
@@ -163,9 +152,7 @@ def _error(label: str, where: str, exc: Exception) -> SubjectError:
         f"{label}: {where} raised {type(exc).__name__}: {cause(exc).splitlines()[0][:400]}\n(mode 'reloaded': the "
         "model compiled with the subject, trained one epoch, saved to a .keras file and loaded back with "
         "custom_objects naming the subject's classes and functions). Give the metric's class a get_config() that "
-        "returns every constructor argument (`return {**super().get_config(), \"threshold\": self.threshold}`), "
-        "register it with @keras.saving.register_keras_serializable() or pass it in "
-        "load_model(..., custom_objects={...}).")
+        f"returns every constructor argument, {fix('threshold')}")
     error.code = "config-loses-arguments"
     return error
 
@@ -182,8 +169,7 @@ def _evaluate(run, loaded: Loaded) -> Epoch:
             snapshot, logs = _one_epoch(run, loaded.model, loaded.tap, loaded.recorder)
         finally:
             rate.assign(kept)
-        return Epoch(harness.subject.reported(logs, loaded.metric_keys), snapshot.batches, snapshot.fed_indices,
-                     snapshot.end_scores, logs, snapshot.logs, snapshot.model_weights)
+        return _as_epoch(run, loaded, snapshot, logs)
     loaded.tap.reset()
     loaded.tap.switch(True)
     given = run.given(run.partition, Mode.EVALUATE.steps_key)
@@ -198,6 +184,10 @@ def _evaluate(run, loaded: Loaded) -> Epoch:
 
 def _fit(run, loaded: Loaded) -> Epoch:
     """One more ``fit`` epoch on the loaded model, its callbacks made again for it."""
-    snapshot, logs = _one_epoch(run, loaded.model, loaded.tap, loaded.recorder)
+    return _as_epoch(run, loaded, *_one_epoch(run, loaded.model, loaded.tap, loaded.recorder))
+
+
+def _as_epoch(run, loaded: Loaded, snapshot, logs: dict) -> Epoch:
+    """A ``fit`` epoch of the loaded model as the runner judges it: the value its logs hold, what it fed."""
     return Epoch(run.harness.subject.reported(logs, loaded.metric_keys), snapshot.batches, snapshot.fed_indices,
                  snapshot.end_scores, logs, snapshot.logs, snapshot.model_weights)
