@@ -49,6 +49,8 @@ BAD_SUBJECTS = [
     ("metric raises", "fixtures.subjects:raising_metric", {}, SubjectError, "raised ValueError: boom"),
     ("metric returns a vector", "fixtures.subjects:TwoNumbers", {}, SubjectError, r"returned shape \(2,\), not a scalar"),
     ("callback never writes its key", "fixtures.subjects:WritesOtherKey", {"callback_key": "f1"}, SubjectError, r"never wrote logs\['f1'\].*Did you mean 'f1_score'"),
+    ("callback writes None", "fixtures.subjects:WritesNone", {"callback_key": "f1"}, SubjectError,
+     r"logs\['f1'\] is None, not a number.*returns nothing"),
     ("callback without a key", "f1check.examples:F1FromLogs", {}, TargetError, "callback_key="),
     ("factory returns something else", "fixtures.subjects:returns_a_string", {}, TargetError, "returned str"),
     ("metric class needs arguments", "fixtures.subjects:NeedsArguments", {}, TargetError, "needs constructor arguments"),
@@ -65,7 +67,8 @@ BAD_SUBJECTS = [
      r"No module named 'tensorflow_addons_not_installed' \(at .*needs_a_package.py:3: import "
      r"tensorflow_addons_not_installed as tfa.*\)\. The module 'fixtures.needs_a_package' imports "
      r"'tensorflow_addons_not_installed', which is not installed here"),
-    ("a typo in the module path", "fixtures.subjcts:nan_f1", {}, TargetError, "Did you mean 'subjects'"),
+    ("a typo in the module path", "fixtures.subjcts:nan_f1", {}, TargetError,
+     "'fixtures' imports, but has no module 'subjcts'. Did you mean 'subjects'"),
 ]
 
 
@@ -77,3 +80,20 @@ def test_bad_subjects(what, subject, kwargs, error, match):
     with pytest.raises(error, match=match) as info:
         f1check.check(subject, data=(y, s), partitions=[Partition([2, 2])], **kwargs)
     assert info.value.__cause__ is None
+
+
+
+def test_a_typo_below_a_package_that_imports_is_not_told_to_change_sys_path():
+    """The top package imports: the advice names the missing module and the nearest one, never pythonpath; the
+    pythonpath line is for a top package that is in the repository but not on sys.path."""
+    from pathlib import Path
+
+    from f1check.subjects.targets import import_target
+
+    root = Path(__file__).parent.parent  # the rootdir, where fixtures/ sits and is importable
+    with pytest.raises(TargetError) as caught:
+        import_target("fixtures.subjecs:StreamingF1", roots=[root])
+    assert "'fixtures' imports, but has no module 'subjecs'. Did you mean 'subjects'?" in str(caught.value)
+    assert "pythonpath" not in str(caught.value)
+    with pytest.raises(TargetError, match=r"'repo_metrics' is in .*model_repo, which is not on sys.path.*pythonpath"):
+        import_target("repo_metrics.metrcs:f1", roots=[root / "fixtures" / "model_repo"])

@@ -92,6 +92,9 @@ def to_float(value: Any, label: str, where: str) -> float:
     """A subject's result as a float; a result with more than one element is an error."""
     import numpy as np
 
+    if value is None:  # numpy would read it as NaN, and the advice would be about 0/0
+        raise SubjectError(f"{label}: {where} is None, not a number: a function that returns nothing (no return on "
+                           "some path) gives None. Write a float there every epoch.")
     try:
         array = np.asarray(backend.to_numpy(value), dtype=np.float64)
     except Exception as exc:

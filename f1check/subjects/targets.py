@@ -12,6 +12,7 @@ classes recognised are tf-keras's.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import re
 import traceback
@@ -72,7 +73,8 @@ def _import_error(spec: str, module_name: str, exc: ImportError, roots: Sequence
     that is there but not on ``sys.path``."""
     missing = getattr(exc, "name", None)
     own = missing is not None and (module_name == missing or module_name.startswith(missing + "."))
-    folder = _found_in(module_name, roots) if own else None
+    top = module_name.split(".")[0]
+    folder = _found_in(module_name, roots) if own and not _importable(top) else None  # else: a typo below the top
     if folder is not None:
         entry = "src" if folder.name == "src" and folder.parent in [Path(r) for r in roots] else "."
         return TargetError(
@@ -83,6 +85,11 @@ def _import_error(spec: str, module_name: str, exc: ImportError, roots: Sequence
         )
     if own:
         parent, _, leaf = missing.rpartition(".")
+        if parent:  # the package imports; a module below it is not there
+            return TargetError(
+                f"target {spec!r} does not import: {parent!r} imports, but has no module {leaf!r}."
+                f"{did_you_mean(leaf, _siblings(parent))} Check the spelling of the module path."
+            )
         return TargetError(
             f"target {spec!r} does not import: {type(exc).__name__}: {exc}.{did_you_mean(leaf, _siblings(parent))} "
             "Check the spelling and that the module is importable from the project root (its directory is on "
@@ -93,6 +100,14 @@ def _import_error(spec: str, module_name: str, exc: ImportError, roots: Sequence
         f"imports {missing or 'a module'!r}, which is not installed here: install it in this environment (the "
         "one pytest runs in), or make that import optional."
     )
+
+
+def _importable(name: str) -> bool:
+    """Whether the top-level module ``name`` is found on ``sys.path`` (without importing it)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _found_in(module_name: str, roots: Sequence[Path]) -> Path | None:
