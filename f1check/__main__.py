@@ -11,7 +11,10 @@ from . import Partition, check
 from .core.backend import environment
 from .core.settings import Semantics
 from .data import synthetic, worked_example
+from .plugin import merge
 from .reporting.report import fmt
+from .scaffold import add_command as add_init
+from .scaffold import main as init
 
 ROW = "  {:<26} {:<16} {:>8} {:>8} {:>8}  {}"  # approach, partition, reported, f1_seen, f1_all, verdict: 100 columns
 
@@ -142,7 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("demo", help="run the approaches through real Keras loops and print a table")
     run.add_argument("--seed", type=int, default=0, help="seed for data and partitions. Default: %(default)r")
     run.add_argument("--samples", type=int, default=1000, help="size of the random dataset. Default: %(default)r")
+    merge.add_parser(commands)
+    add_init(commands)
     args = parser.parse_args(argv)
+    if args.command == "merge":
+        return merge.main(args)
+    if args.command == "init":
+        return init(args)
     if args.samples < 2:
         parser.error("--samples must be at least 2")
     return demo(seed=args.seed, samples=args.samples)

@@ -86,6 +86,7 @@ STAGES = [
     "f1check.reporting",   # text, summary, picture, reproduction snippet
     "f1check.api",         # check() and assert_f1()
     "f1check.plugin",      # pytest: hooks, items, options, config, fixtures, run state, file reports
+    "f1check.scaffold",    # python -m f1check init: a [tool.f1check] table from a repository's source (never imported)
     "f1check.__main__",    # python -m f1check
 ]
 
