@@ -1,7 +1,11 @@
-"""The README is a contract: its Python runs as pasted, its numbers are sklearn's, its commands are the tested ones."""
+"""The README and docs/ are a contract: their Python runs as pasted, their numbers are sklearn's, their commands
+are the tested ones, and their tables and signature are the code's."""
 
+import inspect
 import os
 import re
+import shutil
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +17,12 @@ from f1check.data import worked_example
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
+PAGES = {path.name: path.read_text() for path in sorted((ROOT / "docs").glob("*.md"))}
+EVERYTHING = "\n".join([README, *PAGES.values()])
 
 
-def blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+def blocks(language: str, text: str = EVERYTHING) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
 
 
 def test_the_worked_example_table_is_sklearns():
@@ -35,8 +41,8 @@ def test_the_worked_example_table_is_sklearns():
 
 
 def test_every_python_block_runs_as_pasted():
-    found = blocks("python")
-    assert len(found) >= 2
+    found = blocks("python")  # the README's first, then docs/'s
+    assert len(found) >= 4
     outputs = []
     for code in found:
         status, out, err = warm.run_python(code, ROOT, dict(os.environ))  # python -c, as pasted (a warm run)
@@ -52,18 +58,22 @@ TESTED = {
     ".venv/bin/python -m f1check demo": "tests/test_demo.py runs f1check.__main__.main(['demo', ...])",
     ".venv/bin/python -m pytest -n auto": ".ci/run",
     ".venv/bin/python -m build --wheel --outdir dist .": "tests/test_packaging.py (offline: --no-isolation)",
+    "python -m f1check init": "tests/test_init.py",
+    "python -m f1check init --write": "tests/test_init.py",
     "pytest --f1check": "tests/test_plugin_e2e.py (the example repos)",
     "pytest --f1check f1check": "tests/test_plugin_e2e.py::test_f1check_items_are_collected_like_any_test",
     "pytest --f1check --co -q": "tests/test_plugin_e2e.py::test_f1check_items_are_collected_like_any_test",
     "pytest --f1check -k StreamingF1 -v": "tests/test_plugin_e2e.py::test_f1check_items_are_collected_like_any_test",
     "pytest --f1check --f1check-report f1check.json": "tests/test_plugin_e2e.py (--f1check-report)",
+    "pytest --f1check --store-durations --durations-path .test_durations":
+        "tests/test_merge.py (the single run that stores the shards' durations)",
     "pytest --f1check --lf": "tests/test_run_safety.py::test_every_item_is_recorded_whatever_ends_it_and_pytests_cache_selects_them",
     "pytest": "tests/test_plugin_e2e.py::test_plain_pytest_imports_no_framework",
 }
 
 
 def test_every_shell_command_is_one_the_project_runs():
-    setup, *others = blocks("sh")
+    setup, *others = blocks("sh")  # the README's first block is the set-up
     ci = (ROOT / ".ci" / "run").read_text()
     for step in setup.strip().split(" && "):  # the set-up is .ci/run's, step by step
         assert step.replace(".venv/bin/python -m pip install", ".venv/bin/python -m pip install -q") in ci or step in ci
@@ -75,7 +85,7 @@ def test_every_shell_command_is_one_the_project_runs():
 def test_the_reason_table_is_the_vocabulary_f1check_states():
     from f1check.reasons import CODES
 
-    table = README.split("| code | what the subject (or the loop) does |")[1].split("\n\n")[0]  # not the key table
+    table = PAGES["reasons.md"].split("| code | what the subject (or the loop) does |")[1].split("\n\n")[0]
     rows = dict(re.findall(r"^\| `([a-z0-9-]+)` \| (.+) \|$", table, flags=re.M))
     assert rows == CODES
 
@@ -83,4 +93,54 @@ def test_the_reason_table_is_the_vocabulary_f1check_states():
 def test_the_key_table_is_the_one_the_settings_table_makes():
     from f1check.core.settings import key_table
 
-    assert key_table() in README, "regenerate it: python -c 'from f1check.core.settings import key_table; print(key_table())'"
+    assert key_table() in PAGES["configuration.md"], \
+        "regenerate it: python -c 'from f1check.core.settings import key_table; print(key_table())'"
+
+
+def signature_text(function, name: str) -> str:
+    """``name(subject, *, modes=["evaluate"], ...)``: every parameter with its default as Python spells it."""
+    from f1check.core.settings import spelled
+
+    parts = []
+    for p in inspect.signature(function).parameters.values():
+        if p.kind is p.KEYWORD_ONLY and "*" not in parts:
+            parts.append("*")
+        parts.append(p.name if p.default is p.empty else f"{p.name}={spelled(p.default, python=True)}")
+    return "\n".join(textwrap.wrap(f"{name}({', '.join(parts)})", 100, subsequent_indent="    ",
+                                   break_on_hyphens=False))
+
+
+def test_the_documented_signature_is_checks():
+    import f1check
+
+    shown = blocks("text", PAGES["configuration.md"].split("## The Python API")[1])[0].strip()
+    assert shown == signature_text(f1check.check, "f1check.check"), "paste tests/test_readme.py's signature_text()"
+
+
+def test_the_readme_is_a_newcomers_page_that_links_its_reference():
+    assert README.count("\n") < 250
+    assert not re.search(r"\b[0-9a-f]{7,40}\b", README), "commit hashes belong in benchmarks/RESULTS.md"
+    linked = set(re.findall(r"\]\((docs/[^)#]+)", README))
+    assert {f"docs/{name}" for name in PAGES} - {"docs/ARCHITECTURE.md"} <= linked
+    for text, base in [(README, ROOT), *((page, ROOT / "docs") for page in PAGES.values())]:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):  # relative links, anchors dropped
+            assert (base / target).exists(), target
+
+
+def fnmatch_escaped(line: str) -> str:
+    """A line of documented output as an fnmatch pattern: brackets literal, ``...`` matching anything."""
+    line = re.sub(r"[\[\]?*]", lambda m: f"[{m.group()}]", line)
+    return line.replace("...", "*")
+
+
+def test_the_failure_the_readme_shows_is_the_one_the_repo_gives(tmp_path):
+    shown = blocks("text", README.split("## What a failure looks like")[1])[0].splitlines()
+    repo = tmp_path / "model_repo"
+    shutil.copytree(ROOT / "fixtures" / "model_repo", repo)
+    process = warm.pytest_in(repo, "--f1check", "-k", "metrics:f1 and evaluate", "-p", "no:cacheprovider",
+                             f"--basetemp={tmp_path / 'basetemp'}", merge=True,
+                             env=dict(os.environ, COLUMNS="80"))  # the width the README's header line has
+    out, _ = process.communicate(600)
+    result = pytest.RunResult(process.returncode, out.splitlines(), [], 0.0)
+    assert process.returncode == 1, out
+    result.stdout.fnmatch_lines([fnmatch_escaped(line) for line in shown if line.strip() != "..."])

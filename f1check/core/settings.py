@@ -4,8 +4,8 @@
 outside Python, its one-line doc), as hypothesis's ``_define_setting`` does.  Everything else is derived from it:
 the fields and defaults of :class:`CheckSettings` and :class:`Semantics`, the keys ``check()``, ``[tool.f1check]``,
 target tables, the marker and the fixtures accept (:data:`SETTING_KEYS`, :data:`RUN_KEYS`...), the command line
-and ini options (:mod:`f1check.plugin.options`), ``check()``'s defaults (:data:`DEFAULT`) and the README's key table
-(:func:`key_table`).  A new key is one entry here, plus its use.
+and ini options (:mod:`f1check.plugin.options`), ``check()``'s defaults (:data:`DEFAULT`) and the key table of
+``docs/configuration.md`` (:func:`key_table`).  A new key is one entry here, plus its use.
 
 Every value is validated by its key's rule (:mod:`f1check.core.validators`) with ``source``, the place the value came
 from (``the tolerance= argument``, ``[tool.f1check] in /repo/pyproject.toml``, ``--f1check-tolerance``), so a bad
@@ -325,13 +325,29 @@ def shown_default(setting: Setting) -> str:
     return f"`{spelled(setting.gate_default)}` (`check()`: `{spelled(setting.default)}`)"
 
 
+# How TOML writes a value of each annotation (a key's ``type``, ``| None`` dropped: leaving the key out is none).
+TOML_TYPES = {"list": "list of strings or tables", "float": "number", "int": "integer", "str": "string",
+              "bool": "boolean", "float | str": "number or string", "tuple[int, ...]": "list of integers",
+              "tuple[bool, ...]": "list of booleans"}
+
+
+def toml_type(setting: Setting) -> str:
+    """The key's type as ``[tool.f1check]`` spells it: ``number``, ``list of strings``..."""
+    annotation = setting.type.removesuffix(" | None")
+    if annotation in TOML_TYPES:
+        return TOML_TYPES[annotation]
+    if annotation.startswith("tuple["):
+        return "list of strings"
+    raise ValueError(f"no TOML type for {setting.name}'s {setting.type!r}: add it to TOML_TYPES")
+
+
 def key_table() -> str:
-    """The README's key table, one row per key of :data:`SETTINGS` (a test holds the README to it)."""
-    rows = ["| key | default | set for | command line | what it sets |", "|---|---|---|---|---|"]
+    """The key table of ``docs/configuration.md``, one row per key of :data:`SETTINGS` (a test holds the page to it)."""
+    rows = ["| key | type | default | set for | command line | what it sets |", "|---|---|---|---|---|---|"]
     for s in SETTINGS:
         flag = f"`{s.option}{' ' + s.metavar if s.metavar else ''}`" if s.flag else ""
         doc = s.doc.replace("|", "\\|")  # a bar inside a cell is escaped
-        rows.append(f"| `{s.name}` | {shown_default(s)} | {WHERE[s.scope]} | {flag} | {doc} |")
+        rows.append(f"| `{s.name}` | {toml_type(s)} | {shown_default(s)} | {WHERE[s.scope]} | {flag} | {doc} |")
     return "\n".join(rows) + "\n"
 
 

@@ -77,4 +77,4 @@ def check_range(legacy: bool, backend: str | None = None) -> None:
     """A :class:`ConfigError` naming every package outside the tested range, with the install that fixes it."""
     problems = out_of_range(legacy, backend or backend_named())
     if problems:
-        raise ConfigError("; ".join(problems) + ". The tested range is in README.md (Versions).")
+        raise ConfigError("; ".join(problems) + ". The tested range is in docs/versions.md.")

@@ -54,9 +54,11 @@ def _resolve(config) -> RunState:
             where = f"[tool.f1check] in {path} lists no targets"
         else:
             where = f"{path} has no [tool.f1check] table" if path else f"{config.rootpath} has no pyproject.toml"
+        init = "`python -m f1check init` to print" if table_ else "`python -m f1check init --write` to add"
         nothing = (f"nothing to check: {where}, there is no f1check_targets ini option, and no test is marked "
-                   "f1check, so --f1check would check nothing and pass. List what logs F1, e.g. [tool.f1check] "
-                   "targets = [\"pkg.metrics:f1\"], or mark your own checks with @pytest.mark.f1check.")
+                   f"f1check, so --f1check would check nothing and pass. Run {init} a table of what logs F1 in "
+                   "your source, or list targets by hand, e.g. [tool.f1check] targets = [\"pkg.metrics:f1\"], or "
+                   "mark your own checks with @pytest.mark.f1check.")
     return RunState(run=run, cli=cli, nothing=nothing)
 
 
