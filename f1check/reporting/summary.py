@@ -60,7 +60,7 @@ def _item(result: dict) -> str:
 
 def _row(result: dict) -> str:
     status = {"fail": "**FAIL**", "error": "**ERROR**"}.get(result["status"], "pass")
-    error = "-" if result["status"] == "error" else f"{result.get('max_abs_error', 0):.6f}"
+    error = "-" if result["status"] == "error" else _value(result.get("max_abs_error", 0))  # "nan" as it is
     why = result["why"][0]["code"] if result.get("why") else (
         f"note: {result['notes'][0]['code']}" if result.get("notes") else "-")
     where = f"`{result['defined_at']}`" if result.get("defined_at") else "-"
@@ -78,7 +78,7 @@ def _details(result: dict, links_from: Path | None) -> str:
         head = f"{title}: error"
         body = ["```text", str(result.get("error", "")).strip(), "```"]
     else:
-        head = f"{title}: off by {result['max_abs_error']:.6f}"
+        head = f"{title}: off by {_value(result['max_abs_error'])}"
         body = _numbers(result.get("counterexample") or result.get("worst") or {})
     if result.get("why"):
         head += f" ({result['why'][0]['code']})"
