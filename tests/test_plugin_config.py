@@ -370,3 +370,12 @@ def test_dash_m_f1check_selects_the_f1check_items(pytester):
     result = pytester.runpytest(OPTION, "-m", "f1check", "--co", "-q")
     result.stdout.fnmatch_lines(["f1check::a:b[[]evaluate[]]", "f1check::c:d[[]evaluate[]]", "2/3 tests collected*"])
     result.stdout.no_fnmatch_line("*test_plain*")
+
+
+def test_an_unknown_f1check_node_id_is_a_usage_error_with_the_nearest_item(pytester):
+    pytester.makepyprojecttoml('[tool.f1check]\nmodes = ["evaluate"]\ntargets = ["f1check.examples:StreamingF1"]\n')
+    result = pytester.runpytest(OPTION, "f1check::f1check.examples:StreamingF2[evaluate]")
+    assert result.ret == ExitCode.USAGE_ERROR  # 4, as other usage errors; not a collection error (2)
+    result.stderr.fnmatch_lines(["*no item 'f1check::f1check.examples:StreamingF2[[]evaluate[]]'*"
+                                 "Did you mean 'f1check::f1check.examples:StreamingF1[[]evaluate[]]'?*--co -q*"])
+    result.stdout.no_fnmatch_line("*items.py*")

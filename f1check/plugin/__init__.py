@@ -19,7 +19,7 @@ from ..core.versions import check_range
 from . import config as f1config
 from .files import Reporting, report_path, summary_paths
 from .fixtures import MARKER_KEYS, Checker, DataFactory, ModelFactory
-from .items import NODE, NODE_PREFIX, F1CheckCollector, F1CheckItem, NothingToCheck, html_extras
+from .items import NODE, NODE_PREFIX, F1CheckCollector, F1CheckItem, NothingToCheck, html_extras, item_ids
 from .options import (
     FLAGS,
     INI_KEYS,
@@ -101,16 +101,28 @@ def pytest_configure(config):
             state.device = backend.select_device(state.run.device)
     except ConfigError as exc:
         raise pytest.UsageError(f"f1check: {exc}") from None
+    ours = [a for a in config.args if a == NODE or a.startswith(NODE_PREFIX)]
+    state.selected = [a for a in ours if a != NODE]
+    _check_selected(state, config)
     config.stash[STATE] = state
     config.pluginmanager.register(Reporting(config, state.report, summaries), "f1check-reporting")
     if not is_worker(config) and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _terminated)  # a CI job cancelled: end as an interrupt, report written
-    ours = [a for a in config.args if a == NODE or a.startswith(NODE_PREFIX)]
-    state.selected = [a for a in ours if a != NODE]
     state.collect = bool(ours) or config.args_source != pytest.Config.ArgsSource.ARGS
     if ours:
         # "f1check" and "f1check::target[mode]" are not paths pytest can collect: they select our items.
         config.args[:] = [a for a in config.args if a not in ours]
+
+
+def _check_selected(state: RunState, config) -> None:
+    """An ``f1check::`` node id that names no item is a usage error (exit 4), as a bad option is, before any test."""
+    if not state.selected or is_worker(config):
+        return
+    names = [f"{NODE_PREFIX}{name}" for name, _, _ in item_ids(state.run)]
+    unknown = [a for a in state.selected if a not in names]
+    if unknown:
+        raise pytest.UsageError(f"f1check: no item {unknown[0]!r}; items are {names}.{did_you_mean(unknown[0], names)} "
+                                "List them with pytest --f1check --co -q.")
 
 
 def pytest_unconfigure(config):
