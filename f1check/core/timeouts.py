@@ -13,6 +13,15 @@ The interruption is a ``BaseException`` while it travels, so that neither the
 subject's ``except Exception`` nor hypothesis (which treats an ``Exception``
 as a falsifying example and shrinks it, running the slow subject again) can
 swallow it.
+
+Other interrupts get the same care while a check runs: pytest-timeout's alarm (its signal method), SIGTERM and
+Ctrl-C.  Their handlers are relayed: the exception a handler raises is kept as *pending* before it travels, because
+TensorFlow turns an exception raised inside a compiled step (a ``tf.py_function`` that sleeps, where the alarm
+lands) into an op error, which the loop, the subject or f1check would then take for the subject's own error.
+Every call boundary (:func:`call`, :func:`check`, the end of :func:`limit`) raises a pending interrupt again.  A
+handler that would raise inside a garbage-collector callback (TensorFlow's ``_xla_gc_callback``: CPython swallows
+the exception there and can leave the interpreter's AST state broken for the next item) is retried 50 ms later
+instead.
 """
 
 from __future__ import annotations
@@ -27,6 +36,9 @@ from dataclasses import dataclass
 from .errors import F1CheckError
 
 __all__ = ["CheckTimeout", "Interrupted", "call", "check", "limit", "note_done"]
+
+RELAYED = tuple(getattr(signal, name) for name in ("SIGALRM", "SIGINT", "SIGTERM") if hasattr(signal, name))
+RETRY = 0.05  # seconds before an interrupt that landed in a gc callback is raised again
 
 
 class CheckTimeout(F1CheckError):
@@ -64,6 +76,13 @@ class Watch:
 
 
 _current: Watch | None = None
+_pending: BaseException | None = None  # an interrupt that arrived while a check ran (it may have been swallowed)
+
+
+def raise_pending() -> None:
+    """Raise the interrupt that arrived while the check ran, if any (TensorFlow or the subject may have caught it)."""
+    if _pending is not None:
+        raise _pending
 
 
 @contextlib.contextmanager
@@ -75,18 +94,27 @@ def call(what: str):
         return
     check()
     outer, outer_since = watch.running, watch.running_since
+    finished = False
     watch.running, watch.running_since = what, time.monotonic()
     try:
         yield
+        finished = True
     except Interrupted:
         if not watch.cut:  # the innermost call
             watch.cut = f"{what}, after {time.monotonic() - watch.running_since:.1f} s"
         raise
+    except Exception:
+        raise_pending()  # an interrupt TensorFlow or the subject turned into an error: the interrupt goes on
+        raise
     finally:
+        if _pending is not None and not watch.cut:
+            watch.cut = f"{what}, after {time.monotonic() - watch.running_since:.1f} s"
         took = time.monotonic() - watch.running_since
         if took >= watch.slowest:
             watch.slowest, watch.slowest_what = took, what
         watch.running, watch.running_since = outer, outer_since
+    if finished:
+        raise_pending()  # caught inside the call (the loop's error handling, the subject's except)
 
 
 def note_done(done: int, total: int) -> None:
@@ -95,51 +123,105 @@ def note_done(done: int, total: int) -> None:
 
 
 def check() -> None:
-    """Stop here if the budget is spent (where no timer can interrupt)."""
+    """Stop here if the budget is spent (where no timer can interrupt), or an interrupt arrived."""
+    raise_pending()
     if _current is not None and _current.expired:
         raise Interrupted()
 
 
 @contextlib.contextmanager
 def limit(seconds: float | None, what: str):
-    """Bound the block to ``seconds`` (None: no bound); raise :class:`CheckTimeout` naming ``what`` when it runs out."""
-    global _current
-    if seconds is None or _current is not None:  # no budget, or an outer one already bounds this block
+    """Bound the block to ``seconds`` (None: no bound of its own, but interrupts from outside are still relayed);
+    raise :class:`CheckTimeout` naming ``what`` when it runs out."""
+    global _current, _pending
+    if _current is not None:  # an outer budget already bounds this block
         yield
         return
-    watch = _current = Watch(float(seconds), time.monotonic())
-    timer = _arm(seconds)
+    watch = _current = Watch(math.inf if seconds is None else float(seconds), time.monotonic())
+    _pending = None
+    restore = _relay(seconds)
     try:
         yield
-    except Interrupted:
-        raise CheckTimeout(
-            f"{what} ran out of its time budget of {seconds:g} s (timeout): {watch.describe()}. A subject this slow "
-            "holds the gate: give it fewer examples, smaller data (feeds, partitions), or a larger timeout."
-        ) from None
+        raise_pending()  # an interrupt swallowed after the last call boundary
+    except BaseException as exc:
+        ended = _pending if _pending is not None else exc
+        if isinstance(ended, Interrupted):
+            raise CheckTimeout(
+                f"{what} ran out of its time budget of {seconds:g} s (timeout): {watch.describe()}. A subject this "
+                "slow holds the gate: give it fewer examples, smaller data (feeds, partitions), or a larger timeout."
+            ) from None
+        if ended is not exc:
+            raise ended from None
+        raise
     finally:
-        _current = None
-        if timer is not None:
-            timer()
+        _current, _pending = None, None
+        restore()
 
 
-def _arm(seconds: float):
-    """A real-time timer that raises :class:`Interrupted`, or None where it cannot be used; returns its disarmer."""
-    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
-        return None
-    if signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, signal.SIG_IGN, None):
-        return None  # someone else's alarm (pytest-timeout's signal method): stop cooperatively instead
+def _relay(seconds: float | None):
+    """Arm the budget's alarm (unless someone else's holds SIGALRM: pytest-timeout's signal method) and relay the
+    interrupt handlers (see the module's docstring); returns what puts everything back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {number: signal.getsignal(number) for number in RELAYED}
+    foreign = callable(previous.get(getattr(signal, "SIGALRM", None)))
+    for number, handler in previous.items():
+        if callable(handler):
+            signal.signal(number, _relayed(handler))
+    armed = seconds is not None and not foreign and hasattr(signal, "SIGALRM")
+    if armed:
+        signal.signal(signal.SIGALRM, _relayed(_expire))
+        signal.setitimer(signal.ITIMER_REAL, max(1e-3, float(seconds)))
 
-    def expire(signum, frame):
-        raise Interrupted()
+    def restore():
+        if armed or _retrying[0]:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            _retrying[0] = False
+        for number, handler in previous.items():
+            if handler is not None:
+                signal.signal(number, handler)
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, max(1e-3, float(seconds)))
+    return restore
 
-    def disarm():
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
-    return disarm
+_retrying = [False]  # an interrupt is waiting to be raised outside a gc callback
+
+
+def _expire(signum, frame):
+    raise Interrupted()
+
+
+def _relayed(handler):
+    """``handler``, with the exception it raises kept as pending first (and raised again where it was lost)."""
+
+    def relay(signum, frame):
+        global _pending
+        if _pending is None:
+            try:
+                handler(signum, frame)
+                return  # it chose not to interrupt (pytest-timeout under a debugger)
+            except BaseException as exc:
+                _pending = exc
+        if _in_gc_callback(frame) and hasattr(signal, "SIGALRM"):
+            signal.signal(signal.SIGALRM, relay)  # try again in a moment, outside the collector
+            signal.setitimer(signal.ITIMER_REAL, RETRY)
+            _retrying[0] = True
+            return
+        raise _pending
+
+    return relay
+
+
+def _in_gc_callback(frame) -> bool:
+    """Whether ``frame`` runs inside one of the garbage collector's callbacks."""
+    import gc
+
+    codes = {getattr(callback, "__code__", None) for callback in gc.callbacks} - {None}
+    while frame is not None:
+        if frame.f_code in codes:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def remaining() -> float:

@@ -114,6 +114,20 @@ def pytest_configure(config):
         config.args[:] = [a for a in config.args if a not in ours]
 
 
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_timeout_set_timer(item, settings):
+    """pytest-timeout's thread method ends the process (``os._exit``): an f1check item ends under it, or records
+    itself and writes the reports just before (:mod:`f1check.plugin.deadline`). pytest-timeout's timer still runs."""
+    if isinstance(item, F1CheckItem) and getattr(settings, "method", None) == "thread" and settings.timeout:
+        item.under_thread_timeout(float(settings.timeout))
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_timeout_cancel_timer(item):
+    if isinstance(item, F1CheckItem):
+        item.cancel_last_words()
+
+
 def _check_selected(state: RunState, config) -> None:
     """An ``f1check::`` node id that names no item is a usage error (exit 4), as a bad option is, before any test."""
     if not state.selected or is_worker(config):

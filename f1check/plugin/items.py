@@ -27,6 +27,7 @@ from ..reporting import plots
 from ..reporting.report import failure_message, result_json, summary_row
 from ..subjects.locations import config_line, subject_location
 from . import config as f1config
+from .deadline import LastWords, budget_under
 from .options import OPTION, SEED
 from .progress import LiveLine
 from .runstate import STATE, run_environment
@@ -97,11 +98,15 @@ class F1CheckItem(pytest.Item):
         self.add_marker("f1check")
         self._defined: tuple[Path, int | None] | None = None
         self.picture: Path | None = None  # the failure's picture, when one was drawn
+        self.last_words: LastWords | None = None  # under pytest-timeout's thread method
 
     def setup(self):
         state = self.config.stash[STATE]
         spec = self.spec
         chosen = replace(spec.settings, modes=(self.mode,), seed=item_seed(state.run.seed, self.name))
+        if self.last_words is not None:  # pytest-timeout's thread method: end before it ends the process
+            under = budget_under(self.last_words.seconds)
+            chosen = replace(chosen, timeout=under if chosen.timeout is None else min(chosen.timeout, under))
         live = LiveLine(self.config, self.name)
         error, why = None, ()
         try:
@@ -129,6 +134,23 @@ class F1CheckItem(pytest.Item):
         report.environment = run_environment(self.config)  # the run's seed in the header, the one to rerun with
         self._record(report.results[0])
         self.report = report
+
+    def under_thread_timeout(self, seconds: float) -> None:
+        """pytest-timeout's thread method will end the process at ``seconds``: budget under it, last words before."""
+        self.last_words = LastWords(self, seconds)
+        self.last_words.start()
+
+    def cancel_last_words(self) -> None:
+        if self.last_words is not None:
+            self.last_words.cancel()
+
+    def record_timeout(self, message: str) -> None:
+        """Record this item as timed out and write the report and the summaries now (the process is about to end)."""
+        result = Result.failed_to_run(self.spec.subject, self.mode, self.spec.settings.semantics.score, message)
+        reporting = self.config.pluginmanager.get_plugin("f1check-reporting")
+        if reporting is not None:
+            reporting.file(self._data(result), summary_row(result))
+            reporting.write_summaries(None)
 
     def _ended(self, chosen, exc: BaseException) -> None:
         """A record for an item that something outside the check ended: an interrupt, pytest-timeout's alarm."""

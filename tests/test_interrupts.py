@@ -1,0 +1,180 @@
+"""Interrupts that reach a subject inside a compiled step (issue 41): pytest-timeout's signal and thread methods,
+f1check's own budget and SIGTERM end a metric whose update_state blocks in a ``tf.py_function``, the item is
+recorded, and the next item runs clean.
+
+TensorFlow turns an exception raised inside a ``tf.py_function`` (where the alarm lands while it sleeps) into an op
+error; before this, the loop took it for the subject's own error and the check went on (an item with
+``--timeout=5`` ran 11 minutes and passed). Budgets are far from the work: the blocked subject sleeps an hour, the
+items that must finish take 2-6 s and get a minute.
+"""
+
+import json
+import os
+import signal
+import textwrap
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import warm
+from support import require
+
+METRICS = '''
+import signal
+import time
+
+import keras
+import tensorflow as tf
+
+
+def _nap(x):
+    time.sleep(3600)  # an hour, inside the compiled step
+    return x
+
+
+def _deaf_nap(x):
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM, signal.SIGINT, signal.SIGTERM})
+    time.sleep(3600)  # an hour where no signal reaches this thread
+    return x
+
+
+class StreamingF1(keras.metrics.Metric):
+    def __init__(self, name="streaming_f1", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.tp = self.add_variable(shape=(), initializer="zeros", name="tp")
+        self.fp = self.add_variable(shape=(), initializer="zeros", name="fp")
+        self.fn = self.add_variable(shape=(), initializer="zeros", name="fn")
+
+    def prediction(self, y_pred):
+        return y_pred
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = self.prediction(y_pred)
+        y_true = keras.ops.reshape(keras.ops.cast(y_true, "float32"), (-1, 1))
+        p = keras.ops.cast(y_pred > 0.5, "float32")
+        self.tp.assign_add(keras.ops.sum(y_true * p))
+        self.fp.assign_add(keras.ops.sum((1 - y_true) * p))
+        self.fn.assign_add(keras.ops.sum(y_true * (1 - p)))
+
+    def result(self):
+        return 2 * self.tp / keras.ops.maximum(2 * self.tp + self.fp + self.fn, 1e-7)
+
+    def reset_state(self):
+        for v in (self.tp, self.fp, self.fn):
+            v.assign(0.0)
+
+
+class BlockedF1(StreamingF1):
+    """Sleeps an hour in a tf.py_function inside update_state."""
+
+    def prediction(self, y_pred):
+        y_pred = tf.py_function(_nap, [y_pred], tf.float32)
+        y_pred.set_shape([None, 1])
+        return y_pred
+
+
+class DeafF1(StreamingF1):
+    """Sleeps an hour in a tf.py_function whose thread blocks every signal."""
+
+    def prediction(self, y_pred):
+        y_pred = tf.py_function(_deaf_nap, [y_pred], tf.float32)
+        y_pred.set_shape([None, 1])
+        return y_pred
+'''
+
+
+@pytest.fixture
+def repo(tmp_path):
+    (tmp_path / "slow").mkdir()
+    (tmp_path / "slow" / "__init__.py").write_text("")
+    (tmp_path / "slow" / "metrics.py").write_text(METRICS)
+    (tmp_path / "pyproject.toml").write_text(textwrap.dedent('''
+        [tool.pytest.ini_options]
+        pythonpath = ["."]
+
+        [tool.f1check]
+        examples = 10
+        modes = ["evaluate"]
+        labels = ["column"]
+        label_dtypes = ["float32"]
+        targets = ["slow.metrics:BlockedF1", "slow.metrics:StreamingF1", "slow.metrics:DeafF1"]
+    '''))
+    return tmp_path
+
+
+def start(repo: Path, *args: str) -> warm.WarmProcess:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    return warm.pytest_in(repo, "-p", "no:randomly", "-p", "no:cacheprovider", "--f1check", "--f1check-report=r.json",
+                          *args, env=env, merge=True)
+
+
+def run(repo: Path, *args: str) -> tuple[int, str, float]:
+    started = time.monotonic()
+    process = start(repo, *args)
+    out, _ = process.communicate(900)
+    return process.returncode, out, time.monotonic() - started
+
+
+def records(repo: Path) -> tuple[dict, dict]:
+    report = json.loads((repo / "r.json").read_text())
+    return report, {r["target"]: r for r in report["results"]}
+
+
+BLOCKED, RIGHT, DEAF = "f1check::slow.metrics:BlockedF1[evaluate]", "f1check::slow.metrics:StreamingF1[evaluate]", \
+    "f1check::slow.metrics:DeafF1[evaluate]"
+
+
+@pytest.mark.long
+def test_pytest_timeouts_signal_method_ends_a_subject_blocked_in_the_compiled_step(repo):
+    require("pytest_timeout", "pip install pytest-timeout")
+    code, out, took = run(repo, "--timeout=60", BLOCKED, RIGHT)
+    assert took < 600, out[-3000:]  # an hour of sleep, ended at the 60 s alarm
+    report, found = records(repo)
+    assert code == 1 and report["complete"] is True, out[-3000:]
+    assert found["slow.metrics:BlockedF1"]["status"] == "error"
+    assert "Timeout" in found["slow.metrics:BlockedF1"]["error"], found["slow.metrics:BlockedF1"]
+    assert found["slow.metrics:StreamingF1"]["status"] == "pass", found["slow.metrics:StreamingF1"]  # runs clean
+
+
+@pytest.mark.long
+def test_f1checks_budget_and_sigterm_end_a_subject_blocked_in_the_compiled_step(repo):
+    code, out, took = run(repo, "--f1check-timeout=60", BLOCKED, RIGHT)
+    assert took < 600, out[-3000:]
+    report, found = records(repo)
+    assert code == 1 and report["complete"] is True, out[-3000:]
+    assert "ran out of its time budget of 60 s" in found["slow.metrics:BlockedF1"]["error"]
+    assert found["slow.metrics:StreamingF1"]["status"] == "pass"
+    (repo / "r.json").unlink()
+    process = start(repo, BLOCKED, RIGHT)
+    time.sleep(30)  # BlockedF1 is asleep in its first batch by now (or still starting: SIGTERM ends that too)
+    process.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
+    out, _ = process.communicate(300)
+    assert time.monotonic() - sent < 120 and process.returncode == 2, out[-3000:]
+    report, found = records(repo)
+    assert report["complete"] is False and found["slow.metrics:BlockedF1"]["error"].startswith("f1check: interrupted")
+
+
+@pytest.mark.long
+def test_pytest_timeouts_thread_method_leaves_every_report(repo):
+    require("pytest_timeout", "pip install pytest-timeout")
+    # f1check's budget ends the blocked item under pytest-timeout's 60 s: the run goes on and ends as usual
+    code, out, took = run(repo, "--timeout=60", "--timeout-method=thread", "--junitxml=j.xml", BLOCKED, RIGHT)
+    assert took < 600 and "+++ Timeout +++" not in out, out[-3000:]
+    report, found = records(repo)
+    assert code == 1 and report["complete"] is True, out[-3000:]
+    assert "ran out of its time budget of 55 s" in found["slow.metrics:BlockedF1"]["error"]
+    assert found["slow.metrics:StreamingF1"]["status"] == "pass"
+    # a subject no signal reaches: pytest-timeout ends the process, after f1check wrote the report and JUnit
+    code, out, took = run(repo, "--timeout=60", "--timeout-method=thread", "--junitxml=j.xml",
+                          "--f1check-summary=s.md", RIGHT, DEAF)
+    assert took < 600 and "+++ Timeout +++" in out and code == 1, out[-3000:]
+    report, found = records(repo)
+    assert report["complete"] is False and report["expected"] == 2
+    assert found["slow.metrics:StreamingF1"]["status"] == "pass"
+    assert found["slow.metrics:DeafF1"]["error"].startswith("f1check: timed out: pytest-timeout's thread method")
+    cases = {c.get("name"): c for c in ET.parse(repo / "j.xml").iter("testcase")}
+    assert {"slow.metrics:StreamingF1[evaluate]", "slow.metrics:DeafF1[evaluate]"} <= set(cases), list(cases)
+    assert cases["slow.metrics:DeafF1[evaluate]"].find("error") is not None
+    assert "slow.metrics:DeafF1" in (repo / "s.md").read_text()
