@@ -178,3 +178,64 @@ def test_pytest_timeouts_thread_method_leaves_every_report(repo):
     assert {"slow.metrics:StreamingF1[evaluate]", "slow.metrics:DeafF1[evaluate]"} <= set(cases), list(cases)
     assert cases["slow.metrics:DeafF1[evaluate]"].find("error") is not None
     assert "slow.metrics:DeafF1" in (repo / "s.md").read_text()
+
+
+@pytest.mark.long
+def test_ctrl_c_under_xdist_records_what_finished_and_what_was_running(repo):
+    require("xdist", "pip install pytest-xdist")
+    import subprocess
+    import sys
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    process = subprocess.Popen(  # a terminal's Ctrl-C: SIGINT to the whole process group, controller and workers
+        [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", "--f1check", "-n", "2",
+         "--f1check-report=r.json", BLOCKED, RIGHT], cwd=repo, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a shell in a terminal leaves it
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:  # StreamingF1 (2-6 s) has its record; BlockedF1 sleeps in its first batch
+        if (repo / "r.json").exists() and '"slow.metrics:StreamingF1"' in (repo / "r.json").read_text():
+            break
+        time.sleep(0.5)
+    time.sleep(5)
+    os.killpg(process.pid, signal.SIGINT)
+    out, _ = process.communicate(timeout=120)
+    assert process.returncode == 2, out[-3000:]
+    report, found = records(repo)
+    assert (report["complete"], report["expected"], report["exit_status"]) == (False, 2, 2)
+    assert found["slow.metrics:StreamingF1"]["status"] == "pass"  # finished on a worker before the interrupt
+    assert found["slow.metrics:BlockedF1"]["status"] == "error"  # running on the other worker
+    assert found["slow.metrics:BlockedF1"]["error"].startswith("f1check: interrupted"), found
+
+
+def test_an_alarm_that_lands_in_a_gc_callback_is_raised_after_it(monkeypatch):
+    """CPython swallows an exception raised in a garbage-collector callback (TensorFlow has one, _xla_gc_callback),
+    and a pytest-timeout alarm landing there left the next item an internal error: the relay waits until the
+    collector is done and raises the interrupt then."""
+    import gc
+
+    from f1check.core import timeouts
+
+    landed = []
+
+    def callback(phase, info):
+        if phase == "start" and not landed:
+            landed.append(True)
+            os.kill(os.getpid(), signal.SIGALRM)  # the alarm arrives while the collector runs this callback
+            sum(range(1000))  # bytecode in the callback: where the handler runs
+
+    swallowed = []
+    monkeypatch.setattr("sys.unraisablehook", swallowed.append)  # where CPython reports what a gc callback raised
+    caught, started = None, time.monotonic()
+    gc.callbacks.append(callback)
+    try:
+        with timeouts.limit(3600, "the block"):
+            gc.collect()
+            time.sleep(60)  # the retried interrupt ends this within moments
+    except timeouts.CheckTimeout as exc:
+        caught = exc
+    finally:
+        gc.callbacks.remove(callback)
+    assert landed and caught is not None and "the block ran out of its time budget" in str(caught)
+    assert swallowed == [] and time.monotonic() - started < 30
+    assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None) and signal.getitimer(signal.ITIMER_REAL)[0] == 0

@@ -22,9 +22,9 @@ from ..core.errors import ConfigError
 from ..core.modes import Mode
 from ..reporting.report import SUMMARY_HEADER, document, environment_json, table
 from ..reporting.summary import markdown
-from .items import NODE_PREFIX, F1CheckItem
+from .items import NODE_PREFIX, F1CheckItem, interrupted_record
 from .options import REPORT, SUMMARY
-from .runstate import is_worker, run_environment
+from .runstate import STATE, is_worker, run_environment
 
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
@@ -101,6 +101,7 @@ class Reporting:
         self.rows: dict[str, list] = {}
         self.expected: int | None = None
         self.failure: str | None = None  # why the report could not be written
+        self.started: list[str] = []  # f1check items that started (under xdist: on a worker), in order
 
     # -- what is expected, what came --------------------------------------------------------------------
 
@@ -115,15 +116,34 @@ class Reporting:
         if self.expected is None:
             self.expected = sum(1 for nodeid in ids if nodeid.startswith(NODE_PREFIX))
 
+    def pytest_runtest_logstart(self, nodeid, location):
+        """An item started (a worker's items too, under xdist): if the run is interrupted now, it is recorded."""
+        if nodeid.startswith(NODE_PREFIX) and nodeid not in self.started:
+            self.started.append(nodeid)
+
     def pytest_runtest_logreport(self, report):
-        """File each f1check item's result, from its user properties (complete at teardown)."""
-        if report.when != "teardown":
-            return
+        """File each f1check item's result, from its user properties, as soon as a phase carries it (the result is
+        recorded in setup; an xdist worker reports an item's teardown only when it has the next item, so an
+        interrupt would lose a result filed at teardown), and again when a later phase changes it."""
+        record = row = None
         for name, value in getattr(report, "user_properties", ()):
             if name == "f1check_result":
-                self.file(json.loads(value))
+                record = json.loads(value)  # the last one: an interrupt's record comes after the check's
             elif name == "f1check_row":
-                self.rows[report.nodeid] = json.loads(value)
+                row = json.loads(value)
+        if row is not None:
+            self.rows[report.nodeid] = row
+        if record is not None and self.results.get(record["nodeid"]) != record:
+            self.file(record)
+
+    def interrupted(self) -> None:
+        """Record the items that had started and have no result: the run was interrupted while they ran."""
+        state = self.config.stash.get(STATE, None)
+        for nodeid in (n for n in self.started if n not in self.results):
+            made = interrupted_record(state.run, nodeid, "interrupted (Ctrl-C or SIGTERM) while it ran") \
+                if state is not None else None
+            if made is not None:
+                self.results[nodeid], self.rows[nodeid] = made[0], list(made[1])
 
     def file(self, data: dict, row=None) -> None:
         """One item's record (JSON); the report is rewritten at once."""
@@ -166,6 +186,8 @@ class Reporting:
 
     def pytest_sessionfinish(self, session):
         """The final document: the exit status, and whether every expected item has its result."""
+        if session.exitstatus == pytest.ExitCode.INTERRUPTED and not is_worker(self.config):
+            self.interrupted()
         self.write(session.exitstatus)
         self.write_summaries(session.exitstatus)
         if self.failure is not None and session.exitstatus == pytest.ExitCode.OK:
