@@ -6,6 +6,7 @@ same settings, and ``pytest --f1check`` over the table it writes must give the h
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -465,3 +466,41 @@ def test_init_write_then_pytest_f1check_gives_the_hand_tables_verdicts(tmp_path)
     assert set(expected) <= set(got)
     assert {t: got[t] for t in expected} == expected
     assert got["repo_metrics.metrics:CumulativeF1"][0] == "fail"  # the hand table checks it in fit modes only
+
+
+BLOG_METRICS = """
+    from keras import backend as K
+
+
+    def recall_m(y_true, y_pred):
+        true_positives = K.sum(K.round(K.clip(y_true * y_pred, 0, 1)))
+        return true_positives / (K.sum(K.round(K.clip(y_true, 0, 1))) + K.epsilon())
+
+
+    def precision_m(y_true, y_pred):
+        true_positives = K.sum(K.round(K.clip(y_true * y_pred, 0, 1)))
+        return true_positives / (K.sum(K.round(K.clip(y_pred, 0, 1))) + K.epsilon())
+
+
+    def f1_m(y_true, y_pred):
+        precision, recall = precision_m(y_true, y_pred), recall_m(y_true, y_pred)
+        return 2 * ((precision * recall) / (precision + recall + K.epsilon()))
+"""
+
+
+@pytest.mark.parametrize("compiled, listed", [
+    ('["acc", f1_m]', {"train:f1_m"}),  # precision_m and recall_m only build f1_m
+    ('["acc", f1_m, precision_m, recall_m]', {"train:f1_m", "train:precision_m", "train:recall_m"}),
+])
+def test_building_blocks_of_a_compiled_metric_are_not_targets(tmp_path, compiled, listed):
+    repo = write_repo(tmp_path, {"train.py": BLOG_METRICS + f"""
+
+    def build(model):
+        model.compile(optimizer="adam", loss="binary_crossentropy", metrics={compiled})
+"""})
+    ended = python_m_f1check("init", cwd=repo)
+    assert ended.returncode == 0, ended.stderr
+    targets = set(re.findall(r'^metric = "([^"]+)"', ended.stdout, flags=re.M))
+    assert targets == listed, ended.stdout
+    for block in {"train:precision_m", "train:recall_m"} - listed:
+        assert f"# not listed: {block} - a building block of train:f1_m" in ended.stdout

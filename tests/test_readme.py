@@ -127,6 +127,11 @@ def test_the_readme_is_a_newcomers_page_that_links_its_reference():
             assert (base / target).exists(), target
 
 
+def test_nothing_in_the_readme_or_docs_points_outside_the_repository():
+    for name, text in [("README.md", README), *PAGES.items()]:
+        assert not re.findall(r"https?://|git\+|github\.com/[\w-]+/", text), name  # no link, no other repository
+
+
 def fnmatch_escaped(line: str) -> str:
     """A line of documented output as an fnmatch pattern: brackets literal, ``...`` matching anything."""
     line = re.sub(r"[\[\]?*]", lambda m: f"[{m.group()}]", line)

@@ -219,6 +219,7 @@ def _instance_product(scan: Scan, module: Module, value: ast.Call) -> tuple[Prod
 
 
 def _metric_functions(scan: Scan) -> None:
+    callers = _callers(scan)
     for function in scan.index.functions.values():
         spec, names = function.spec, required(function.node)
         if spec in scan.products:
@@ -226,6 +227,11 @@ def _metric_functions(scan: Scan) -> None:
         order = scan.order(function.module, function.node.lineno)
         score, beta = score_of(function.name)
         use = scan.use(spec)
+        block = _building_block(scan, spec, callers) if use is None else None
+        if block is not None:
+            scan.findings.note(spec, f"a building block of {block} (called in it; compile() is given {block}, not "
+                               "this)", order)
+            continue
         if not metric_shaped(names):
             if score is not None and names == []:
                 scan.findings.note(spec, "takes no arguments, and returns nothing init can tell is a Keras metric "
@@ -262,6 +268,26 @@ def _metric_functions(scan: Scan) -> None:
         used = f", passed to compile() at {use.where}" if use else ""
         _add_metric(scan, spec, function.module, function.node, f"a metric function (y_true, y_pred){used}; {said}",
                     hints)
+
+def _callers(scan: Scan) -> dict[str, list[str]]:
+    """function spec -> the repository's functions that call it."""
+    found: dict[str, list[str]] = {}
+    for caller in scan.index.functions.values():
+        for node in ast.walk(caller.node):
+            callee = scan.index.function_of(caller.module, node.func) if isinstance(node, ast.Call) else None
+            if callee is not None and callee.spec != caller.spec:
+                found.setdefault(callee.spec, []).append(caller.spec)
+    return found
+
+
+def _building_block(scan: Scan, spec: str, callers: dict[str, list[str]]) -> str | None:
+    """The metric that ``spec`` is a part of, where the code shows which metrics the model compiles (a repo with
+    ``compile(metrics=[f1_m])`` and ``def f1_m(...): p = precision_m(...)``): ``precision_m`` is a building block,
+    not a metric the loop logs. Without compile calls nothing says so, and every scored function is listed."""
+    if not scan.uses:
+        return None
+    return next((caller for caller in callers.get(spec, ()) if scan.use(caller) is not None), None)
+
 
 def _add_metric(scan: Scan, spec: str, module: Module, node: ast.AST, found: str, hints: Hints,
                 product: Product | None = None, extra: list[str] = ()) -> None:
