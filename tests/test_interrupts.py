@@ -187,11 +187,14 @@ def test_ctrl_c_under_xdist_records_what_finished_and_what_was_running(repo):
     import sys
 
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    process = subprocess.Popen(  # a terminal's Ctrl-C: SIGINT to the whole process group, controller and workers
-        [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", "--f1check", "-n", "2",
-         "--f1check-report=r.json", BLOCKED, RIGHT], cwd=repo, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a shell in a terminal leaves it
+    args = ["-p", "no:randomly", "-p", "no:cacheprovider", "--f1check", "-n", "2", "--f1check-report=r.json", BLOCKED,
+            RIGHT]
+    # Ctrl-C as a terminal sends it: SIGINT to the whole process group, controller and workers, handled as Python
+    # does by default (a test runner may have left SIGINT ignored, which a child would inherit)
+    code = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            f"sys.argv = ['pytest', *{args!r}]; runpy.run_module('pytest', run_name='__main__')")
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=repo, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:  # StreamingF1 (2-6 s) has its record; BlockedF1 sleeps in its first batch
         if (repo / "r.json").exists() and '"slow.metrics:StreamingF1"' in (repo / "r.json").read_text():

@@ -17,6 +17,7 @@ from ..core import settings as names
 from ..core.errors import ConfigError, did_you_mean, one_of
 from ..core.versions import check_range
 from . import config as f1config
+from .deadline import LastWords
 from .files import Reporting, report_path, summary_paths
 from .fixtures import MARKER_KEYS, Checker, DataFactory, ModelFactory
 from .items import NODE, NODE_PREFIX, F1CheckCollector, F1CheckItem, NothingToCheck, html_extras, item_ids
@@ -119,13 +120,14 @@ def pytest_timeout_set_timer(item, settings):
     """pytest-timeout's thread method ends the process (``os._exit``): an f1check item ends under it, or records
     itself and writes the reports just before (:mod:`f1check.plugin.deadline`). pytest-timeout's timer still runs."""
     if isinstance(item, F1CheckItem) and getattr(settings, "method", None) == "thread" and settings.timeout:
-        item.under_thread_timeout(float(settings.timeout))
+        item.last_words = LastWords(item, float(settings.timeout))
+        item.last_words.start()
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)
 def pytest_timeout_cancel_timer(item):
-    if isinstance(item, F1CheckItem):
-        item.cancel_last_words()
+    if isinstance(item, F1CheckItem) and item.last_words is not None:
+        item.last_words.cancel()
 
 
 def _check_selected(state: RunState, config) -> None:

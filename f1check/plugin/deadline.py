@@ -11,6 +11,9 @@ import threading
 
 import pytest
 
+from ..judging.results import Result
+from ..reporting.report import summary_row
+
 
 def margin(seconds: float) -> float:
     """How far under pytest-timeout's limit f1check's budget ends: a tenth, at least 1 s and at most 5 s."""
@@ -43,10 +46,19 @@ class LastWords:
                    "smaller data, or a larger timeout; pytest-timeout's signal method ends the item without ending "
                    "the run.")
         try:
-            self.item.record_timeout(message)
+            recorded(self.item, message)
             junit(self.item, message)
         except Exception:  # the process is about to end: nothing more can be done
             pass
+
+
+def recorded(item, message: str) -> None:
+    """Record ``item`` as timed out and write the report and the summaries now (the process is about to end)."""
+    result = Result.failed_to_run(item.spec.subject, item.mode, item.spec.settings.semantics.score, message)
+    reporting = item.config.pluginmanager.get_plugin("f1check-reporting")
+    if reporting is not None:
+        reporting.file(item.record(result), summary_row(result))
+        reporting.write_summaries(None)
 
 
 def junit(item, message: str) -> None:

@@ -146,23 +146,6 @@ class F1CheckItem(pytest.Item):
         self._record(report.results[0])
         self.report = report
 
-    def under_thread_timeout(self, seconds: float) -> None:
-        """pytest-timeout's thread method will end the process at ``seconds``: budget under it, last words before."""
-        self.last_words = LastWords(self, seconds)
-        self.last_words.start()
-
-    def cancel_last_words(self) -> None:
-        if self.last_words is not None:
-            self.last_words.cancel()
-
-    def record_timeout(self, message: str) -> None:
-        """Record this item as timed out and write the report and the summaries now (the process is about to end)."""
-        result = Result.failed_to_run(self.spec.subject, self.mode, self.spec.settings.semantics.score, message)
-        reporting = self.config.pluginmanager.get_plugin("f1check-reporting")
-        if reporting is not None:
-            reporting.file(self._data(result), summary_row(result))
-            reporting.write_summaries(None)
-
     def _ended(self, chosen, exc: BaseException) -> None:
         """A record for an item that something outside the check ended: an interrupt, pytest-timeout's alarm."""
         how = "interrupted (Ctrl-C or SIGTERM)" if isinstance(exc, KeyboardInterrupt) else \
@@ -171,19 +154,20 @@ class F1CheckItem(pytest.Item):
         self._record(result)
         reporting = self.config.pluginmanager.get_plugin("f1check-reporting")
         if isinstance(exc, KeyboardInterrupt) and reporting is not None:  # no report of this item will come
-            reporting.file(self._data(result), summary_row(result))
+            reporting.file(self.record(result), summary_row(result))
 
     def runtest(self):
         if self.report is not None and not self.report.passed:
             message = failure_message(self.report, rerun=self.rerun_command())
             raise F1CheckFailure(f"{self.defined_at()}: {message}", report=self.report)
 
-    def _data(self, result: Result) -> dict:
+    def record(self, result: Result) -> dict:
+        """The item's JSON record of ``result``."""
         return {"nodeid": self.nodeid, "index": self.spec.index, **result_json(result),
                 "defined_at": self.defined_at()}
 
     def _record(self, result: Result) -> None:
-        data = self._data(result)
+        data = self.record(result)
         report = self.config.stash[STATE].report
         if report is not None and not result.passed and result.error is None:
             self.picture = draw_failure(result, self.spec.settings.semantics, report.parent, self.nodeid, self.name)
