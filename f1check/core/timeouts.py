@@ -174,9 +174,10 @@ def _relay(seconds: float | None):
         signal.setitimer(signal.ITIMER_REAL, max(1e-3, float(seconds)))
 
     def restore():
-        if armed or _retrying[0]:
+        global _retrying
+        if armed or _retrying:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            _retrying[0] = False
+            _retrying = False
         for number, handler in previous.items():
             if handler is not None:
                 signal.signal(number, handler)
@@ -184,7 +185,7 @@ def _relay(seconds: float | None):
     return restore
 
 
-_retrying = [False]  # an interrupt is waiting to be raised outside a gc callback
+_retrying = False  # an interrupt is waiting to be raised outside a gc callback (a 50 ms timer is armed)
 
 
 def _expire(signum, frame):
@@ -195,7 +196,7 @@ def _relayed(handler):
     """``handler``, with the exception it raises kept as pending first (and raised again where it was lost)."""
 
     def relay(signum, frame):
-        global _pending
+        global _pending, _retrying
         if _pending is None:
             try:
                 handler(signum, frame)
@@ -205,7 +206,7 @@ def _relayed(handler):
         if _in_gc_callback(frame) and hasattr(signal, "SIGALRM"):
             signal.signal(signal.SIGALRM, relay)  # try again in a moment, outside the collector
             signal.setitimer(signal.ITIMER_REAL, RETRY)
-            _retrying[0] = True
+            _retrying = True
             return
         raise _pending
 

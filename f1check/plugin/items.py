@@ -65,7 +65,7 @@ def item_ids(run) -> list[tuple[str, f1config.TargetSpec, str]]:
 def interrupted_record(run, nodeid: str, how: str) -> tuple[dict, tuple] | None:
     """The JSON record and summary row of an item that was running when the run was interrupted, made where the
     item itself is not (the pytest-xdist controller, whose worker was stopped before it could report)."""
-    for index, (name, spec, mode) in enumerate(item_ids(run)):
+    for name, spec, mode in item_ids(run):
         if f"{NODE_PREFIX}{name}" == nodeid:
             result = Result.failed_to_run(spec.subject, mode, spec.settings.semantics.score, f"f1check: {how}")
             return {"nodeid": nodeid, "index": spec.index, **result_json(result), "defined_at": None}, \
