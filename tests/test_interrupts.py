@@ -212,20 +212,37 @@ def test_ctrl_c_under_xdist_records_what_finished_and_what_was_running(repo):
 
 
 def test_an_alarm_that_lands_in_a_gc_callback_is_raised_after_it(monkeypatch):
-    """CPython swallows an exception raised in a garbage-collector callback (TensorFlow has one, _xla_gc_callback),
-    and a pytest-timeout alarm landing there left the next item an internal error: the relay waits until the
-    collector is done and raises the interrupt then."""
+    """CPython swallows an exception raised while the garbage collector runs (its callbacks, TensorFlow's
+    _xla_gc_callback among them, and the weakref callbacks a collection calls), and a pytest-timeout alarm landing
+    there left the next item an internal error: the relay waits until the collection is done and raises it then."""
     import gc
+    import weakref
+
+    import keras
+    import numpy as np
 
     from f1check.core import timeouts
 
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])  # TensorFlow's own gc callback, as in a run
+    model.compile(loss="mse")
+    model.evaluate(np.zeros((8, 4)), np.zeros((8, 1)), verbose=0)
+
+    class Key:
+        pass
+
+    kept = []
+    for _ in range(200):  # cycles whose collection calls WeakKeyDictionary's callbacks, where the handler can run
+        key = Key()
+        key.itself = key
+        kept.append(weakref.WeakKeyDictionary({key: 1}))
+        del key
     landed = []
 
     def callback(phase, info):
         if phase == "start" and not landed:
             landed.append(True)
-            os.kill(os.getpid(), signal.SIGALRM)  # the alarm arrives while the collector runs this callback
-            sum(range(1000))  # bytecode in the callback: where the handler runs
+            os.kill(os.getpid(), signal.SIGALRM)  # the alarm arrives as the collection starts: its handler runs
+            # at the next bytecode, in a weakref callback the collection calls
 
     swallowed = []
     monkeypatch.setattr("sys.unraisablehook", swallowed.append)  # where CPython reports what a gc callback raised

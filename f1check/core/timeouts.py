@@ -19,9 +19,9 @@ Ctrl-C.  Their handlers are relayed: the exception a handler raises is kept as *
 TensorFlow turns an exception raised inside a compiled step (a ``tf.py_function`` that sleeps, where the alarm
 lands) into an op error, which the loop, the subject or f1check would then take for the subject's own error.
 Every call boundary (:func:`call`, :func:`check`, the end of :func:`limit`) raises a pending interrupt again.  A
-handler that would raise inside a garbage-collector callback (TensorFlow's ``_xla_gc_callback``: CPython swallows
-the exception there and can leave the interpreter's AST state broken for the next item) is retried 50 ms later
-instead.
+handler that would raise while the garbage collector runs (its callbacks, TensorFlow's ``_xla_gc_callback`` among
+them, and the weakref callbacks and finalizers a collection calls) or in a ``__del__`` is retried 50 ms later
+instead: CPython swallows the exception there and can leave the interpreter's AST state broken for the next item.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from .errors import F1CheckError
 __all__ = ["CheckTimeout", "Interrupted", "call", "check", "limit", "note_done"]
 
 RELAYED = tuple(getattr(signal, name) for name in ("SIGALRM", "SIGINT", "SIGTERM") if hasattr(signal, name))
-RETRY = 0.05  # seconds before an interrupt that landed in a gc callback is raised again
+RETRY = 0.05  # seconds before an interrupt that landed where it would be swallowed is raised again
 
 
 class CheckTimeout(F1CheckError):
@@ -163,8 +163,11 @@ def _relay(seconds: float | None):
     interrupt handlers (see the module's docstring); returns what puts everything back."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
+    import gc
+
     previous = {number: signal.getsignal(number) for number in RELAYED}
     foreign = callable(previous.get(getattr(signal, "SIGALRM", None)))
+    gc.callbacks.insert(0, _collection)  # first at "start" and at "stop": the flag covers the others' callbacks
     for number, handler in previous.items():
         if callable(handler):
             signal.signal(number, _relayed(handler))
@@ -174,10 +177,13 @@ def _relay(seconds: float | None):
         signal.setitimer(signal.ITIMER_REAL, max(1e-3, float(seconds)))
 
     def restore():
-        global _retrying
+        global _retrying, _collecting
         if armed or _retrying:
             signal.setitimer(signal.ITIMER_REAL, 0)
             _retrying = False
+        if _collection in gc.callbacks:
+            gc.callbacks.remove(_collection)
+        _collecting = False
         for number, handler in previous.items():
             if handler is not None:
                 signal.signal(number, handler)
@@ -185,7 +191,7 @@ def _relay(seconds: float | None):
     return restore
 
 
-_retrying = False  # an interrupt is waiting to be raised outside a gc callback (a 50 ms timer is armed)
+_retrying = False  # an interrupt is waiting to be raised where it will not be swallowed (a 50 ms timer is armed)
 
 
 def _expire(signum, frame):
@@ -203,7 +209,7 @@ def _relayed(handler):
                 return  # it chose not to interrupt (pytest-timeout under a debugger)
             except BaseException as exc:
                 _pending = exc
-        if _in_gc_callback(frame) and hasattr(signal, "SIGALRM"):
+        if _swallowed_here(frame) and hasattr(signal, "SIGALRM"):
             signal.signal(signal.SIGALRM, relay)  # try again in a moment, outside the collector
             signal.setitimer(signal.ITIMER_REAL, RETRY)
             _retrying = True
@@ -213,16 +219,27 @@ def _relayed(handler):
     return relay
 
 
-def _in_gc_callback(frame) -> bool:
-    """Whether ``frame`` runs inside one of the garbage collector's callbacks."""
+def _swallowed_here(frame) -> bool:
+    """Whether ``frame`` runs where CPython swallows exceptions: while the garbage collector runs (its callbacks,
+    and the weakref callbacks and finalizers a collection calls), or in a ``__del__``."""
     import gc
 
+    if _collecting:
+        return True
     codes = {getattr(callback, "__code__", None) for callback in gc.callbacks} - {None}
     while frame is not None:
-        if frame.f_code in codes:
+        if frame.f_code in codes or frame.f_code.co_name == "__del__":
             return True
         frame = frame.f_back
     return False
+
+
+_collecting = False  # a garbage collection is under way (set by _collection, the first of gc's callbacks)
+
+
+def _collection(phase: str, info: dict) -> None:
+    global _collecting
+    _collecting = phase == "start"
 
 
 def remaining() -> float:
