@@ -20,7 +20,7 @@ import pytest
 
 from ..api import run_check
 from ..core import backend
-from ..core.errors import F1CheckError, F1CheckFailure, did_you_mean
+from ..core.errors import F1CheckError, F1CheckFailure
 from ..judging.results import Result
 from ..reasons import Reason
 from ..reporting import plots
@@ -68,9 +68,13 @@ def interrupted_record(run, nodeid: str, how: str) -> tuple[dict, tuple] | None:
     for name, spec, mode in item_ids(run):
         if f"{NODE_PREFIX}{name}" == nodeid:
             result = Result.failed_to_run(spec.subject, mode, spec.settings.semantics.score, f"f1check: {how}")
-            return {"nodeid": nodeid, "index": spec.index, **result_json(result), "defined_at": None}, \
-                summary_row(result)
+            return record_of(nodeid, spec.index, result, None), summary_row(result)
     return None
+
+
+def record_of(nodeid: str, index: int, result: Result, defined_at: str | None) -> dict:
+    """An item's JSON record: the result, with what orders it (the target's index) and files it (the node id)."""
+    return {"nodeid": nodeid, "index": index, **result_json(result), "defined_at": defined_at}
 
 
 class F1CheckCollector(pytest.Collector):
@@ -79,13 +83,7 @@ class F1CheckCollector(pytest.Collector):
     def collect(self):
         state = self.config.stash[STATE]
         found = item_ids(state.run)
-        if state.selected:
-            names_ = [f"{NODE_PREFIX}{name}" for name, _, _ in found]
-            unknown = sorted(set(state.selected) - set(names_))
-            if unknown:
-                raise pytest.UsageError(
-                    f"f1check: no item {unknown[0]!r}; items are {names_}.{did_you_mean(unknown[0], names_)}"
-                )
+        if state.selected:  # an id that names no item stopped the run at configure (plugin._check_selected)
             found = [f for f in found if f"{NODE_PREFIX}{f[0]}" in state.selected]
         for name, spec, mode in found:
             # the node id spelled out, so that pytest's cache (--lf, --ff, --sw, --nf) parses back the same id:
@@ -163,8 +161,7 @@ class F1CheckItem(pytest.Item):
 
     def record(self, result: Result) -> dict:
         """The item's JSON record of ``result``."""
-        return {"nodeid": self.nodeid, "index": self.spec.index, **result_json(result),
-                "defined_at": self.defined_at()}
+        return record_of(self.nodeid, self.spec.index, result, self.defined_at())
 
     def _record(self, result: Result) -> None:
         data = self.record(result)

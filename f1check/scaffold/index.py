@@ -37,12 +37,11 @@ def framework_class(qualified: str | None) -> tuple[str, str] | None:
     return None
 
 
-@dataclass
-class Function:
-    """A function at the top of a module (or a class's method, for callbacks)."""
+class Defined:
+    """What a function and a class of the repository both say: name, ``module:name``, ``file:line``, docstring."""
 
     module: Module
-    node: ast.FunctionDef | ast.AsyncFunctionDef
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 
     @property
     def name(self) -> str:
@@ -62,7 +61,15 @@ class Function:
 
 
 @dataclass
-class Class:
+class Function(Defined):
+    """A function at the top of a module (or a class's method, for callbacks)."""
+
+    module: Module
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass
+class Class(Defined):
     """A class of the repository: where it is, its bases as qualified names, and what it is."""
 
     module: Module
@@ -74,24 +81,8 @@ class Class:
     local: bool = False  # defined inside a function (a factory's own class)
 
     @property
-    def name(self) -> str:
-        return self.node.name
-
-    @property
     def qualified(self) -> str:
         return f"{self.module.name}.{self.node.name}"
-
-    @property
-    def spec(self) -> str:
-        return f"{self.module.name}:{self.node.name}"
-
-    @property
-    def where(self) -> str:
-        return f"{self.module.shown}:{self.node.lineno}"
-
-    @property
-    def doc(self) -> str:
-        return ast.get_docstring(self.node) or ""
 
     def method(self, name: str) -> ast.FunctionDef | None:
         return next((n for n in self.node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
